@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 (bookworm) package that building, running and testing Open Notebook
+# needs. Safe to run again: apt-get skips what is already installed.
+set -euo pipefail
+
+packages=(
+  # Toolchain
+  build-essential cmake ninja-build pkg-config ccache git curl ca-certificates
+  # Libraries linked into open-notebook
+  libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
+  libsqlite3-dev sqlite3 libsodium-dev libicu-dev libstemmer-dev libcurl4-openssl-dev
+  libxml2-dev libzip-dev libpugixml-dev libarchive-dev libmagic-dev libuchardet-dev
+  libhnswlib-dev libpq-dev
+  # Programs run as child processes
+  poppler-utils
+  # Tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev wrk nginx-light procps
+)
+
+if [ "$(id -u)" -ne 0 ]; then
+  sudo=sudo
+else
+  sudo=
+fi
+
+missing=()
+for package in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$package")
+  fi
+done
+
+if [ "${#missing[@]}" -eq 0 ]; then
+  echo "install-deps: all ${#packages[@]} packages are installed"
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

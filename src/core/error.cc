@@ -1,0 +1,24 @@
+#include "core/error.h"
+
+namespace on {
+
+std::string_view ErrorCodeName(ErrorCode code) {
+  switch (code) {
+#define ON_ERROR_NAME(name, number, description) \
+  case ErrorCode::name:                          \
+    return std::string_view(#name).substr(1);
+    ON_ERROR_CODES(ON_ERROR_NAME)
+#undef ON_ERROR_NAME
+  }
+  return "Unknown";
+}
+
+std::string Status::ToString() const {
+  if (ok()) return "OK";
+  std::string text(ErrorCodeName(code_));
+  text += ": ";
+  text += message_;
+  return text;
+}
+
+}  // namespace on
