@@ -1,6 +1,76 @@
+// open-notebook: one executable, one subcommand per process kind.
+#include <csignal>
 #include <cstdio>
 
-int main() {
-  std::puts("open-notebook");
-  return 0;
+#include <CLI/CLI.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.h"
+#include "core/settings.h"
+#include "ops/api_service.h"
+#include "ops/migrate_command.h"
+
+namespace {
+
+// Applies command-line overrides on top of the environment; returns false after printing why.
+bool ApplyOverride(on::Settings& settings, const char* name, const std::string& value) {
+  if (value.empty()) return true;
+  on::Status status = settings.Set(name, value);
+  if (!status.ok()) std::fprintf(stderr, "%s\n", status.message().c_str());
+  return status.ok();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  // Block the shutdown signals before any thread starts; the API's signal thread waits for them.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  CLI::App app("Open Notebook: a self-hosted research notebook.\nhttps://github.com/lfnovo/open-notebook API, in C++.");
+  app.footer(on::SettingsHelpText());
+  app.require_subcommand(1);
+
+  std::string host, port, data_dir;
+  auto add_server_options = [&](CLI::App* command) {
+    command->add_option("--host", host, "Address to listen on (overrides API_HOST)");
+    command->add_option("--port", port, "Port to listen on (overrides API_PORT)");
+    command->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
+  };
+
+  CLI::App* serve = app.add_subcommand("serve", "Run the API (worker and web UI join it in later versions) on ./data");
+  add_server_options(serve);
+  CLI::App* api = app.add_subcommand("api", "Run the REST API only");
+  add_server_options(api);
+
+  CLI::App* migrate = app.add_subcommand("migrate", "Show or change the database schema version");
+  migrate->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
+  std::string action = "status";
+  std::optional<int> target;
+  migrate->add_option("action", action, "status, up or down")->check(CLI::IsMember({"status", "up", "down"}));
+  migrate->add_option("--to", target, "Version to migrate to (up: latest by default; down: one step back by default)");
+
+  CLI11_PARSE(app, argc, argv);
+
+  auto settings = on::Settings::Load(on::ProcessEnv());
+  if (!settings.ok()) {
+    std::fprintf(stderr, "%s\n", settings.status().message().c_str());
+    return 1;
+  }
+  if (!ApplyOverride(*settings, "api_host", host) || !ApplyOverride(*settings, "api_port", port) ||
+      !ApplyOverride(*settings, "data_dir", data_dir)) {
+    return 1;
+  }
+  if (on::Status logging = on::InitLogging(settings->log_level, settings->log_format); !logging.ok()) {
+    std::fprintf(stderr, "%s\n", logging.message().c_str());
+    return 1;
+  }
+
+  if (serve->parsed() || api->parsed()) return on::ops::RunApi(*settings);
+  if (migrate->parsed()) return on::ops::RunMigrate(*settings, action, target);
+  return 1;
 }

@@ -1,0 +1,53 @@
+// What request handlers share: settings, storage and the start-up state of the process.
+#pragma once
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+
+#include "core/settings.h"
+#include "http/router.h"
+#include "storage/storage.h"
+
+namespace on::api {
+
+class AppContext {
+ public:
+  explicit AppContext(Settings settings) : settings_(std::move(settings)) {}
+
+  const Settings& settings() const { return settings_; }
+
+  // The storage, once start-up has opened and migrated it. REQUIRES: ready().
+  storage::Storage& storage() const { return *storage_; }
+
+  bool ready() const { return ready_.load(std::memory_order_acquire); }
+
+  // Publishes the storage and marks the application ready to serve.
+  void SetReady(std::unique_ptr<storage::Storage> storage);
+
+  // Records why the application is not ready yet ("waiting for database: ...").
+  void SetStartupState(std::string state);
+  std::string startup_state() const;
+
+  // Ok when ready; kUnavailable with the start-up state otherwise.
+  Status Readiness() const;
+
+  bool auth_enabled = false;
+
+ private:
+  Settings settings_;
+  std::unique_ptr<storage::Storage> storage_;
+  std::atomic<bool> ready_{false};
+  mutable std::mutex state_mutex_;
+  std::string startup_state_ = "starting";  // guarded by state_mutex_
+};
+
+// Registers every API route on `router`.
+void RegisterRoutes(http::Router& router, AppContext& context);
+
+void RegisterSystemRoutes(http::Router& router, AppContext& context);
+void RegisterNotebookRoutes(http::Router& router, AppContext& context);
+void RegisterNoteRoutes(http::Router& router, AppContext& context);
+
+}  // namespace on::api

@@ -1,0 +1,130 @@
+#include "core/logging.h"
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <optional>
+
+#include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/stdout_sinks.h>
+
+namespace on {
+namespace {
+
+thread_local std::string log_context;
+
+std::string FormatTime(spdlog::log_clock::time_point time) {
+  const auto since_epoch = time.time_since_epoch();
+  const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
+  const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
+  std::time_t raw = seconds.count();
+  std::tm utc{};
+  gmtime_r(&raw, &utc);
+  char buffer[96];
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
+  return buffer;
+}
+
+std::string_view LevelName(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace: return "trace";
+    case spdlog::level::debug: return "debug";
+    case spdlog::level::info: return "info";
+    case spdlog::level::warn: return "warn";
+    case spdlog::level::err: return "error";
+    case spdlog::level::critical: return "critical";
+    default: return "off";
+  }
+}
+
+// The context is read from the logging thread, which is the thread that wrote the line because
+// the sink is synchronous.
+class LineFormatter final : public spdlog::formatter {
+ public:
+  explicit LineFormatter(LogFormat format) : format_(format) {}
+
+  void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
+    const std::string_view text(msg.payload.data(), msg.payload.size());
+    std::string line;
+    if (format_ == LogFormat::kJson) {
+      line = "{\"time\":\"" + FormatTime(msg.time) + "\",\"level\":\"" + std::string(LevelName(msg.level)) + "\"";
+      if (!log_context.empty()) line += ",\"context\":\"" + JsonEscape(log_context) + "\"";
+      line += ",\"msg\":\"" + JsonEscape(text) + "\"}\n";
+    } else {
+      line = FormatTime(msg.time) + " " + std::string(LevelName(msg.level));
+      if (!log_context.empty()) line += " [" + log_context + "]";
+      line += " " + std::string(text) + "\n";
+    }
+    dest.append(line.data(), line.data() + line.size());
+  }
+
+  std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<LineFormatter>(format_); }
+
+ private:
+  LogFormat format_;
+};
+
+std::optional<spdlog::level::level_enum> ParseLevel(std::string_view level) {
+  if (level == "trace") return spdlog::level::trace;
+  if (level == "debug") return spdlog::level::debug;
+  if (level == "info") return spdlog::level::info;
+  if (level == "warn" || level == "warning") return spdlog::level::warn;
+  if (level == "error") return spdlog::level::err;
+  return std::nullopt;
+}
+
+}  // namespace
+
+Status InitLogging(std::string_view level, std::string_view format) {
+  auto parsed_level = ParseLevel(level);
+  if (!parsed_level) return InvalidInput("log level '" + std::string(level) + "' is invalid: expected trace, debug, info, warn or error");
+  if (format != "text" && format != "json") return InvalidInput("log format '" + std::string(format) + "' is invalid: expected text or json");
+
+  auto logger = std::make_shared<spdlog::logger>("open-notebook", std::make_shared<spdlog::sinks::stderr_sink_mt>());
+  logger->set_formatter(std::make_unique<LineFormatter>(format == "json" ? LogFormat::kJson : LogFormat::kText));
+  logger->set_level(*parsed_level);
+  logger->flush_on(spdlog::level::trace);
+  spdlog::set_default_logger(logger);
+  return Status::Ok();
+}
+
+Status SetLogLevel(std::string_view level) {
+  auto parsed_level = ParseLevel(level);
+  if (!parsed_level) return InvalidInput("log level '" + std::string(level) + "' is invalid: expected trace, debug, info, warn or error");
+  spdlog::set_level(*parsed_level);
+  return Status::Ok();
+}
+
+ScopedLogContext::ScopedLogContext(std::string id) : previous_(std::move(log_context)) {
+  log_context = std::move(id);
+}
+
+ScopedLogContext::~ScopedLogContext() { log_context = std::move(previous_); }
+
+const std::string& CurrentLogContext() { return log_context; }
+
+std::string JsonEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + 8);
+  for (unsigned char c : text) {
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      default:
+        if (c < 0x20) {
+          char buffer[8];
+          std::snprintf(buffer, sizeof(buffer), "\\u%04x", c);
+          out += buffer;
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+  }
+  return out;
+}
+
+}  // namespace on

@@ -1,0 +1,120 @@
+// Every setting of Open Notebook, declared once.
+//
+// The ON_SETTINGS table below drives environment parsing, `open-notebook --help`, the
+// non-secret values shown by GET /api/config and docs/settings.md. To add a setting, add one row.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json_fwd.hpp>
+
+#include "core/error.h"
+
+namespace on {
+
+// X(member, environment variable, type, default, min, max, choices, flags, description)
+// type is String, Int or Bool; min/max apply to Int; choices ("a|b") restrict a String;
+// flags is a combination of kReloadable (may change while running) and kSecret (never shown).
+#define ON_SETTINGS(X)                                                                                   \
+  X(data_dir, "OPEN_NOTEBOOK_DATA_DIR", String, "./data", 0, 0, "", 0,                                   \
+    "Directory that holds the SQLite database, uploads/, podcasts/, cache/ and backups/.")               \
+  X(database_url, "OPEN_NOTEBOOK_DATABASE_URL", String, "", 0, 0, "", kSecret,                           \
+    "Database location: empty for <data_dir>/open-notebook.db, sqlite:///path/file.db for another "     \
+    "SQLite file.")                                                                                      \
+  X(api_host, "API_HOST", String, "127.0.0.1", 0, 0, "", 0,                                              \
+    "Address the API listens on. Use 0.0.0.0 or :: only behind a password and a reverse proxy.")        \
+  X(api_port, "API_PORT", Int, "5055", 0, 65535, "", 0, "TCP port of the REST API.")                     \
+  X(password, "OPEN_NOTEBOOK_PASSWORD", String, "", 0, 0, "", kSecret,                                   \
+    "Shared password; when set every API route except /health, /api/auth/status and /api/config "       \
+    "requires 'Authorization: Bearer <password>'.")                                                      \
+  X(password_file, "OPEN_NOTEBOOK_PASSWORD_FILE", String, "", 0, 0, "", 0,                               \
+    "File whose first line is the password (for Docker and systemd secrets). Used when "                \
+    "OPEN_NOTEBOOK_PASSWORD is empty.")                                                                  \
+  X(allow_no_auth, "OPEN_NOTEBOOK_ALLOW_NO_AUTH", Bool, "false", 0, 0, "", 0,                            \
+    "Allow listening on a non-loopback address without a password (prints a warning).")                 \
+  X(cors_origins, "CORS_ORIGINS", String, "*", 0, 0, "", 0,                                              \
+    "Comma-separated origins allowed to call the API from a browser, or * for any origin "              \
+    "(credentials are never allowed with *).")                                                           \
+  X(max_upload_size_mb, "OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB", Int, "100", 1, 102400, "", 0,                \
+    "Largest request body accepted, in MiB; larger requests get 413 before the body is read.")          \
+  X(log_level, "OPEN_NOTEBOOK_LOG_LEVEL", String, "info", 0, 0, "trace|debug|info|warn|error", kReloadable, \
+    "Least severe log level written.")                                                                   \
+  X(log_format, "OPEN_NOTEBOOK_LOG_FORMAT", String, "text", 0, 0, "text|json", 0,                        \
+    "Log line format: text for people, json for log collectors (one object per line).")                 \
+  X(http_threads, "OPEN_NOTEBOOK_HTTP_THREADS", Int, "2", 1, 64, "", 0,                                  \
+    "Threads that run the HTTP event loop.")                                                             \
+  X(handler_threads, "OPEN_NOTEBOOK_HANDLER_THREADS", Int, "8", 1, 256, "", 0,                           \
+    "Threads that run request handlers that wait on the database.")                                      \
+  X(shutdown_timeout_s, "OPEN_NOTEBOOK_SHUTDOWN_TIMEOUT", Int, "30", 0, 3600, "", 0,                     \
+    "Seconds that SIGTERM waits for in-flight requests before closing them.")                            \
+  X(db_wait_attempts, "OPEN_NOTEBOOK_DB_WAIT_ATTEMPTS", Int, "12", 1, 1000, "", 0,                       \
+    "Times start-up tries to reach the database (1 s apart, doubling up to 5 s) before giving up.")     \
+  X(db_busy_timeout_ms, "OPEN_NOTEBOOK_DB_BUSY_TIMEOUT_MS", Int, "5000", 0, 600000, "", 0,               \
+    "Milliseconds SQLite waits for a lock held by another process before failing a statement.")        \
+  X(sqlite_synchronous, "OPEN_NOTEBOOK_SQLITE_SYNCHRONOUS", String, "full", 0, 0, "normal|full", 0,      \
+    "SQLite synchronous mode: full survives power loss; normal survives process crashes only.")         \
+  X(auth_max_failures, "OPEN_NOTEBOOK_AUTH_MAX_FAILURES", Int, "5", 1, 1000, "", 0,                      \
+    "Wrong passwords accepted from one client address before it is throttled.")                         \
+  X(auth_lockout_s, "OPEN_NOTEBOOK_AUTH_LOCKOUT", Int, "30", 1, 86400, "", 0,                            \
+    "Seconds a throttled client waits; doubles with each further failure, up to one hour.")
+
+enum SettingFlag : unsigned { kReloadable = 1u, kSecret = 2u };
+
+enum class SettingType { kString, kInt, kBool };
+
+// One row of the settings table.
+struct SettingSpec {
+  std::string_view member;
+  std::string_view env;
+  SettingType type;
+  std::string_view default_value;
+  int64_t min;
+  int64_t max;
+  std::string_view choices;  // "a|b|c" or empty
+  unsigned flags;
+  std::string_view description;
+};
+
+// Returns the table, in declaration order.
+const std::vector<SettingSpec>& SettingSpecs();
+
+// Looks up an environment variable; injectable so tests never touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(std::string_view name)>;
+EnvLookup ProcessEnv();
+
+#define ON_SETTING_TYPE_String std::string
+#define ON_SETTING_TYPE_Int int64_t
+#define ON_SETTING_TYPE_Bool bool
+
+// The effective settings of this process.
+struct Settings {
+#define ON_SETTING_MEMBER(member, env, type, ...) ON_SETTING_TYPE_##type member{};
+  ON_SETTINGS(ON_SETTING_MEMBER)
+#undef ON_SETTING_MEMBER
+
+  // Parses every setting from `env`, falling back to defaults. Returns kInvalidInput naming the
+  // variable, the value and the accepted range when a value does not parse or is out of range.
+  static Result<Settings> Load(const EnvLookup& env);
+
+  // Sets one setting from text, by member or environment name, with the same checks as Load.
+  Status Set(std::string_view name, std::string_view value);
+
+  // Non-secret settings as {ENV_NAME: value}.
+  nlohmann::json PublicValues() const;
+
+  // The password from OPEN_NOTEBOOK_PASSWORD or the first line of OPEN_NOTEBOOK_PASSWORD_FILE.
+  Result<std::string> ResolvePassword() const;
+
+  // SQLite database file: from database_url when it is sqlite://, else <data_dir>/open-notebook.db.
+  Result<std::string> SqlitePath() const;
+};
+
+// Text for --help: one paragraph per setting with its variable, default and description.
+std::string SettingsHelpText();
+
+}  // namespace on

@@ -1,0 +1,115 @@
+#include "http/pipeline.h"
+
+#include <algorithm>
+
+#include <sodium.h>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.h"
+#include "http/error_mapping.h"
+
+namespace on::http {
+
+Pipeline::Pipeline(const Router& router, const CorsPolicy& cors, PasswordGuard& guard, PipelineOptions options)
+    : router_(router), cors_(cors), guard_(guard), options_(std::move(options)) {}
+
+bool Pipeline::IsPublic(const std::string& path) const {
+  return std::find(options_.public_paths.begin(), options_.public_paths.end(), path) != options_.public_paths.end();
+}
+
+std::optional<Response> Pipeline::Authenticate(const Request& request) {
+  if (request.method == "OPTIONS" || IsPublic(request.path)) return std::nullopt;
+
+  std::chrono::seconds retry_after{0};
+  Status status = guard_.Check(request.client_address, request.Header("authorization"), &retry_after);
+  if (status.ok()) return std::nullopt;
+
+  Response response = ErrorResponse(status);
+  if (status.code() == ErrorCode::kRateLimited) {
+    response.SetHeader("Retry-After", std::to_string(retry_after.count()));
+  } else {
+    response.SetHeader("WWW-Authenticate", "Bearer");
+  }
+  return response;
+}
+
+Response Pipeline::Dispatch(Request& request) {
+  const Handler* handler = nullptr;
+  std::string allowed;
+  switch (router_.Find(request, &handler, &allowed)) {
+    case Router::Match::kNoPath:
+      return JsonResponse({{"detail", "Not Found: no route for " + request.path}}, 404);
+    case Router::Match::kWrongMethod: {
+      Response response = JsonResponse({{"detail", "Method " + request.method + " is not allowed on " + request.path}}, 405);
+      response.SetHeader("Allow", allowed);
+      return response;
+    }
+    case Router::Match::kFound:
+      break;
+  }
+
+  Result<Response> result = (*handler)(request);
+  if (result.ok()) return std::move(result).value();
+
+  const Status& status = result.status();
+  if (HttpStatusFor(status.code()) >= 500) {
+    spdlog::error("{} {} failed: {}", request.method, request.path, status.ToString());
+  }
+  return ErrorResponse(status);
+}
+
+Response Pipeline::Handle(Request& request) {
+  ScopedLogContext context(request.request_id);
+  try {
+    if (CorsPolicy::IsPreflight(request)) return cors_.Preflight(request);
+    if (auto rejected = Authenticate(request)) return std::move(*rejected);
+
+    if (!IsPublic(request.path) && options_.readiness) {
+      Status ready = options_.readiness();
+      if (!ready.ok()) return ErrorResponse(ready);
+    }
+    if (request.method == "OPTIONS") {
+      Response response;
+      response.status = 204;
+      response.content_type.clear();
+      return response;
+    }
+    return Dispatch(request);
+  } catch (const std::exception& error) {
+    spdlog::error("{} {} threw: {}", request.method, request.path, error.what());
+  } catch (...) {
+    spdlog::error("{} {} threw a non-standard exception", request.method, request.path);
+  }
+  return ErrorResponse(InternalError("handler failed"));
+}
+
+void Pipeline::Finish(const Request& request, Response& response) const {
+  cors_.Apply(request, response);
+  response.SetHeader("X-Request-ID", request.request_id);
+  response.SetHeader("X-Content-Type-Options", "nosniff");
+  response.SetHeader("Referrer-Policy", "no-referrer");
+  if (response.content_type == "application/json") {
+    response.SetHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
+    response.SetHeader("Cache-Control", "no-store");
+  }
+}
+
+std::string ChooseRequestId(std::optional<std::string_view> client_value) {
+  if (client_value && !client_value->empty() && client_value->size() <= 64 &&
+      std::all_of(client_value->begin(), client_value->end(), [](char c) {
+        return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.';
+      })) {
+    return std::string(*client_value);
+  }
+  unsigned char random[8];
+  randombytes_buf(random, sizeof(random));
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string id;
+  for (unsigned char byte : random) {
+    id += kHex[byte >> 4];
+    id += kHex[byte & 0xf];
+  }
+  return id;
+}
+
+}  // namespace on::http

@@ -1,0 +1,51 @@
+// The request path after a request has been read: named stages, each small.
+//
+//   preflight -> authenticate -> check readiness -> route -> handle -> finish (CORS, ids, headers)
+//
+// Handle() runs on the handler thread pool and never throws: an exception or error becomes a
+// JSON error response, logged once with the request id.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "http/cors.h"
+#include "http/message.h"
+#include "http/password_guard.h"
+#include "http/router.h"
+
+namespace on::http {
+
+struct PipelineOptions {
+  // Paths answered without a password and while the database is still starting.
+  std::vector<std::string> public_paths = {"/health", "/api/auth/status", "/api/config"};
+  // Returns ok when the application can serve requests, else kUnavailable with the reason.
+  std::function<Status()> readiness;
+};
+
+class Pipeline {
+ public:
+  Pipeline(const Router& router, const CorsPolicy& cors, PasswordGuard& guard, PipelineOptions options);
+
+  // Produces the response for a fully read request.
+  Response Handle(Request& request);
+
+  // Adds CORS, X-Request-ID and security headers; applied to every response, errors included.
+  void Finish(const Request& request, Response& response) const;
+
+ private:
+  bool IsPublic(const std::string& path) const;
+  std::optional<Response> Authenticate(const Request& request);
+  Response Dispatch(Request& request);
+
+  const Router& router_;
+  const CorsPolicy& cors_;
+  PasswordGuard& guard_;
+  PipelineOptions options_;
+};
+
+// The request id to use: the client's X-Request-ID when it is a short token, else a new one.
+std::string ChooseRequestId(std::optional<std::string_view> client_value);
+
+}  // namespace on::http

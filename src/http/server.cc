@@ -1,0 +1,285 @@
+#include "http/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <spdlog/spdlog.h>
+
+#include "core/logging.h"
+#include "http/error_mapping.h"
+
+namespace on::http {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+using tcp = asio::ip::tcp;
+using asio::use_awaitable;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+constexpr std::chrono::seconds kIdleTimeout{75};
+constexpr std::chrono::seconds kHeaderTimeout{30};
+constexpr std::chrono::seconds kBodyTimeout{600};
+constexpr uint32_t kHeaderLimit = 32 * 1024;
+
+std::string Lowercase(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
+
+Request ToRequest(const bhttp::request_header<>& header, const std::string& client) {
+  Request request;
+  request.method = std::string(header.method_string());
+  const std::string_view target = header.target();
+  const size_t question = target.find('?');
+  const std::string_view raw_path = target.substr(0, question);
+  request.path = PercentDecode(raw_path, false).value_or(std::string(raw_path));
+  if (question != std::string_view::npos) request.query = ParseQuery(target.substr(question + 1));
+  for (const auto& field : header) request.headers.emplace_back(Lowercase(field.name_string()), std::string(field.value()));
+  request.client_address = client;
+  request.request_id = ChooseRequestId(request.Header("x-request-id"));
+  return request;
+}
+
+}  // namespace
+
+// One connection. Owned by its coroutine; the server keeps a weak reference to close it on drain.
+struct Server::Session {
+  explicit Session(tcp::socket socket) : stream(std::move(socket)) {}
+  beast::tcp_stream stream;
+  std::atomic<bool> idle{true};
+};
+
+namespace {
+
+asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const Request& request, const Response& response,
+                                    bool keep_alive, beast::error_code& error) {
+  if (request.method == "HEAD") {
+    bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), 11};
+    if (!response.content_type.empty()) head.set(bhttp::field::content_type, response.content_type);
+    for (const auto& [name, value] : response.headers) head.set(name, value);
+    head.content_length(response.body.size());
+    head.keep_alive(keep_alive);
+    auto [ec, written] = co_await bhttp::async_write(stream, head, kNoThrow);
+    error = ec;
+    co_return;
+  }
+
+  bhttp::response<bhttp::string_body> message{static_cast<bhttp::status>(response.status), 11};
+  if (!response.content_type.empty()) message.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) message.set(name, value);
+  message.body() = response.body;
+  message.keep_alive(keep_alive);
+  message.prepare_payload();
+  auto [ec, written] = co_await bhttp::async_write(stream, message, kNoThrow);
+  error = ec;
+}
+
+}  // namespace
+
+Server::Server(ServerOptions options, Pipeline& pipeline)
+    : options_(std::move(options)),
+      pipeline_(pipeline),
+      io_(options_.io_threads),
+      handler_pool_(static_cast<size_t>(options_.handler_threads)),
+      acceptor_(io_) {}
+
+Server::~Server() {
+  handler_pool_.stop();
+  handler_pool_.join();
+}
+
+Status Server::Listen() {
+  beast::error_code ec;
+  const auto address = asio::ip::make_address(options_.host, ec);
+  if (ec) return InvalidInput("API_HOST '" + options_.host + "' is not an IP address: use e.g. 127.0.0.1, 0.0.0.0 or ::");
+
+  const tcp::endpoint endpoint(address, options_.port);
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status(ErrorCode::kUnavailable, "cannot listen on " + options_.host + ":" + std::to_string(options_.port) +
+                                               ": " + ec.message() + "; stop the other process or choose another port");
+  }
+  bound_port_ = acceptor_.local_endpoint().port();
+  return Status::Ok();
+}
+
+void Server::Run() {
+  StartAccepting();
+  std::vector<std::thread> threads;
+  for (int i = 1; i < options_.io_threads; ++i) threads.emplace_back([this] { io_.run(); });
+  io_.run();
+  for (auto& thread : threads) thread.join();
+}
+
+void Server::StartAccepting() {
+  asio::co_spawn(
+      io_,
+      [this]() -> asio::awaitable<void> {
+        for (;;) {
+          auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kNoThrow);
+          if (ec) {
+            if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
+            spdlog::warn("accept failed: {}", ec.message());
+            continue;
+          }
+
+          auto session = std::make_shared<Session>(std::move(socket));
+          uint64_t id = 0;
+          {
+            std::lock_guard lock(sessions_mutex_);
+            id = next_session_id_++;
+            sessions_[id] = session;
+          }
+          auto executor = session->stream.get_executor();
+          asio::co_spawn(executor, ServeSession(session), [this, id](std::exception_ptr error) {
+            if (error) {
+              try {
+                std::rethrow_exception(error);
+              } catch (const std::exception& e) {
+                spdlog::error("connection ended with an exception: {}", e.what());
+              }
+            }
+            std::lock_guard lock(sessions_mutex_);
+            sessions_.erase(id);
+          });
+        }
+      },
+      asio::detached);
+}
+
+asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
+  beast::tcp_stream& stream = session->stream;
+  beast::flat_buffer buffer;
+  beast::error_code endpoint_error;
+  const auto remote = stream.socket().remote_endpoint(endpoint_error);
+  const std::string client = endpoint_error ? "unknown" : remote.address().to_string();
+
+  for (;;) {
+    if (draining_) break;
+    bhttp::request_parser<bhttp::string_body> parser;
+    parser.header_limit(kHeaderLimit);
+    parser.body_limit(options_.max_body_bytes);
+
+    session->idle = true;
+    stream.expires_after(buffer.size() > 0 ? kHeaderTimeout : kIdleTimeout);
+    auto [header_error, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
+    session->idle = false;
+    if (header_error == bhttp::error::end_of_stream || header_error == asio::error::operation_aborted ||
+        header_error == beast::error::timeout || header_error == asio::error::connection_reset) {
+      break;
+    }
+
+    const auto started = std::chrono::steady_clock::now();
+    in_flight_ += 1;
+    Request request = ToRequest(parser.get().base(), client);
+    Response response;
+    bool keep_alive = false;
+
+    if (header_error) {
+      const bool too_large = header_error == bhttp::error::header_limit;
+      response = JsonResponse({{"detail", too_large ? "Request headers are too large" : "Malformed HTTP request: " + header_error.message()}},
+                              too_large ? 431 : 400);
+    } else if (parser.content_length() && *parser.content_length() > options_.max_body_bytes) {
+      response = ErrorResponse(Status(ErrorCode::kPayloadTooLarge, "Request body exceeds the maximum allowed upload size"));
+    } else {
+      if (auto expect = request.Header("expect"); expect && Lowercase(*expect) == "100-continue") {
+        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
+        auto [continue_error, written] = co_await bhttp::async_write(stream, proceed, kNoThrow);
+        (void)written;
+        if (continue_error) {
+          in_flight_ -= 1;
+          break;
+        }
+      }
+
+      stream.expires_after(kBodyTimeout);
+      auto [body_error, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
+      if (body_error == bhttp::error::body_limit) {
+        response = ErrorResponse(Status(ErrorCode::kPayloadTooLarge, "Request body exceeds the maximum allowed upload size"));
+      } else if (body_error) {
+        in_flight_ -= 1;
+        break;
+      } else {
+        request.body = std::move(parser.get().body());
+        keep_alive = parser.get().keep_alive();
+        response = co_await asio::co_spawn(
+            handler_pool_, [this, &request]() -> asio::awaitable<Response> { co_return pipeline_.Handle(request); },
+            use_awaitable);
+      }
+    }
+
+    pipeline_.Finish(request, response);
+    keep_alive = keep_alive && !draining_;
+    beast::error_code write_error;
+    stream.expires_after(kBodyTimeout);
+    co_await WriteResponse(stream, request, response, keep_alive, write_error);
+    in_flight_ -= 1;
+
+    if (options_.access_log) {
+      const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+      ScopedLogContext context(request.request_id);
+      spdlog::info("{} {} {} {} {:.1f}ms {}B", client, request.method, request.path, response.status, elapsed.count(),
+                   response.body.size());
+    }
+    if (write_error || !keep_alive) break;
+  }
+
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+void Server::Shutdown() {
+  if (draining_.exchange(true)) return;
+  asio::post(io_, [this] {
+    spdlog::info("shutting down: no new connections, waiting for {} in-flight requests", in_flight_.load());
+    beast::error_code ignored;
+    acceptor_.close(ignored);
+    CloseIdleSessions();
+    WatchDrain(std::chrono::steady_clock::now() + options_.shutdown_timeout);
+  });
+}
+
+void Server::CloseIdleSessions() {
+  std::lock_guard lock(sessions_mutex_);
+  for (auto& [id, weak] : sessions_) {
+    auto session = weak.lock();
+    if (!session) continue;
+    asio::post(session->stream.get_executor(), [session] {
+      if (session->idle) session->stream.cancel();
+    });
+  }
+}
+
+void Server::WatchDrain(std::chrono::steady_clock::time_point deadline) {
+  auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(20));
+  timer->async_wait([this, timer, deadline](beast::error_code) {
+    size_t open_sessions = 0;
+    {
+      std::lock_guard lock(sessions_mutex_);
+      open_sessions = sessions_.size();
+    }
+    if (in_flight_ == 0 || std::chrono::steady_clock::now() >= deadline) {
+      if (in_flight_ > 0) spdlog::warn("shutdown timeout reached with {} requests still running", in_flight_.load());
+      spdlog::info("HTTP server stopped");
+      io_.stop();
+      return;
+    }
+    if (open_sessions > 0) CloseIdleSessions();
+    WatchDrain(deadline);
+  });
+}
+
+}  // namespace on::http

@@ -1,0 +1,148 @@
+#include "ops/api_service.h"
+
+#include <csignal>
+#include <pthread.h>
+
+#include <atomic>
+#include <thread>
+
+#include <spdlog/spdlog.h>
+
+#include "api/app_context.h"
+#include "http/server.h"
+
+namespace on::ops {
+namespace {
+
+// Opens the database, retrying with a delay that starts at 1 s and doubles up to 5 s.
+Result<std::unique_ptr<storage::Storage>> WaitForDatabase(const Settings& settings, api::AppContext& context,
+                                                          const std::atomic<bool>& stopping) {
+  auto delay = std::chrono::milliseconds(1000);
+  Status last_error;
+  for (int attempt = 1; attempt <= settings.db_wait_attempts && !stopping; ++attempt) {
+    auto storage = storage::OpenStorage(settings);
+    if (storage.ok()) {
+      Status ping = (*storage)->Ping();
+      if (ping.ok()) return std::move(storage).value();
+      last_error = ping;
+    } else {
+      last_error = storage.status();
+    }
+
+    context.SetStartupState("waiting for database (attempt " + std::to_string(attempt) + " of " +
+                            std::to_string(settings.db_wait_attempts) + ")");
+    spdlog::warn("database not available (attempt {} of {}): {}; retrying in {} ms", attempt,
+                 settings.db_wait_attempts, last_error.ToString(), delay.count());
+    for (auto waited = std::chrono::milliseconds(0); waited < delay && !stopping; waited += std::chrono::milliseconds(50)) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+  }
+  return Status(ErrorCode::kUnavailable, "database still unavailable after " + std::to_string(settings.db_wait_attempts) +
+                                             " attempts: " + last_error.message());
+}
+
+// Brings the database up and marks the context ready; returns the error that stops start-up.
+Status StartStorage(const Settings& settings, api::AppContext& context, const std::atomic<bool>& stopping) {
+  ON_ASSIGN_OR_RETURN(auto storage, WaitForDatabase(settings, context, stopping));
+  context.SetStartupState("applying database migrations");
+  ON_RETURN_IF_ERROR(storage->MigrateUp(std::nullopt));
+  ON_RETURN_IF_ERROR(storage->CheckSchema());
+  context.SetReady(std::move(storage));
+  spdlog::info("database ready; serving requests");
+  return Status::Ok();
+}
+
+}  // namespace
+
+bool IsLoopbackHost(const std::string& host) {
+  return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
+}
+
+int RunApi(const Settings& settings) {
+  auto password = settings.ResolvePassword();
+  if (!password.ok()) {
+    spdlog::critical("{}", password.status().message());
+    return 1;
+  }
+  if (password->empty() && !IsLoopbackHost(settings.api_host)) {
+    if (!settings.allow_no_auth) {
+      spdlog::critical("refusing to listen on {} without a password: anyone who can reach this address could read and "
+                       "change every notebook. Set OPEN_NOTEBOOK_PASSWORD, or set OPEN_NOTEBOOK_ALLOW_NO_AUTH=true if "
+                       "another layer protects the port", settings.api_host);
+      return 1;
+    }
+    spdlog::warn("**************************************************************************");
+    spdlog::warn("* WARNING: the API listens on {} with NO PASSWORD.", settings.api_host);
+    spdlog::warn("* Anyone who can reach this address can read and change all data.");
+    spdlog::warn("* Set OPEN_NOTEBOOK_PASSWORD to protect it.");
+    spdlog::warn("**************************************************************************");
+  }
+  if (settings.cors_origins == "*") {
+    spdlog::info("CORS_ORIGINS is '*': any web origin may call the API without credentials; list your origins to restrict it");
+  }
+
+  api::AppContext context(settings);
+  context.auth_enabled = !password->empty();
+  http::Router router;
+  api::RegisterRoutes(router, context);
+  http::CorsPolicy cors(settings.cors_origins);
+  http::PasswordGuard guard(*password, static_cast<int>(settings.auth_max_failures),
+                            std::chrono::seconds(settings.auth_lockout_s));
+  http::PipelineOptions pipeline_options;
+  pipeline_options.readiness = [&context] { return context.Readiness(); };
+  http::Pipeline pipeline(router, cors, guard, pipeline_options);
+
+  http::ServerOptions options;
+  options.host = settings.api_host;
+  options.port = static_cast<uint16_t>(settings.api_port);
+  options.io_threads = static_cast<int>(settings.http_threads);
+  options.handler_threads = static_cast<int>(settings.handler_threads);
+  options.max_body_bytes = static_cast<uint64_t>(settings.max_upload_size_mb) << 20;
+  options.shutdown_timeout = std::chrono::seconds(settings.shutdown_timeout_s);
+  http::Server server(options, pipeline);
+  if (Status listening = server.Listen(); !listening.ok()) {
+    spdlog::critical("{}", listening.message());
+    return 1;
+  }
+  spdlog::info("open-notebook {} API listening on {}:{} (auth {})", ON_VERSION, settings.api_host, server.port(),
+               context.auth_enabled ? "on" : "off");
+
+  // Signals are taken by one thread with sigwait; every other thread has them blocked.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  std::atomic<bool> stopping{false};
+  std::thread signal_thread([&] {
+    const timespec poll{0, 200'000'000};
+    while (!stopping) {
+      const int signal = sigtimedwait(&signals, nullptr, &poll);
+      if (signal == SIGTERM || signal == SIGINT) {
+        spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
+        stopping = true;
+        server.Shutdown();
+      }
+    }
+  });
+
+  std::atomic<int> exit_code{0};
+  std::thread startup([&] {
+    Status started = StartStorage(settings, context, stopping);
+    if (!started.ok() && !stopping) {
+      spdlog::critical("start-up failed: {}", started.message());
+      exit_code = 1;
+      stopping = true;
+      server.Shutdown();
+    }
+  });
+
+  server.Run();
+  stopping = true;
+  startup.join();
+  signal_thread.join();
+  spdlog::info("open-notebook stopped");
+  return exit_code;
+}
+
+}  // namespace on::ops

@@ -1,0 +1,30 @@
+// Migration scripts compiled into the binary, per backend.
+//
+// Files are named NNNN_name.up.sql and NNNN_name.down.sql under src/storage/migrations/<backend>/.
+// Versions start at 1 and have no gaps; every up script has a down script.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/error.h"
+
+namespace on::storage {
+
+struct Migration {
+  int version = 0;
+  std::string name;
+  std::string_view up_sql;
+  std::string_view down_sql;
+  std::string checksum;  // sha256 of up_sql, lowercase hex
+};
+
+// Returns the migrations of `backend` ("sqlite" or "postgres") ordered by version, or kInternal
+// when the embedded files are inconsistent (a gap, a missing down script, a bad name).
+Result<std::vector<Migration>> LoadMigrations(std::string_view backend);
+
+// Lowercase hex sha256 of `text`.
+std::string Sha256Hex(std::string_view text);
+
+}  // namespace on::storage

@@ -1,0 +1,245 @@
+#include "storage/sqlite/sqlite_storage.h"
+
+#include <filesystem>
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+#include "storage/migrations.h"
+
+namespace on::storage::sqlite {
+namespace {
+
+constexpr std::string_view kCreateMigrationTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+struct AppliedMigration {
+  std::string checksum;
+  std::string applied_at;
+};
+
+Result<std::map<int, AppliedMigration>> ReadApplied(Connection& db) {
+  std::map<int, AppliedMigration> applied;
+  ON_ASSIGN_OR_RETURN(auto exists, db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"));
+  ON_ASSIGN_OR_RETURN(bool has_table, exists.Step());
+  if (!has_table) return applied;
+
+  ON_ASSIGN_OR_RETURN(auto rows, db.Prepare("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version"));
+  for (;;) {
+    ON_ASSIGN_OR_RETURN(bool row, rows.Step());
+    if (!row) break;
+    applied[static_cast<int>(rows.Int(0))] = AppliedMigration{rows.Text(1), rows.Text(2)};
+  }
+  return applied;
+}
+
+// Refuses a database that this binary must not touch: one migrated by a newer binary, or one
+// whose applied migration differs from the script compiled in.
+Status VerifyApplied(const std::vector<Migration>& migrations, const std::map<int, AppliedMigration>& applied) {
+  const int latest = static_cast<int>(migrations.size());
+  for (const auto& [version, row] : applied) {
+    if (version > latest) {
+      return Status(ErrorCode::kMigration,
+                    "the database schema is at version " + std::to_string(applied.rbegin()->first) +
+                        " but this open-notebook binary knows versions up to " + std::to_string(latest) +
+                        "; run the newer binary that migrated it, or restore a backup made with this version");
+    }
+    const Migration& migration = migrations[static_cast<size_t>(version - 1)];
+    if (row.checksum != migration.checksum) {
+      return Status(ErrorCode::kMigration,
+                    "migration " + std::to_string(version) + " (" + migration.name +
+                        ") was changed after it was applied: checksum " + row.checksum.substr(0, 12) +
+                        " in the database, " + migration.checksum.substr(0, 12) +
+                        " in this binary; restore the original migration file, or restore the database from a backup");
+    }
+  }
+  return Status::Ok();
+}
+
+int CurrentVersion(const std::map<int, AppliedMigration>& applied) {
+  return applied.empty() ? 0 : applied.rbegin()->first;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const ConnectionOptions& options) {
+  std::error_code error;
+  const auto parent = std::filesystem::path(options.path).parent_path();
+  if (!parent.empty()) std::filesystem::create_directories(parent, error);
+  if (error) {
+    return Status(ErrorCode::kIo, "cannot create the database directory " + parent.string() + ": " + error.message());
+  }
+
+  ON_ASSIGN_OR_RETURN(auto write_connection, Connection::Open(options));
+  auto writer = std::make_unique<Writer>(std::move(write_connection));
+  return std::unique_ptr<SqliteStorage>(new SqliteStorage(options, std::move(writer)));
+}
+
+SqliteStorage::ReaderLease::~ReaderLease() {
+  if (connection_ == nullptr) return;
+  std::lock_guard lock(owner_->readers_mutex_);
+  owner_->idle_readers_.push_back(std::move(connection_));
+}
+
+Result<SqliteStorage::ReaderLease> SqliteStorage::Reader() {
+  {
+    std::lock_guard lock(readers_mutex_);
+    if (!idle_readers_.empty()) {
+      auto connection = std::move(idle_readers_.back());
+      idle_readers_.pop_back();
+      return ReaderLease(this, std::move(connection));
+    }
+  }
+  ON_ASSIGN_OR_RETURN(auto connection, Connection::Open(options_));
+  return ReaderLease(this, std::move(connection));
+}
+
+Status SqliteStorage::Ping() {
+  ON_ASSIGN_OR_RETURN(auto reader, Reader());
+  ON_ASSIGN_OR_RETURN(auto statement, reader->Prepare("SELECT 1"));
+  ON_ASSIGN_OR_RETURN(bool row, statement.Step());
+  if (!row) return DatabaseError("SELECT 1 returned no row");
+  return Status::Ok();
+}
+
+Result<SchemaStatus> SqliteStorage::GetSchemaStatus() {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("sqlite"));
+  ON_ASSIGN_OR_RETURN(auto reader, Reader());
+  ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*reader));
+
+  SchemaStatus status;
+  status.current_version = CurrentVersion(applied);
+  status.latest_version = static_cast<int>(migrations.size());
+  for (const auto& migration : migrations) {
+    MigrationState state{migration.version, migration.name, migration.checksum, std::nullopt, std::nullopt};
+    auto found = applied.find(migration.version);
+    if (found != applied.end()) {
+      state.applied_at = found->second.applied_at;
+      state.applied_checksum = found->second.checksum;
+    }
+    status.migrations.push_back(std::move(state));
+  }
+  return status;
+}
+
+Status SqliteStorage::CheckSchema() {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("sqlite"));
+  ON_ASSIGN_OR_RETURN(auto reader, Reader());
+  ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*reader));
+  ON_RETURN_IF_ERROR(VerifyApplied(migrations, applied));
+
+  const int current = CurrentVersion(applied);
+  if (current < static_cast<int>(migrations.size())) {
+    return Status(ErrorCode::kMigration, "the database schema is at version " + std::to_string(current) +
+                                             " and this binary needs version " + std::to_string(migrations.size()) +
+                                             "; run `open-notebook migrate up`");
+  }
+  return Status::Ok();
+}
+
+Status SqliteStorage::MigrateUp(std::optional<int> target) {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("sqlite"));
+  const int latest = static_cast<int>(migrations.size());
+  const int goal = target.value_or(latest);
+  if (goal < 0 || goal > latest) {
+    return InvalidInput("target version " + std::to_string(goal) + " is invalid: expected 0 to " + std::to_string(latest));
+  }
+
+  // A connection of its own: each migration is one EXCLUSIVE transaction, so two processes that
+  // start together apply every migration once.
+  ON_ASSIGN_OR_RETURN(auto db, Connection::Open(options_));
+  for (;;) {
+    ON_RETURN_IF_ERROR(db->Execute("BEGIN EXCLUSIVE"));
+    Status step = [&]() -> Status {
+      ON_RETURN_IF_ERROR(db->Execute(kCreateMigrationTable));
+      ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*db));
+      ON_RETURN_IF_ERROR(VerifyApplied(migrations, applied));
+      const int current = CurrentVersion(applied);
+      if (current >= goal) return Status(ErrorCode::kCancelled, "nothing to apply");
+
+      const Migration& next = migrations[static_cast<size_t>(current)];
+      Status applied_script = db->Execute(next.up_sql);
+      if (!applied_script.ok()) {
+        return Status(ErrorCode::kMigration, "migration " + std::to_string(next.version) + " (" + next.name +
+                                                 ") failed: " + applied_script.message());
+      }
+      ON_ASSIGN_OR_RETURN(auto record, db->Prepare("INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?1, ?2, ?3, ?4)"));
+      record.Bind(1, static_cast<int64_t>(next.version)).Bind(2, next.name).Bind(3, next.checksum).Bind(4, NowTimestamp());
+      ON_RETURN_IF_ERROR(record.Run());
+      spdlog::info("applied migration {} ({})", next.version, next.name);
+      return Status::Ok();
+    }();
+
+    if (!step.ok()) {
+      (void)db->Execute("ROLLBACK");
+      return step.code() == ErrorCode::kCancelled ? Status::Ok() : step;
+    }
+    ON_RETURN_IF_ERROR(db->Execute("COMMIT"));
+  }
+}
+
+Status SqliteStorage::MigrateDown(int target) {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("sqlite"));
+  if (target < 0) return InvalidInput("target version " + std::to_string(target) + " is invalid: expected 0 or more");
+
+  ON_ASSIGN_OR_RETURN(auto db, Connection::Open(options_));
+  for (;;) {
+    ON_RETURN_IF_ERROR(db->Execute("BEGIN EXCLUSIVE"));
+    Status step = [&]() -> Status {
+      ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*db));
+      ON_RETURN_IF_ERROR(VerifyApplied(migrations, applied));
+      const int current = CurrentVersion(applied);
+      if (current <= target) return Status(ErrorCode::kCancelled, "nothing to revert");
+
+      const Migration& last = migrations[static_cast<size_t>(current - 1)];
+      Status reverted = db->Execute(last.down_sql);
+      if (!reverted.ok()) {
+        return Status(ErrorCode::kMigration, "reverting migration " + std::to_string(last.version) + " (" + last.name +
+                                                 ") failed: " + reverted.message());
+      }
+      ON_ASSIGN_OR_RETURN(auto record, db->Prepare("DELETE FROM schema_migrations WHERE version = ?1"));
+      record.Bind(1, static_cast<int64_t>(last.version));
+      ON_RETURN_IF_ERROR(record.Run());
+      spdlog::info("reverted migration {} ({})", last.version, last.name);
+      return Status::Ok();
+    }();
+
+    if (!step.ok()) {
+      (void)db->Execute("ROLLBACK");
+      return step.code() == ErrorCode::kCancelled ? Status::Ok() : step;
+    }
+    ON_RETURN_IF_ERROR(db->Execute("COMMIT"));
+  }
+}
+
+Status SqliteStorage::CheckIntegrity() {
+  ON_ASSIGN_OR_RETURN(auto reader, Reader());
+  ON_ASSIGN_OR_RETURN(auto check, reader->Prepare("PRAGMA integrity_check"));
+  ON_ASSIGN_OR_RETURN(bool row, check.Step());
+  if (!row) return DatabaseError("integrity_check returned no row");
+  const std::string verdict = check.Text(0);
+  if (verdict != "ok") return DatabaseError("integrity check failed: " + verdict);
+
+  ON_ASSIGN_OR_RETURN(auto keys, reader->Prepare("PRAGMA foreign_key_check"));
+  ON_ASSIGN_OR_RETURN(bool violation, keys.Step());
+  if (violation) return DatabaseError("foreign key check failed in table " + keys.Text(0));
+  return Status::Ok();
+}
+
+}  // namespace on::storage::sqlite
+
+namespace on::storage {
+
+Result<std::unique_ptr<Storage>> OpenStorage(const Settings& settings) {
+  ON_ASSIGN_OR_RETURN(std::string path, settings.SqlitePath());
+  sqlite::ConnectionOptions options;
+  options.path = path;
+  options.busy_timeout_ms = static_cast<int>(settings.db_busy_timeout_ms);
+  options.synchronous = settings.sqlite_synchronous;
+  ON_ASSIGN_OR_RETURN(auto storage, sqlite::SqliteStorage::Open(options));
+  return std::unique_ptr<Storage>(std::move(storage));
+}
+
+}  // namespace on::storage

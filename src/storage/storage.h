@@ -1,0 +1,63 @@
+// The storage interface: every read and write of Open Notebook's records goes through it.
+//
+// Implementations: storage/sqlite (the embedded default). No SQL exists outside storage/.
+// All methods are thread-safe. Errors: kNotFound for a missing record, kInvalidInput for a value
+// the database rejects (for example a link to a missing notebook), kDatabase for failures of the
+// database itself (message safe to log, never shown to API clients verbatim), kMigration when the
+// schema does not match the binary.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/error.h"
+#include "core/settings.h"
+#include "storage/types.h"
+
+namespace on::storage {
+
+class Storage {
+ public:
+  virtual ~Storage() = default;
+
+  // Checks that the database answers a trivial query.
+  virtual Status Ping() = 0;
+
+  // Schema migrations, each in its own transaction under the database's lock.
+  virtual Result<SchemaStatus> GetSchemaStatus() = 0;
+  // Applies pending migrations up to `target` (latest when nullopt). Refuses (kMigration) when an
+  // applied migration's checksum differs from the binary's or the database is newer than the binary.
+  virtual Status MigrateUp(std::optional<int> target) = 0;
+  // Reverts applied migrations down to `target` (the version that remains).
+  virtual Status MigrateDown(int target) = 0;
+  // Verifies the schema can be used by this binary: kMigration with the fix when it cannot.
+  virtual Status CheckSchema() = 0;
+  // Runs the database's own consistency check; ok when it reports no problem.
+  virtual Status CheckIntegrity() = 0;
+
+  // Notebooks.
+  virtual Result<Notebook> CreateNotebook(const std::string& name, const std::string& description) = 0;
+  virtual Result<std::vector<Notebook>> ListNotebooks(const NotebookQuery& query) = 0;
+  virtual Result<Notebook> GetNotebook(const std::string& id) = 0;
+  virtual Result<Notebook> UpdateNotebook(const std::string& id, const NotebookPatch& patch) = 0;
+  virtual Result<NotebookDeletePreview> PreviewNotebookDelete(const std::string& id) = 0;
+  virtual Result<NotebookDeleteResult> DeleteNotebook(const std::string& id, bool delete_exclusive_sources) = 0;
+  // Records that a notebook or source was opened now; best effort, returns without waiting.
+  virtual void TouchViewed(const std::string& id) = 0;
+  virtual Result<std::vector<RecentItem>> ListRecentlyViewed(int limit) = 0;
+
+  // Notes.
+  virtual Result<Note> CreateNote(const Note& note) = 0;
+  // Notes of one notebook (or all notes when notebook_id is nullopt), most recently updated first.
+  virtual Result<std::vector<Note>> ListNotes(const std::optional<std::string>& notebook_id) = 0;
+  virtual Result<Note> GetNote(const std::string& id) = 0;
+  virtual Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) = 0;
+  virtual Status DeleteNote(const std::string& id) = 0;
+};
+
+// Opens the database that `settings` point at (SQLite by default). Does not migrate.
+Result<std::unique_ptr<Storage>> OpenStorage(const Settings& settings);
+
+}  // namespace on::storage

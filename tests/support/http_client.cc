@@ -1,0 +1,69 @@
+#include "support/http_client.h"
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+namespace on::test {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace bhttp = boost::beast::http;
+
+HttpResult HttpClient::Send(const std::string& method, const std::string& target, const std::string& body,
+                            const std::vector<std::pair<std::string, std::string>>& headers) const {
+  HttpResult result;
+  try {
+    asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(60));
+    stream.connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+
+    bhttp::request<bhttp::string_body> request{bhttp::string_to_verb(method), target, 11};
+    request.set(bhttp::field::host, "127.0.0.1:" + std::to_string(port_));
+    for (const auto& [name, value] : headers) request.set(name, value);
+    request.body() = body;
+    if (!body.empty() || method == "POST" || method == "PUT") request.prepare_payload();
+    bhttp::write(stream, request);
+
+    beast::flat_buffer buffer;
+    bhttp::response_parser<bhttp::string_body> parser;
+    parser.body_limit(1ull << 30);
+    if (method == "HEAD") parser.skip(true);
+    bhttp::read(stream, buffer, parser);
+    auto& response = parser.get();
+    result.status = static_cast<int>(response.result_int());
+    result.body = response.body();
+    for (const auto& field : response) {
+      std::string name(field.name_string());
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      result.headers[name] = std::string(field.value());
+    }
+    beast::error_code ignored;
+    stream.socket().shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
+  } catch (const std::exception& error) {
+    result.status = 0;
+    result.error = error.what();
+  }
+  return result;
+}
+
+std::vector<std::pair<std::string, std::string>> HttpClient::auth_headers() const {
+  if (password_.empty()) return {};
+  return {{"Authorization", "Bearer " + password_}};
+}
+
+std::vector<std::pair<std::string, std::string>> HttpClient::json_headers() const {
+  auto headers = auth_headers();
+  headers.emplace_back("Content-Type", "application/json");
+  return headers;
+}
+
+uint16_t FreePort() {
+  asio::io_context io;
+  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  return acceptor.local_endpoint().port();
+}
+
+}  // namespace on::test

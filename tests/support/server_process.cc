@@ -1,0 +1,114 @@
+#include "support/server_process.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+namespace on::test {
+
+ServerProcess::ServerProcess(std::filesystem::path data_dir, std::map<std::string, std::string> env,
+                             std::vector<std::string> args)
+    : data_dir_(std::move(data_dir)), env_(std::move(env)), args_(std::move(args)), port_(FreePort()) {
+  std::filesystem::create_directories(data_dir_);
+  log_path_ = data_dir_ / ("server-" + std::to_string(port_) + ".log");
+}
+
+ServerProcess::~ServerProcess() {
+  if (pid_ > 0 && Running()) Kill();
+}
+
+void ServerProcess::Spawn() {
+  std::map<std::string, std::string> env = {
+      {"PATH", getenv("PATH") != nullptr ? getenv("PATH") : "/usr/bin:/bin"},
+      {"HOME", data_dir_.string()},
+      {"API_PORT", std::to_string(port_)},
+      {"OPEN_NOTEBOOK_DATA_DIR", data_dir_.string()},
+  };
+  for (const auto& [key, value] : env_) env[key] = value;
+
+  std::vector<std::string> env_strings;
+  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
+  std::vector<char*> envp;
+  for (auto& entry : env_strings) envp.push_back(entry.data());
+  envp.push_back(nullptr);
+
+  std::vector<std::string> argv_strings = {ON_BINARY_PATH};
+  argv_strings.insert(argv_strings.end(), args_.begin(), args_.end());
+  std::vector<char*> argv;
+  for (auto& arg : argv_strings) argv.push_back(arg.data());
+  argv.push_back(nullptr);
+
+  const int log_fd = open(log_path_.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  pid_ = fork();
+  if (pid_ == 0) {
+    dup2(log_fd, 1);
+    dup2(log_fd, 2);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, nullptr);
+    execve(argv[0], argv.data(), envp.data());
+    _exit(127);
+  }
+  close(log_fd);
+  exit_code_ = -1;
+}
+
+bool ServerProcess::Start(std::chrono::seconds timeout) {
+  Spawn();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  HttpClient client(port_);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!Running()) return false;
+    if (client.Send("GET", "/health").status == 200) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
+bool ServerProcess::Running() {
+  if (pid_ <= 0 || exit_code_ >= 0) return false;
+  int status = 0;
+  const pid_t done = waitpid(pid_, &status, WNOHANG);
+  if (done == 0) return true;
+  exit_code_ = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  return false;
+}
+
+int ServerProcess::WaitExit(std::chrono::seconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (!Running()) return exit_code_;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return -1;
+}
+
+int ServerProcess::Stop(std::chrono::seconds timeout) {
+  if (!Running()) return exit_code_;
+  kill(pid_, SIGTERM);
+  const int code = WaitExit(timeout);
+  if (code < 0) Kill();
+  return code;
+}
+
+void ServerProcess::Kill() {
+  if (!Running()) return;
+  kill(pid_, SIGKILL);
+  int status = 0;
+  waitpid(pid_, &status, 0);
+  exit_code_ = 128 + SIGKILL;
+}
+
+std::string ServerProcess::log() const {
+  std::ifstream file(log_path_);
+  std::stringstream text;
+  text << file.rdbuf();
+  return text.str();
+}
+
+}  // namespace on::test
