@@ -188,7 +188,10 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
     Response response;
     bool keep_alive = false;
 
-    if (header_error) {
+    if (header_error == bhttp::error::body_limit) {
+      // Beast checks Content-Length against the body limit while parsing the header.
+      response = ErrorResponse(Status(ErrorCode::kPayloadTooLarge, "Request body exceeds the maximum allowed upload size"));
+    } else if (header_error) {
       const bool too_large = header_error == bhttp::error::header_limit;
       response = JsonResponse({{"detail", too_large ? "Request headers are too large" : "Malformed HTTP request: " + header_error.message()}},
                               too_large ? 431 : 400);
