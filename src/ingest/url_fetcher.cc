@@ -255,7 +255,7 @@ Result<HopResponse> FetchHop(const FetchUrlParts& parts, const FetchOptions& opt
     Result<HopResponse> response = PerformHop(parts, addresses[i], options, limits, &try_next_address);
     if (response.ok() || !try_next_address) return response;
     last_error = response.status();
-    spdlog::debug("url fetch: {}; trying the next address of {}", last_error.message(), parts.host);
+    spdlog::warn("url fetch: {}; trying the next address of {}", last_error.message(), parts.host);
   }
   return last_error;
 }
@@ -336,7 +336,8 @@ Result<FetchResponse> FetchUrl(std::string_view url, const FetchOptions& options
     }
     if (redirects >= options.max_redirects) {
       return Status(ErrorCode::kUpstream, "too many redirects: " + ShortUrl(url) + " still redirects after " +
-                                              std::to_string(options.max_redirects) + " (max_redirects)");
+                                              std::to_string(options.max_redirects) +
+                                              " redirects (max_redirects); fetch the final URL directly");
     }
 
     Result<FetchUrlParts> next = ParseFetchUrl(hop.redirect_url);

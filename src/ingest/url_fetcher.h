@@ -69,7 +69,8 @@ struct FetchOptions {
   std::size_t max_body_bytes = 32 * 1024 * 1024;
   // Maximum time to establish each TCP (and TLS) connection.
   std::chrono::milliseconds connect_timeout{10'000};
-  // Maximum time for the whole fetch, all redirects and DNS lookups included.
+  // Maximum time for the whole fetch, redirects included. Time spent in the resolver counts
+  // against it, but a resolver call in progress is not interrupted.
   std::chrono::milliseconds total_timeout{60'000};
   // The transfer is aborted when it stays below low_speed_bytes_per_second for low_speed_time.
   long low_speed_bytes_per_second = 1024;
@@ -86,9 +87,9 @@ struct FetchOptions {
 struct FetchResponse {
   long http_status = 0;
   std::string content_type;  // the Content-Type header as sent, empty when missing
-  std::string body;          // decoded (gzip, deflate, brotli, zstd are undone) body bytes
+  std::string body;          // body after content decoding (gzip, deflate, brotli, zstd)
   std::string final_url;     // URL of the last hop, after redirects
-  // Retry-After of the final answer converted to a delay from now; unset when missing or invalid.
+  // Retry-After of the final response as a delay from now; unset when missing or invalid.
   std::optional<std::chrono::seconds> retry_after;
   int redirects_followed = 0;
 };

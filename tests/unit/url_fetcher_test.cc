@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -237,6 +238,18 @@ TEST_F(UrlFetcher, TriesNextAddress) {
 
   ASSERT_TRUE(response.ok()) << response.status().ToString();
   EXPECT_EQ(response->body, "second address");
+}
+
+TEST_F(UrlFetcher, IgnoresProxyVariables) {
+  server_.SetResponse("/page", TextResponse(200, "direct"));
+  const std::string dead_proxy = "http://127.0.0.1:" + std::to_string(test::ClosedLocalPort());
+  for (const char* name : {"http_proxy", "HTTPS_PROXY", "ALL_PROXY"}) setenv(name, dead_proxy.c_str(), 1);
+
+  const Result<FetchResponse> response = Fetch(server_.Url("/page"));
+
+  for (const char* name : {"http_proxy", "HTTPS_PROXY", "ALL_PROXY"}) unsetenv(name);
+  ASSERT_TRUE(response.ok()) << response.status().ToString();
+  EXPECT_EQ(response->body, "direct");
 }
 
 TEST_F(UrlFetcher, LimitsDeclaredBodySize) {
