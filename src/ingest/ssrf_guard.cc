@@ -206,7 +206,8 @@ bool IsAscii(std::string_view text) {
 }
 
 // Converts an internationalized host name to its ASCII (punycode) form with UTS #46 processing.
-// libcurl 7.88 can do this too, but only through the process locale, which is "C" here.
+// libcurl 7.88.1 offers CURLU_PUNYCODE, but it converts through the process locale and fails in
+// the default "C" locale.
 Result<std::string> HostToAscii(const std::string& host) {
   if (IsAscii(host)) return ToLowerAscii(host);
 
@@ -214,7 +215,7 @@ Result<std::string> HostToAscii(const std::string& host) {
     return InvalidInput("URL host '" + host + "' is not a valid internationalized domain name");
   };
   UErrorCode status = U_ZERO_ERROR;
-  // ICU documents UIDNA instances as thread-safe for conversions once opened.
+  // unicode/uidna.h: "The instance is thread-safe, that is, it can be used concurrently."
   static UIDNA* const idna = uidna_openUTS46(UIDNA_NONTRANSITIONAL_TO_ASCII | UIDNA_CHECK_BIDI | UIDNA_CHECK_CONTEXTJ, &status);
   if (idna == nullptr) return InternalError("ICU could not open a UTS #46 IDNA converter");
 
