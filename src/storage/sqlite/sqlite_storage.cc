@@ -1,6 +1,5 @@
 #include "storage/sqlite/sqlite_storage.h"
 
-#include <filesystem>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -65,35 +64,8 @@ int CurrentVersion(const std::map<int, AppliedMigration>& applied) {
 }  // namespace
 
 Result<std::unique_ptr<SqliteStorage>> SqliteStorage::Open(const ConnectionOptions& options) {
-  std::error_code error;
-  const auto parent = std::filesystem::path(options.path).parent_path();
-  if (!parent.empty()) std::filesystem::create_directories(parent, error);
-  if (error) {
-    return Status(ErrorCode::kIo, "cannot create the database directory " + parent.string() + ": " + error.message());
-  }
-
-  ON_ASSIGN_OR_RETURN(auto write_connection, Connection::Open(options));
-  auto writer = std::make_unique<Writer>(std::move(write_connection));
-  return std::unique_ptr<SqliteStorage>(new SqliteStorage(options, std::move(writer)));
-}
-
-SqliteStorage::ReaderLease::~ReaderLease() {
-  if (connection_ == nullptr) return;
-  std::lock_guard lock(owner_->readers_mutex_);
-  owner_->idle_readers_.push_back(std::move(connection_));
-}
-
-Result<SqliteStorage::ReaderLease> SqliteStorage::Reader() {
-  {
-    std::lock_guard lock(readers_mutex_);
-    if (!idle_readers_.empty()) {
-      auto connection = std::move(idle_readers_.back());
-      idle_readers_.pop_back();
-      return ReaderLease(this, std::move(connection));
-    }
-  }
-  ON_ASSIGN_OR_RETURN(auto connection, Connection::Open(options_));
-  return ReaderLease(this, std::move(connection));
+  ON_ASSIGN_OR_RETURN(auto database, Database::Open(options));
+  return std::unique_ptr<SqliteStorage>(new SqliteStorage(std::move(database)));
 }
 
 Status SqliteStorage::Ping() {
@@ -149,7 +121,7 @@ Status SqliteStorage::MigrateUp(std::optional<int> target) {
 
   // A connection of its own: each migration is one EXCLUSIVE transaction, so two processes that
   // start together apply every migration once.
-  ON_ASSIGN_OR_RETURN(auto db, Connection::Open(options_));
+  ON_ASSIGN_OR_RETURN(auto db, Connection::Open(database_->options()));
   for (;;) {
     ON_RETURN_IF_ERROR(db->Execute("BEGIN EXCLUSIVE"));
     Status step = [&]() -> Status {
@@ -184,7 +156,7 @@ Status SqliteStorage::MigrateDown(int target) {
   ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("sqlite"));
   if (target < 0) return InvalidInput("target version " + std::to_string(target) + " is invalid: expected 0 or more");
 
-  ON_ASSIGN_OR_RETURN(auto db, Connection::Open(options_));
+  ON_ASSIGN_OR_RETURN(auto db, Connection::Open(database_->options()));
   for (;;) {
     ON_RETURN_IF_ERROR(db->Execute("BEGIN EXCLUSIVE"));
     Status step = [&]() -> Status {

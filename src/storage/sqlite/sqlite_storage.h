@@ -3,11 +3,8 @@
 #pragma once
 
 #include <memory>
-#include <mutex>
-#include <vector>
 
-#include "storage/sqlite/connection.h"
-#include "storage/sqlite/writer.h"
+#include "storage/sqlite/database.h"
 #include "storage/storage.h"
 
 namespace on::storage::sqlite {
@@ -40,30 +37,13 @@ class SqliteStorage final : public Storage {
   Status DeleteNote(const std::string& id) override;
 
  private:
-  // A reader connection leased from the pool; returned on destruction.
-  class ReaderLease {
-   public:
-    ReaderLease(SqliteStorage* owner, std::unique_ptr<Connection> connection)
-        : owner_(owner), connection_(std::move(connection)) {}
-    ~ReaderLease();
-    ReaderLease(ReaderLease&&) = default;
-    Connection& operator*() { return *connection_; }
-    Connection* operator->() { return connection_.get(); }
+ private:
+  explicit SqliteStorage(std::unique_ptr<Database> database) : database_(std::move(database)) {}
 
-   private:
-    SqliteStorage* owner_;
-    std::unique_ptr<Connection> connection_;
-  };
+  Result<Database::ReaderLease> Reader() { return database_->Reader(); }
 
-  SqliteStorage(ConnectionOptions options, std::unique_ptr<Writer> writer)
-      : options_(std::move(options)), writer_(std::move(writer)) {}
-
-  Result<ReaderLease> Reader();
-
-  ConnectionOptions options_;
-  std::unique_ptr<Writer> writer_;
-  std::mutex readers_mutex_;
-  std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mutex_
+  std::unique_ptr<Database> database_;
+  Writer* writer_ = &database_->writer();
 };
 
 }  // namespace on::storage::sqlite
