@@ -15,18 +15,19 @@ namespace on::ingest {
 
 // Chunk sizes are in tokens as on::search::EstimateTokens counts them.
 struct ChunkOptions {
-  // Target size of a chunk. Chunks hold whole paragraphs or sentences where they fit, so most
-  // come out between half of this and this; only a chunk in front of a heading or at the end of
-  // the text may hold less than a quarter of it.
+  // Target size of a chunk. Chunks contain whole paragraphs or sentences where they fit, so
+  // most come out between half of this and this. Only a chunk in front of a heading or at the
+  // end of the text may contain less than a quarter of it.
   size_t chunk_size_tokens = 400;
   // Tokens that a chunk repeats from the end of the previous chunk, so a sentence cut by a
   // chunk boundary is whole in one of them. When unset, overlap_ratio * chunk_size_tokens.
   std::optional<size_t> overlap_tokens;
   double overlap_ratio = 0.15;
-  // A chunk smaller than this is merged into a neighbor when the result fits in max_tokens.
+  // A chunk smaller than this is merged into a neighbor when the result fits in max_tokens, so
+  // a merged chunk can exceed chunk_size_tokens by a few tokens.
   size_t min_chunk_tokens = 5;
   // Hard cap, for example the input limit of the embedding model. No chunk exceeds it, even in
-  // text without spaces or punctuation; when it is below chunk_size_tokens it is the target.
+  // text without spaces or punctuation. When it is below chunk_size_tokens, it is the target.
   size_t max_tokens = 512;
 };
 

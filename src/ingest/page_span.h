@@ -1,4 +1,4 @@
-// Where each page of an extracted document lies in its text.
+// Page positions in the text extracted from a document.
 #pragma once
 
 #include <cstddef>

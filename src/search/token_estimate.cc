@@ -1,10 +1,10 @@
 // LLM token estimates without a model vocabulary.
 //
-// BPE vocabularies trained mostly on English (GPT-4's cl100k, Llama's) encode a common English
-// word, with its leading space, as one token, split long words into pieces of about 4 to 8
-// letters, split numbers into groups of up to 3 digits, and spend about one token per character
-// on Chinese, Japanese and Korean (often more). The prices below follow that and round up: a
-// budget computed from them is rarely exceeded by a real tokenizer.
+// Byte-level BPE vocabularies trained mostly on English text usually encode a common English
+// word with its leading space as one token and split rarer words into several pieces. They
+// spend about one token or more on each Chinese, Japanese or Korean character. The prices below
+// imitate that and round up. They are an estimate, not a reproduction of any vocabulary, so a
+// real tokenizer can still count more for unusual text.
 #include <unicode/uchar.h>
 #include <unicode/uscript.h>
 #include <unicode/utf8.h>
@@ -77,7 +77,7 @@ size_t RunCost(RunKind kind, size_t weight) {
   return 0;
 }
 
-// How a code point joins a run: its kind and weight, or kNone for characters priced alone.
+// The run a code point joins and its weight there, or kNone for characters priced alone.
 struct RunMember {
   RunKind kind;
   size_t weight;

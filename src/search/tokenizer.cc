@@ -53,8 +53,8 @@ class ThreadState {
     return word_breaker_.get();
   }
 
-  // Set while a Tokenize call on this thread iterates with WordBreaker(), so a nested call
-  // (from inside a sink) knows to use its own copy.
+  // True while a Tokenize call on this thread iterates with WordBreaker(), so a nested call
+  // (from inside a sink) uses its own copy.
   bool word_breaker_busy = false;
 
   // Returns nullptr when libstemmer has no algorithm of that name.
@@ -145,6 +145,8 @@ std::string_view StemLanguageFor(std::string_view term, const Tokenizer& tokeniz
       case USCRIPT_LATIN:
         return tokenizer.stems_latin() ? std::string_view(tokenizer.stem_language()) : "";
       case USCRIPT_CYRILLIC:
+        // NOTE: every Cyrillic-script language gets the Russian stemmer, so Ukrainian or
+        // Bulgarian words may be stemmed to forms that do not match their other inflections.
         return "russian";
       case USCRIPT_GREEK:
         return "greek";

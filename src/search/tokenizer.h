@@ -48,8 +48,8 @@ class Tokenizer {
   // IsSupportedStemLanguage first.
   explicit Tokenizer(std::string stem_language = "english");
 
-  // Returns the terms of `utf8_text` in text order. Offsets refer to `utf8_text`. Never fails:
-  // any byte sequence is accepted.
+  // Returns the terms of `utf8_text` in text order. Offsets refer to `utf8_text`. Accepts any
+  // byte sequence and reports no errors.
   std::vector<Token> Tokenize(std::string_view utf8_text) const;
 
   // Calls `sink` with each term of `utf8_text` in text order without collecting them; stops
@@ -91,8 +91,8 @@ std::vector<QueryTerm> ExtractQueryTerms(std::string_view user_query, const Toke
 
 // Returns an FTS5 MATCH expression for a user query: the surface text of each query term as an
 // FTS5 string ("..."), joined with OR, so a document matching any term is found and bm25 ranks
-// documents matching more terms higher. No FTS5 syntax from the user survives quoting. Never
-// fails. Returns an empty string when the query has no terms; the caller should then return no
+// documents matching more terms higher. No FTS5 syntax from the user survives quoting. Accepts
+// any byte sequence. Returns an empty string when the query has no terms; the caller should then return no
 // results instead of running MATCH with an empty expression.
 std::string BuildFts5Match(std::string_view user_query, const Tokenizer& tokenizer);
 

@@ -1,9 +1,11 @@
 #include "ingest/chunker.h"
 
 #include <gtest/gtest.h>
+#include <unicode/utf8.h>
 
 #include <cmath>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -31,7 +33,20 @@ std::vector<std::string> ReadLines(const std::string& name) {
   return lines;
 }
 
-bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+// Returns, for each byte offset of `text` and its end, whether a UTF-8 decoder starting at
+// offset 0 begins a character (or an invalid byte) there: the only places a chunk may be cut.
+std::vector<bool> CharacterStarts(std::string_view text) {
+  std::vector<bool> starts(text.size() + 1, false);
+  const int32_t length = static_cast<int32_t>(text.size());
+  int32_t i = 0;
+  while (i < length) {
+    starts[static_cast<size_t>(i)] = true;
+    UChar32 c;
+    U8_NEXT(text.data(), i, length, c);
+  }
+  starts[text.size()] = true;
+  return starts;
+}
 
 bool IsSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f'; }
 
@@ -48,6 +63,7 @@ std::vector<Chunk> ChunkOrFail(std::string_view text, const ChunkOptions& option
 void ExpectValidChunks(std::string_view text, const std::vector<Chunk>& chunks,
                        size_t max_tokens) {
   std::vector<bool> covered(text.size(), false);
+  const std::vector<bool> character_starts = CharacterStarts(text);
   for (size_t i = 0; i < chunks.size(); ++i) {
     const Chunk& chunk = chunks[i];
     SCOPED_TRACE("chunk " + std::to_string(i));
@@ -57,10 +73,8 @@ void ExpectValidChunks(std::string_view text, const std::vector<Chunk>& chunks,
     EXPECT_EQ(chunk.content, text.substr(chunk.begin, chunk.end - chunk.begin));
     EXPECT_EQ(chunk.token_estimate, EstimateTokens(chunk.content));
     EXPECT_LE(chunk.token_estimate, max_tokens);
-    EXPECT_FALSE(IsContinuationByte(text[chunk.begin]));
-    if (chunk.end < text.size()) {
-      EXPECT_FALSE(IsContinuationByte(text[chunk.end]));
-    }
+    EXPECT_TRUE(character_starts[chunk.begin]);
+    EXPECT_TRUE(character_starts[chunk.end]);
     EXPECT_FALSE(IsSpace(chunk.content.front()));
     EXPECT_FALSE(IsSpace(chunk.content.back()));
     if (i > 0) {
@@ -245,6 +259,26 @@ TEST(ChunkText, AcceptsInvalidUtf8) {
   }
 }
 
+TEST(ChunkText, RandomTextKeepsContract) {
+  // Fragments that exercise every boundary kind, invalid UTF-8 and symbols.
+  const std::vector<std::string> fragments = {
+      "a",   "word ", "longerword", " ",  "\n",  "\n\n", ". ",       "。",     "感",     "病毒",
+      "🙂",  "\xff",  "\x80",        "\xe4\xb8", "# ", "<h2>", ", ",     "\t",    "1234", "\r\n"};
+  std::mt19937 random(12345);
+  for (int round = 0; round < 200; ++round) {
+    std::string text;
+    while (text.size() < 3000) text += fragments[random() % fragments.size()];
+    ChunkOptions options;
+    options.chunk_size_tokens = 16 + random() % 64;
+    options.max_tokens = options.chunk_size_tokens;
+    options.overlap_ratio = 0.2;
+    const Result<std::vector<Chunk>> chunks = ChunkText(text, options);
+    ASSERT_TRUE(chunks.ok()) << chunks.status().ToString();
+    SCOPED_TRACE("round " + std::to_string(round));
+    ExpectValidChunks(text, *chunks, options.chunk_size_tokens);
+  }
+}
+
 TEST(ChunkText, PageNumbersFromSpans) {
   const std::string text = ReadTestData("english_prose.md");
   // Three pages cut at arbitrary byte offsets, with a form feed between pages 2 and 3.
@@ -259,7 +293,9 @@ TEST(ChunkText, PageNumbersFromSpans) {
 
   bool saw_spanning_chunk = false;
   for (const Chunk& chunk : chunks) {
-    const int expected = chunk.begin < first_break ? 1 : chunk.begin < second_break + 1 ? 2 : 3;
+    int expected = 3;
+    if (chunk.begin < second_break + 1) expected = 2;
+    if (chunk.begin < first_break) expected = 1;
     EXPECT_EQ(chunk.page, expected) << chunk.begin;
     saw_spanning_chunk =
         saw_spanning_chunk || (chunk.begin < first_break && chunk.end > first_break);

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <chrono>
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <string>
 #include <thread>
@@ -136,6 +137,21 @@ TEST(Tokenizer, AcceptsInvalidUtf8) {
   ASSERT_EQ(Terms(tokenizer, text), expected);
   for (const Token& token : tokens) {
     EXPECT_EQ(text.substr(token.begin, token.end - token.begin), token.term);
+  }
+}
+
+TEST(Tokenizer, RandomBytesKeepOffsetsValid) {
+  const Tokenizer tokenizer;
+  std::mt19937 random(4321);
+  for (int round = 0; round < 200; ++round) {
+    std::string text(random() % 200, '\0');
+    for (char& c : text) c = static_cast<char>(random() % 256);
+    for (const Token& token : tokenizer.Tokenize(text)) {
+      ASSERT_LT(token.begin, token.end);
+      ASSERT_LE(token.end, text.size());
+      EXPECT_FALSE(token.term.empty());
+      EXPECT_LE(token.term.size(), Tokenizer::kMaxTermBytes);
+    }
   }
 }
 

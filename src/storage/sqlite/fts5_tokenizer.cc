@@ -10,7 +10,7 @@
 namespace on::storage::sqlite {
 namespace {
 
-// FTS5 declares Fts5Tokenizer as an opaque type; each handle it holds points to one of these.
+// FTS5 declares Fts5Tokenizer as an opaque type. Each handle it passes us points to one of these.
 struct TokenizerHandle {
   search::Tokenizer tokenizer;
 };
@@ -41,6 +41,8 @@ using TokenCallback = int (*)(void* context, int flags, const char* token, int t
 // xTokenize. The same code runs for documents and queries (FTS5_TOKENIZE_QUERY), which is what
 // makes a query term match the document term. Offsets are byte offsets into `text`, as
 // highlight() and snippet() expect.
+// NOTE: prefix queries ("runn*", FTS5_TOKENIZE_PREFIX) are stemmed like whole words, so they
+// can miss; search::BuildFts5Match never builds them.
 int TokenizeText(Fts5Tokenizer* handle, void* context, int /*flags*/, const char* text,
                  int text_bytes, TokenCallback emit) {
   if (text == nullptr || text_bytes <= 0) return SQLITE_OK;
