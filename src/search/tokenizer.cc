@@ -117,8 +117,8 @@ bool IsJoinerCodePoint(UChar32 c) {
 // Keeps only letters, marks and digits, so terms never carry punctuation or spaces (NFKC can
 // produce both, e.g. U+2474 PARENTHESIZED DIGIT ONE becomes "(1)").
 std::string KeepWordCharacters(std::string_view term) {
-  std::string kept;
-  kept.reserve(term.size());
+  std::string word_characters;
+  word_characters.reserve(term.size());
   const char* data = term.data();
   const int32_t length = static_cast<int32_t>(term.size());
   int32_t i = 0;
@@ -126,9 +126,9 @@ std::string KeepWordCharacters(std::string_view term) {
     const int32_t start = i;
     UChar32 c;
     U8_NEXT(data, i, length, c);
-    if (c >= 0 && IsWordCodePoint(c)) kept.append(data + start, static_cast<size_t>(i - start));
+    if (c >= 0 && IsWordCodePoint(c)) word_characters.append(data + start, static_cast<size_t>(i - start));
   }
-  return kept;
+  return word_characters;
 }
 
 // Returns the Snowball algorithm for a term, or an empty view for terms left unstemmed.
@@ -213,14 +213,14 @@ std::string MakeTerm(std::string_view piece, const Tokenizer& tokenizer) {
 
 // Splits one ICU word segment at characters that are neither word characters nor joiners and
 // passes a token for each piece to `sink`. `segment_begin` and `segment_end` index `text`.
-// Returns false when `sink` asked to stop.
+// Returns false when `sink` requested a stop.
 bool EmitSegmentTokens(std::string_view text, size_t segment_begin, size_t segment_end,
                        const Tokenizer& tokenizer, const Tokenizer::TokenSink& sink) {
   constexpr size_t kNoPiece = static_cast<size_t>(-1);
   size_t piece_begin = kNoPiece;
   size_t piece_end = 0;  // end of the last word character in the open piece
 
-  // Returns false when `sink` asked to stop.
+  // Returns false when `sink` requested a stop.
   auto close_piece = [&] {
     if (piece_begin == kNoPiece) return true;
     Token token{MakeTerm(text.substr(piece_begin, piece_end - piece_begin), tokenizer),
@@ -299,7 +299,7 @@ class WordBreakerLease {
 };
 
 // Emits the tokens of text[window_begin, window_end) with offsets relative to `text`. Returns
-// false when `sink` asked to stop.
+// false when `sink` requested a stop.
 bool TokenizeWindow(std::string_view text, size_t window_begin, size_t window_end,
                     const Tokenizer& tokenizer, const Tokenizer::TokenSink& sink) {
   const WordBreakerLease lease(text.substr(window_begin, window_end - window_begin));

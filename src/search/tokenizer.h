@@ -72,7 +72,8 @@ class Tokenizer {
 
 // Returns the terms of `text` joined with single spaces: the text PostgreSQL should index with
 // to_tsvector('simple', ...). Each term is letters, marks and digits only, so PostgreSQL's
-// parser keeps each one as a single lexeme.
+// default parser is expected to keep each one as a single lexeme.
+// NOTE: that expectation has not been tested against a PostgreSQL server yet.
 std::string TermsForIndex(std::string_view text, const Tokenizer& tokenizer);
 
 // A term of a user query and the query text it came from.
