@@ -126,7 +126,9 @@ std::string KeepWordCharacters(std::string_view term) {
     const int32_t start = i;
     UChar32 c;
     U8_NEXT(data, i, length, c);
-    if (c >= 0 && IsWordCodePoint(c)) word_characters.append(data + start, static_cast<size_t>(i - start));
+    if (c >= 0 && IsWordCodePoint(c)) {
+      word_characters.append(data + start, static_cast<size_t>(i - start));
+    }
   }
   return word_characters;
 }
