@@ -54,6 +54,8 @@ size_t Estimate(std::string_view text, size_t begin, size_t end) {
   return EstimateTokens(Slice(text, begin, end));
 }
 
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+
 bool IsAsciiSpace(char c) {
   return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f';
 }
@@ -153,7 +155,8 @@ void PunctuationCuts(std::string_view text, Range range, std::string_view marks,
   while (i < range.end) {
     if (marks.find(text[i]) != std::string_view::npos) {
       size_t j = i + 1;
-      while (j < range.end && std::string_view("\"')]").find(text[j]) != std::string_view::npos) ++j;
+      constexpr std::string_view kClosers = "\"')]";
+      while (j < range.end && kClosers.find(text[j]) != std::string_view::npos) ++j;
       size_t k = j;
       while (k < range.end && IsAsciiSpace(text[k])) ++k;
       if (k > j && k < range.end) cuts.push_back(k);
@@ -189,7 +192,8 @@ std::vector<size_t> CutPoints(std::string_view text, Range range, Level level) {
           if (text[run_end] == '\n') ++newlines;
           ++run_end;
         }
-        if ((level == Level::kLine || newlines >= 2) && run_end < range.end) cuts.push_back(run_end);
+        const bool is_cut = level == Level::kLine || newlines >= 2;
+        if (is_cut && run_end < range.end) cuts.push_back(run_end);
         i = run_end - 1;
       }
       break;
@@ -305,9 +309,7 @@ size_t OverlapBegin(std::string_view text, Range chunk, size_t overlap) {
   if (overlap == 0 || chunk.end - chunk.begin < 2) return chunk.end;
   const size_t search_bytes = overlap * kOverlapSearchBytesPerToken;
   Range window{chunk.end - std::min(chunk.end - chunk.begin, search_bytes), chunk.end};
-  while (window.begin < window.end && (static_cast<unsigned char>(text[window.begin]) & 0xC0) == 0x80) {
-    ++window.begin;
-  }
+  while (window.begin < window.end && IsContinuationByte(text[window.begin])) ++window.begin;
 
   size_t best = chunk.end;
   size_t best_tokens = 0;
@@ -403,9 +405,9 @@ std::vector<Range> TrimChunks(std::string_view text, const std::vector<Range>& c
   for (Range chunk : chunks) {
     chunk = TrimWhitespace(text, chunk);
     if (chunk.begin == chunk.end) continue;
-    if (!trimmed.empty() && chunk.begin >= trimmed.back().begin && chunk.end <= trimmed.back().end) {
-      continue;
-    }
+    const bool inside_previous = !trimmed.empty() && chunk.begin >= trimmed.back().begin &&
+                                 chunk.end <= trimmed.back().end;
+    if (inside_previous) continue;
     trimmed.push_back(chunk);
   }
   return trimmed;

@@ -93,8 +93,8 @@ std::vector<QueryTerm> ExtractQueryTerms(std::string_view user_query, const Toke
 // Returns an FTS5 MATCH expression for a user query: the surface text of each query term as an
 // FTS5 string ("..."), joined with OR, so a document matching any term is found and bm25 ranks
 // documents matching more terms higher. No FTS5 syntax from the user survives quoting. Accepts
-// any byte sequence. Returns an empty string when the query has no terms; the caller should then return no
-// results instead of running MATCH with an empty expression.
+// any byte sequence. Returns an empty string when the query has no terms. The caller should then
+// return no results instead of running MATCH with an empty expression.
 std::string BuildFts5Match(std::string_view user_query, const Tokenizer& tokenizer);
 
 // Returns an estimate of how many tokens a BPE tokenizer (of the GPT-4 or Llama kind) produces

@@ -132,8 +132,9 @@ TEST_F(Fts5TokenizerTest, AcceptsLanguageArgument) {
   Exec("CREATE VIRTUAL TABLE f USING fts5(body, tokenize='on_icu french')");
   Exec("CREATE VIRTUAL TABLE n USING fts5(body, tokenize='on_icu none')");
   char* error = nullptr;
-  const int rc = sqlite3_exec(db_, "CREATE VIRTUAL TABLE k USING fts5(body, tokenize='on_icu klingon')",
-                              nullptr, nullptr, &error);
+  const int rc =
+      sqlite3_exec(db_, "CREATE VIRTUAL TABLE k USING fts5(body, tokenize='on_icu klingon')",
+                   nullptr, nullptr, &error);
   EXPECT_NE(rc, SQLITE_OK);
   sqlite3_free(error);
 }

@@ -81,7 +81,9 @@ fts5_api* FindFts5Api(sqlite3* db) {
 }  // namespace
 
 Status RegisterFts5Tokenizer(sqlite3* db) {
-  if (db == nullptr) return InvalidInput("RegisterFts5Tokenizer needs an open connection, got null");
+  if (db == nullptr) {
+    return InvalidInput("RegisterFts5Tokenizer needs an open connection, got null");
+  }
   fts5_api* api = FindFts5Api(db);
   if (api == nullptr || api->iVersion < 2) {
     return DatabaseError(std::string("SQLite ") + sqlite3_libversion() +
