@@ -46,6 +46,8 @@ namespace on {
     "Least severe log level written.")                                                                   \
   X(log_format, "OPEN_NOTEBOOK_LOG_FORMAT", String, "text", 0, 0, "text|json", 0,                        \
     "Log line format: text for people, json for log collectors (one object per line).")                 \
+  X(access_log, "OPEN_NOTEBOOK_ACCESS_LOG", Bool, "true", 0, 0, "", 0,                                    \
+    "Write one info line per HTTP request (client, method, path, status, time, size).")                \
   X(http_threads, "OPEN_NOTEBOOK_HTTP_THREADS", Int, "2", 1, 64, "", 0,                                  \
     "Threads that run the HTTP event loop.")                                                             \
   X(handler_threads, "OPEN_NOTEBOOK_HANDLER_THREADS", Int, "8", 1, 256, "", 0,                           \

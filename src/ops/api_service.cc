@@ -100,6 +100,7 @@ int RunApi(const Settings& settings) {
   options.handler_threads = static_cast<int>(settings.handler_threads);
   options.max_body_bytes = static_cast<uint64_t>(settings.max_upload_size_mb) << 20;
   options.shutdown_timeout = std::chrono::seconds(settings.shutdown_timeout_s);
+  options.access_log = settings.access_log;
   http::Server server(options, pipeline);
   if (Status listening = server.Listen(); !listening.ok()) {
     spdlog::critical("{}", listening.message());

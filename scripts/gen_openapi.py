@@ -1,0 +1,126 @@
+#!/usr/bin/env python3
+"""Writes src/api/openapi.json from the route list below.
+
+Each route is declared once here with its summary, parameters and body shapes. The test
+`OpenApi.DocumentsEveryRoute` fails when the server registers a route that is missing here, or
+when this file documents a route the server does not have. Run after changing routes:
+
+    python3 scripts/gen_openapi.py
+"""
+import json
+import pathlib
+import re
+
+S = {"type": "string"}
+I = {"type": "integer"}
+B = {"type": "boolean"}
+N = {"type": ["string", "null"]}
+OBJ = {"type": "object"}
+
+
+def obj(required=(), **props):
+    return {"type": "object", "properties": props, "required": list(required)}
+
+
+def arr(item):
+    return {"type": "array", "items": item}
+
+
+SCHEMAS = {
+    "Error": obj(["detail"], detail=S),
+    "Message": obj(["message"], message=S),
+    "Notebook": obj(["id", "name"], id=S, name=S, description=S, archived=B, created=S, updated=S,
+                    source_count=I, note_count=I),
+    "NotebookCreate": obj(["name"], name=S, description=S),
+    "NotebookUpdate": obj(name=S, description=S, archived=B),
+    "NotebookDeletePreview": obj(notebook_id=S, notebook_name=S, note_count=I, exclusive_source_count=I,
+                                 shared_source_count=I),
+    "NotebookDeleteResult": obj(message=S, deleted_notes=I, deleted_sources=I, unlinked_sources=I,
+                                deleted_chat_sessions=I),
+    "RecentItem": obj(type=S, id=S, title=S, last_viewed_at=S),
+    "Note": obj(["id", "content"], id=S, title=N, content=S, note_type={"enum": ["human", "ai"]}, notebook_id=N,
+                created=S, updated=S, command_id=N),
+    "NoteCreate": obj(["content"], title=S, content=S, note_type={"enum": ["human", "ai"]}, notebook_id=S),
+    "NoteUpdate": obj(title=N, content=S, note_type={"enum": ["human", "ai"]}),
+    "Health": obj(status=S, detail=S),
+    "Config": obj(version=S, latestVersion=N, hasUpdate=B, dbStatus={"enum": ["online", "offline"]},
+                  schemaVersion={"type": ["integer", "null"]}, settings=OBJ),
+    "AuthStatus": obj(auth_enabled=B, message=S),
+}
+
+# (method, path, summary, tag, request schema or None, response schema, query parameters)
+ROUTES = [
+    ("GET", "/", "Check that the API process answers", "system", None, "Message", []),
+    ("GET", "/health", "Liveness and readiness: 200 when ready, 503 while starting", "system", None, "Health", []),
+    ("GET", "/api/config", "Version, database status and non-secret settings", "system", None, "Config", []),
+    ("GET", "/api/auth/status", "Whether a password is required", "system", None, "AuthStatus", []),
+    ("GET", "/openapi.json", "This document", "system", None, None, []),
+    ("GET", "/api/notebooks", "List notebooks with source and note counts", "notebooks", None, arr({"$ref": "#/components/schemas/Notebook"}),
+     [("archived", B), ("order_by", S)]),
+    ("POST", "/api/notebooks", "Create a notebook", "notebooks", "NotebookCreate", "Notebook", []),
+    ("GET", "/api/notebooks/{notebook_id}", "Get a notebook and record it as viewed", "notebooks", None, "Notebook", []),
+    ("PUT", "/api/notebooks/{notebook_id}", "Rename, describe, archive or unarchive a notebook", "notebooks", "NotebookUpdate", "Notebook", []),
+    ("DELETE", "/api/notebooks/{notebook_id}", "Delete a notebook, its notes and optionally its exclusive sources", "notebooks", None,
+     "NotebookDeleteResult", [("delete_exclusive_sources", B)]),
+    ("GET", "/api/notebooks/{notebook_id}/delete-preview", "What deleting the notebook would remove", "notebooks", None,
+     "NotebookDeletePreview", []),
+    ("GET", "/api/recently-viewed", "Notebooks and sources opened most recently", "notebooks", None,
+     arr({"$ref": "#/components/schemas/RecentItem"}), [("limit", I)]),
+    ("GET", "/api/notes", "List notes, optionally of one notebook", "notes", None, arr({"$ref": "#/components/schemas/Note"}),
+     [("notebook_id", S)]),
+    ("POST", "/api/notes", "Create a note", "notes", "NoteCreate", "Note", []),
+    ("GET", "/api/notes/{note_id}", "Get a note", "notes", None, "Note", []),
+    ("PUT", "/api/notes/{note_id}", "Update a note", "notes", "NoteUpdate", "Note", []),
+    ("DELETE", "/api/notes/{note_id}", "Delete a note", "notes", None, "Message", []),
+]
+
+ERRORS = {
+    "400": "Invalid value (the detail names it)",
+    "401": "Password missing or wrong",
+    "404": "Record not found",
+    "413": "Request body over OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB",
+    "422": "Malformed body or parameter (the detail names the field)",
+    "429": "Too many failed password attempts",
+    "503": "Starting: waiting for the database",
+}
+
+
+def schema_ref(schema):
+    if schema is None:
+        return OBJ
+    if isinstance(schema, str):
+        return {"$ref": f"#/components/schemas/{schema}"}
+    return schema
+
+
+def main():
+    paths = {}
+    for method, path, summary, tag, request, response, query in ROUTES:
+        operation = {"summary": summary, "tags": [tag], "responses": {"200": {
+            "description": "Success", "content": {"application/json": {"schema": schema_ref(response)}}}}}
+        for code, text in ERRORS.items():
+            operation["responses"][code] = {"description": text, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Error"}}}}
+        parameters = [{"name": name, "in": "path", "required": True, "schema": S} for name in re.findall(r"{(\w+)}", path)]
+        parameters += [{"name": name, "in": "query", "required": False, "schema": schema} for name, schema in query]
+        if parameters:
+            operation["parameters"] = parameters
+        if request:
+            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_ref(request)}}}
+        paths.setdefault(path, {})[method.lower()] = operation
+
+    document = {
+        "openapi": "3.1.0",
+        "info": {"title": "Open Notebook API", "version": "0.1.0",
+                 "description": "REST API of Open Notebook in C++. Ids have the form table:key. "
+                                "When a password is set, send 'Authorization: Bearer <password>'."},
+        "components": {"schemas": SCHEMAS, "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+        "security": [{"bearer": []}],
+        "paths": paths,
+    }
+    target = pathlib.Path(__file__).resolve().parent.parent / "src/api/openapi.json"
+    target.write_text(json.dumps(document, indent=1, ensure_ascii=False) + "\n")
+
+
+if __name__ == "__main__":
+    main()

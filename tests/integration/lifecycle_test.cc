@@ -1,0 +1,179 @@
+// Start-up, shutdown and crash behaviour of the real binary.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+
+#include <atomic>
+#include <mutex>
+#include <thread>
+
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace on {
+namespace {
+
+void ExecuteOnFile(const std::filesystem::path& path, const std::string& sql) {
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+  char* error = nullptr;
+  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
+  sqlite3_free(error);
+  sqlite3_close(db);
+}
+
+std::string IntegrityCheck(const std::filesystem::path& path) {
+  sqlite3* db = nullptr;
+  if (sqlite3_open(path.c_str(), &db) != SQLITE_OK) return "cannot open";
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_prepare_v2(db, "PRAGMA integrity_check", -1, &stmt, nullptr);
+  std::string verdict = sqlite3_step(stmt) == SQLITE_ROW ? reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)) : "no row";
+  sqlite3_finalize(stmt);
+  sqlite3_close(db);
+  return verdict;
+}
+
+TEST(Lifecycle, TamperedMigrationStopsStartup) {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  {
+    test::ServerProcess server(data);
+    ASSERT_TRUE(server.Start()) << server.log();
+    EXPECT_EQ(server.Stop(), 0);
+  }
+  ExecuteOnFile(data / "open-notebook.db", "UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1");
+
+  test::ServerProcess restarted(data);
+  EXPECT_FALSE(restarted.Start(std::chrono::seconds(10)));
+  EXPECT_EQ(restarted.WaitExit(std::chrono::seconds(10)), 1);
+  EXPECT_NE(restarted.log().find("was changed after it was applied"), std::string::npos) << restarted.log();
+  EXPECT_NE(restarted.log().find("restore"), std::string::npos);
+}
+
+TEST(Lifecycle, NewerDatabaseStopsStartup) {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  {
+    test::ServerProcess server(data);
+    ASSERT_TRUE(server.Start()) << server.log();
+    EXPECT_EQ(server.Stop(), 0);
+  }
+  ExecuteOnFile(data / "open-notebook.db", "INSERT INTO schema_migrations VALUES (9999, 'future', 'x', '2031-01-01')");
+
+  test::ServerProcess restarted(data);
+  EXPECT_FALSE(restarted.Start(std::chrono::seconds(10)));
+  EXPECT_EQ(restarted.WaitExit(std::chrono::seconds(10)), 1);
+  EXPECT_NE(restarted.log().find("newer binary"), std::string::npos) << restarted.log();
+}
+
+TEST(Lifecycle, NonLoopbackWithoutPasswordRefused) {
+  test::TempDir dir;
+  test::ServerProcess server(dir.path() / "data", {{"API_HOST", "0.0.0.0"}});
+  server.Spawn();
+  EXPECT_EQ(server.WaitExit(std::chrono::seconds(10)), 1);
+  EXPECT_NE(server.log().find("OPEN_NOTEBOOK_PASSWORD"), std::string::npos) << server.log();
+}
+
+TEST(Lifecycle, NonLoopbackOptInWarnsLoudly) {
+  test::TempDir dir;
+  test::ServerProcess server(dir.path() / "data", {{"API_HOST", "0.0.0.0"}, {"OPEN_NOTEBOOK_ALLOW_NO_AUTH", "true"}});
+  ASSERT_TRUE(server.Start()) << server.log();
+  EXPECT_NE(server.log().find("NO PASSWORD"), std::string::npos) << server.log();
+  EXPECT_EQ(server.Stop(), 0);
+}
+
+TEST(Lifecycle, SigtermDrainsInFlightRequests) {
+  test::TempDir dir;
+  test::ServerProcess server(dir.path() / "data");
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto client = server.Client();
+
+  // Requests keep arriving while SIGTERM lands; each one either completes with 200 or is never
+  // accepted (connection refused); none gets a truncated or 5xx answer.
+  std::atomic<bool> stop{false};
+  std::atomic<int> completed{0}, refused{0}, broken{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 8; ++t) {
+    threads.emplace_back([&] {
+      while (!stop) {
+        auto result = client.Post("/api/notebooks", {{"name", "drain"}});
+        if (result.status == 200) {
+          completed++;
+        } else if (result.status == 0) {
+          refused++;
+        } else {
+          broken++;
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  kill(server.pid(), SIGTERM);
+  EXPECT_EQ(server.WaitExit(std::chrono::seconds(30)), 0) << server.log();
+  stop = true;
+  for (auto& thread : threads) thread.join();
+
+  EXPECT_GT(completed.load(), 0);
+  EXPECT_EQ(broken.load(), 0);
+  EXPECT_NE(server.log().find("shutting down"), std::string::npos);
+}
+
+TEST(Lifecycle, SigkillDuringWritesLosesNoAcknowledgedWrite) {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  test::ServerProcess server(data);
+  ASSERT_TRUE(server.Start()) << server.log();
+  auto client = server.Client();
+  const std::string notebook_id = client.Post("/api/notebooks", {{"name", "crash"}}).Json()["id"];
+
+  constexpr int kWrites = 200;
+  std::mutex mutex;
+  std::vector<std::string> acknowledged;
+  std::atomic<int> next{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 32; ++t) {
+    threads.emplace_back([&] {
+      for (int i = next++; i < kWrites; i = next++) {
+        auto result = client.Post("/api/notes", {{"content", "write " + std::to_string(i)}, {"notebook_id", notebook_id}});
+        if (result.status == 200) {
+          std::lock_guard lock(mutex);
+          acknowledged.push_back(result.Json()["id"]);
+        }
+      }
+    });
+  }
+  // Kill once part of the writes are acknowledged, while the rest are in flight.
+  for (int waited = 0; waited < 500; ++waited) {
+    {
+      std::lock_guard lock(mutex);
+      if (acknowledged.size() >= kWrites / 3) break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  server.Kill();
+  for (auto& thread : threads) thread.join();
+  ASSERT_GT(acknowledged.size(), 0u);
+  EXPECT_LT(acknowledged.size(), static_cast<size_t>(kWrites)) << "the kill should land while writes are in flight";
+
+  EXPECT_EQ(IntegrityCheck(data / "open-notebook.db"), "ok");
+  test::ServerProcess restarted(data);
+  ASSERT_TRUE(restarted.Start()) << restarted.log();
+  auto after = restarted.Client();
+  for (const auto& id : acknowledged) EXPECT_EQ(after.Get("/api/notes/" + id).status, 200) << id;
+  EXPECT_EQ(restarted.Stop(), 0);
+}
+
+TEST(Lifecycle, MigrateCommand) {
+  test::TempDir dir;
+  const auto data = dir.path() / "data";
+  const std::string binary = ON_BINARY_PATH;
+  const std::string prefix = "OPEN_NOTEBOOK_DATA_DIR=" + data.string() + " " + binary + " migrate ";
+  EXPECT_EQ(WEXITSTATUS(std::system((prefix + "status > /dev/null 2>&1").c_str())), 2) << "pending migrations";
+  EXPECT_EQ(WEXITSTATUS(std::system((prefix + "up > /dev/null 2>&1").c_str())), 0);
+  EXPECT_EQ(WEXITSTATUS(std::system((prefix + "status > /dev/null 2>&1").c_str())), 0);
+  EXPECT_EQ(WEXITSTATUS(std::system((prefix + "down --to 0 > /dev/null 2>&1").c_str())), 0);
+  EXPECT_EQ(WEXITSTATUS(std::system((prefix + "status > /dev/null 2>&1").c_str())), 2);
+}
+
+}  // namespace
+}  // namespace on
