@@ -27,6 +27,8 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterSystemRoutes(router, context);
   RegisterNotebookRoutes(router, context);
   RegisterNoteRoutes(router, context);
+  RegisterSourceRoutes(router, context);
+  RegisterSearchRoutes(router, context);
 }
 
 }  // namespace on::api

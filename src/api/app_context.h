@@ -49,5 +49,7 @@ void RegisterRoutes(http::Router& router, AppContext& context);
 void RegisterSystemRoutes(http::Router& router, AppContext& context);
 void RegisterNotebookRoutes(http::Router& router, AppContext& context);
 void RegisterNoteRoutes(http::Router& router, AppContext& context);
+void RegisterSourceRoutes(http::Router& router, AppContext& context);
+void RegisterSearchRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

@@ -44,6 +44,9 @@ enum class ErrorCode {
 // Returns the code's registry name without the leading 'k' ("NotFound").
 std::string_view ErrorCodeName(ErrorCode code);
 
+// The code whose ErrorCodeName is `name`, or kInternal for an unknown name.
+ErrorCode ErrorCodeFromName(std::string_view name);
+
 // Outcome of an operation: ok, or a code with a message meant for the person who sent the input.
 // Messages name the offending value and the fix; they never carry secrets or SQL text.
 class [[nodiscard]] Status {

@@ -60,6 +60,19 @@ namespace on {
     "Milliseconds SQLite waits for a lock held by another process before failing a statement.")        \
   X(sqlite_synchronous, "OPEN_NOTEBOOK_SQLITE_SYNCHRONOUS", String, "full", 0, 0, "normal|full", 0,      \
     "SQLite synchronous mode: full survives power loss; normal survives process crashes only.")         \
+  X(url_allowlist, "OPEN_NOTEBOOK_URL_ALLOWLIST", String, "", 0, 0, "", 0,                                 \
+    "Comma-separated CIDRs that URL sources may reach although they are loopback or private "           \
+    "(e.g. 127.0.0.1/32 for a local wiki). Everything else private is refused.")                         \
+  X(fetch_timeout_s, "OPEN_NOTEBOOK_FETCH_TIMEOUT", Int, "60", 1, 3600, "", 0,                           \
+    "Seconds a URL source may take to download, redirects included.")                                   \
+  X(pdf_timeout_s, "OPEN_NOTEBOOK_PDF_TIMEOUT", Int, "300", 1, 7200, "", 0,                              \
+    "Seconds pdftotext may run on one PDF before it is stopped.")                                       \
+  X(chunk_size, "OPEN_NOTEBOOK_CHUNK_SIZE", Int, "400", 100, 8192, "", 0,                                \
+    "Target size of a search chunk in tokens.")                                                          \
+  X(chunk_overlap, "OPEN_NOTEBOOK_CHUNK_OVERLAP", Int, "60", 0, 4096, "", 0,                             \
+    "Tokens each chunk repeats from the previous one (default 15 % of 400).")                            \
+  X(sync_processing_timeout_s, "OPEN_NOTEBOOK_SYNC_PROCESSING_TIMEOUT", Int, "300", 1, 3600, "", 0,     \
+    "Seconds POST /api/sources with async_processing=false waits for processing.")                       \
   X(auth_max_failures, "OPEN_NOTEBOOK_AUTH_MAX_FAILURES", Int, "5", 1, 1000, "", 0,                      \
     "Wrong passwords accepted from one client address before it is throttled.")                         \
   X(auth_lockout_s, "OPEN_NOTEBOOK_AUTH_LOCKOUT", Int, "30", 1, 86400, "", 0,                            \

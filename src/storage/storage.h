@@ -55,6 +55,25 @@ class Storage {
   virtual Result<Note> GetNote(const std::string& id) = 0;
   virtual Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) = 0;
   virtual Status DeleteNote(const std::string& id) = 0;
+
+  // Sources. CreateSource inserts the source, its notebook links and its processing job in one
+  // transaction and returns the source with command_id set; kNotFound names a missing notebook.
+  virtual Result<Source> CreateSource(const SourceCreate& source) = 0;
+  virtual Result<Source> GetSource(const std::string& id, bool with_text) = 0;
+  virtual Result<std::vector<Source>> ListSources(const SourceQuery& query) = 0;
+  virtual Result<Source> UpdateSource(const std::string& id, const SourcePatch& patch) = 0;
+  // Deletes the source, its chunks and index entries and its notebook links.
+  virtual Result<SourceDeleteResult> DeleteSource(const std::string& id) = 0;
+  // Queues processing again (a job with a dedupe key, so concurrent retries queue one job).
+  virtual Result<Source> RequeueSource(const std::string& id, const std::string& job_app,
+                                       const std::string& job_command, int max_attempts) = 0;
+  // Replaces the text and chunks of a source in one transaction.
+  virtual Status SaveExtraction(const std::string& source_id, const SourceExtraction& extraction) = 0;
+  virtual Status LinkSource(const std::string& notebook_id, const std::string& source_id) = 0;
+  virtual Status UnlinkSource(const std::string& notebook_id, const std::string& source_id) = 0;
+
+  // Keyword search over source titles, source chunks and notes, best first.
+  virtual Result<std::vector<TextSearchHit>> SearchText(const TextSearchQuery& query) = 0;
 };
 
 // Opens the database that `settings` point at (SQLite by default). Does not migrate.

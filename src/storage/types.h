@@ -92,3 +92,109 @@ struct SchemaStatus {
 };
 
 }  // namespace on::storage
+
+namespace on::storage {
+
+// A source as stored, with its processing state taken from its latest job.
+struct Source {
+  std::string id;
+  std::optional<std::string> title;
+  std::vector<std::string> topics;
+  std::optional<std::string> asset_url;
+  std::optional<std::string> asset_file_path;  // relative to <data_dir>/uploads
+  std::optional<std::string> original_filename;
+  std::optional<std::string> full_text;  // left empty by list queries
+  std::optional<std::string> content_kind;
+  bool embed = false;
+  std::string transformations_json = "[]";
+  std::optional<std::string> command_id;
+  std::string created;
+  std::string updated;
+  std::optional<std::string> last_viewed_at;
+  // From the job row of command_id; empty when the source has no job.
+  std::optional<std::string> job_status;
+  std::optional<std::string> job_error;
+  std::optional<std::string> job_started;
+  std::optional<std::string> job_completed;
+  std::optional<std::string> job_error_code;
+  std::optional<std::string> job_stage;
+  std::optional<int> job_percent;
+  int64_t chunk_count = 0;
+  std::vector<std::string> notebooks;  // filled by GetSource only
+};
+
+struct SourceCreate {
+  std::optional<std::string> title;
+  std::optional<std::string> url;
+  std::optional<std::string> file_path;  // relative to <data_dir>/uploads
+  std::optional<std::string> original_filename;
+  std::optional<std::string> text;       // pasted text, stored as full_text before processing
+  std::vector<std::string> notebooks;
+  std::string transformations_json = "[]";
+  bool embed = false;
+  // The processing job, inserted in the same transaction. Input JSON gets the source id.
+  std::string job_app;
+  std::string job_command;
+  int job_max_attempts = 1;
+};
+
+enum class SourceSortField { kCreated, kUpdated, kTitle, kType, kInsights, kEmbedded };
+
+struct SourceQuery {
+  std::optional<std::string> notebook_id;
+  int limit = 50;
+  int offset = 0;
+  SourceSortField sort = SourceSortField::kUpdated;
+  bool descending = true;
+};
+
+struct SourcePatch {
+  std::optional<std::string> title;
+  std::optional<std::vector<std::string>> topics;
+};
+
+// A chunk of a source's text, with byte offsets into full_text for citations.
+struct ChunkRecord {
+  int index = 0;
+  std::string content;
+  int64_t begin = 0;
+  int64_t end = 0;
+  std::optional<int> page;
+  int token_count = 0;
+};
+
+// The result of extracting and chunking a source, saved in one transaction.
+struct SourceExtraction {
+  std::optional<std::string> title;  // replaces the title only when the current one is empty
+  std::string full_text;
+  std::string content_kind;
+  std::vector<ChunkRecord> chunks;
+};
+
+struct SourceDeleteResult {
+  std::optional<std::string> file_path;  // relative to uploads, for the caller to remove
+  std::optional<std::string> command_id;
+};
+
+// Keyword search.
+struct TextSearchQuery {
+  std::string fts_match;  // an FTS5 MATCH expression built by search::BuildFts5Match
+  int limit = 100;
+  bool search_sources = true;
+  bool search_notes = true;
+  std::optional<std::string> notebook_id;
+};
+
+struct TextSearchHit {
+  std::string type;       // "source" or "note"
+  std::string id;         // the source or note id
+  std::string parent_id;  // the source id for source hits, the notebook id (or "") for notes
+  std::string title;
+  double score = 0;            // -bm25, larger is better
+  std::string snippet;         // text with matched words between \x01 and \x02
+  std::optional<int64_t> chunk_index;
+  std::optional<int> page;
+  std::string match_field;     // "title", "content" or "chunk"
+};
+
+}  // namespace on::storage

@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include "storage/sqlite/fts5_tokenizer.h"
+
 namespace on::storage::sqlite {
 namespace {
 
@@ -19,6 +21,11 @@ Status StatusFromCode(sqlite3* db, int code, std::string_view context) {
 
 Statement::~Statement() {
   if (stmt_ == nullptr) return;
+  sqlite3_reset(stmt_);
+  sqlite3_clear_bindings(stmt_);
+}
+
+void Statement::Reset() {
   sqlite3_reset(stmt_);
   sqlite3_clear_bindings(stmt_);
 }
@@ -69,6 +76,10 @@ std::optional<std::string> Statement::OptionalText(int column) const {
 
 int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, column); }
 
+double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
+
+bool Statement::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
+
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& options) {
   sqlite3* db = nullptr;
   const int flags = (options.read_only ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) |
@@ -86,6 +97,8 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& op
   std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA synchronous = " + options.synchronous + ";";
   if (!options.read_only) pragmas = "PRAGMA journal_mode = WAL; " + pragmas;
   ON_RETURN_IF_ERROR(connection->Execute(pragmas));
+  // The keyword index tables use this tokenizer; every connection that may touch them needs it.
+  ON_RETURN_IF_ERROR(RegisterFts5Tokenizer(db));
   return connection;
 }
 

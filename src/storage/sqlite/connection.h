@@ -45,6 +45,9 @@ class Statement {
   // Binds NULL for an empty optional.
   Statement& BindOptional(int index, const std::optional<std::string>& text);
 
+  // Resets the statement and clears its bindings, to run it again in a loop.
+  void Reset();
+
   // Advances to the next row: true when a row is available, false when done.
   Result<bool> Step();
   // Steps until done, for statements that return no rows.
@@ -53,6 +56,8 @@ class Statement {
   std::string Text(int column) const;
   std::optional<std::string> OptionalText(int column) const;
   int64_t Int(int column) const;
+  double Double(int column) const;
+  bool IsNull(int column) const;
 
  private:
   Connection* connection_;

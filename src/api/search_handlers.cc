@@ -1,0 +1,121 @@
+// POST /api/search: keyword search over sources and notes.
+#include <map>
+
+#include <nlohmann/json.hpp>
+
+#include "api/app_context.h"
+#include "api/json_body.h"
+#include "core/ids.h"
+#include "search/tokenizer.h"
+
+namespace on::api {
+namespace {
+
+constexpr size_t kMaxQueryLength = 4096;
+constexpr size_t kMaxMatchesPerResult = 3;
+
+// Escapes text for HTML and turns the \x01 / \x02 match markers from the index into <mark> tags,
+// so a client can insert the snippet as HTML without risk.
+std::string SnippetHtml(std::string_view snippet) {
+  std::string html;
+  html.reserve(snippet.size() + 32);
+  for (char c : snippet) {
+    switch (c) {
+      case '\x01': html += "<mark>"; break;
+      case '\x02': html += "</mark>"; break;
+      case '&': html += "&amp;"; break;
+      case '<': html += "&lt;"; break;
+      case '>': html += "&gt;"; break;
+      case '"': html += "&quot;"; break;
+      case '\'': html += "&#39;"; break;
+      default: html += c;
+    }
+  }
+  return html;
+}
+
+// Maps a BM25 score (0 to unbounded, larger is better) into [0, 1) so minimum_score has one
+// meaning whatever the collection: 1 -> 0.5, 4 -> 0.8, 0.25 -> 0.2.
+double NormalizedScore(double bm25) { return bm25 <= 0 ? 0 : bm25 / (bm25 + 1.0); }
+
+Result<http::Response> Search(AppContext& context, http::Request& request) {
+  ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"query", "type", "limit", "search_sources", "search_notes",
+                                                                "minimum_score", "notebook_id"}));
+  ON_ASSIGN_OR_RETURN(std::string query, body.RequiredString("query", kMaxQueryLength));
+  ON_ASSIGN_OR_RETURN(auto type, body.String("type", 16));
+  ON_ASSIGN_OR_RETURN(auto search_sources, body.Bool("search_sources"));
+  ON_ASSIGN_OR_RETURN(auto search_notes, body.Bool("search_notes"));
+  ON_ASSIGN_OR_RETURN(auto notebook, body.String("notebook_id", 128));
+
+  int64_t limit = 100;
+  if (body.Has("limit") && !body.IsNull("limit")) {
+    const auto& value = body.object()["limit"];
+    if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1000) {
+      return ValidationError("field 'limit' must be an integer from 1 to 1000");
+    }
+    limit = value.get<int64_t>();
+  }
+  double minimum_score = 0.2;
+  if (body.Has("minimum_score") && !body.IsNull("minimum_score")) {
+    const auto& value = body.object()["minimum_score"];
+    if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
+      return ValidationError("field 'minimum_score' must be a number from 0 to 1");
+    }
+    minimum_score = value.get<double>();
+  }
+
+  const std::string search_type = type.value_or("text");
+  if (search_type == "vector" || search_type == "hybrid") {
+    return Status(ErrorCode::kConfiguration,
+                  "vector search needs an embedding model, and none is configured; use type \"text\" for keyword search");
+  }
+  if (search_type != "text") return InvalidInput("type '" + search_type.substr(0, 16) + "' is invalid: use text");
+  if (TrimWhitespace(query).empty()) return InvalidInput("query cannot be empty");
+
+  storage::TextSearchQuery text_query;
+  static const search::Tokenizer tokenizer;
+  text_query.fts_match = search::BuildFts5Match(query, tokenizer);
+  // Several hits of one source fold into one result, so ask the index for more rows than results.
+  text_query.limit = static_cast<int>(std::min<int64_t>(limit * 4, 4000));
+  text_query.search_sources = search_sources.value_or(true);
+  text_query.search_notes = search_notes.value_or(true);
+  if (notebook) {
+    ON_ASSIGN_OR_RETURN(text_query.notebook_id, NormalizeId("notebook", *notebook, "notebook_id"));
+  }
+  ON_ASSIGN_OR_RETURN(auto hits, context.storage().SearchText(text_query));
+
+  nlohmann::json results = nlohmann::json::array();
+  std::map<std::string, size_t> position;  // result index by item id
+  for (const auto& hit : hits) {
+    const double score = NormalizedScore(hit.score);
+    if (score < minimum_score) continue;
+    nlohmann::json match = {{"snippet", SnippetHtml(hit.snippet)}, {"field", hit.match_field}, {"score", score}};
+    if (hit.chunk_index) match["chunk_index"] = *hit.chunk_index;
+    if (hit.page) match["page"] = *hit.page;
+
+    auto found = position.find(hit.id);
+    if (found != position.end()) {
+      auto& matches = results[found->second]["matches"];
+      if (matches.size() < kMaxMatchesPerResult) matches.push_back(match);
+      continue;
+    }
+    if (results.size() >= static_cast<size_t>(limit)) continue;
+    position[hit.id] = results.size();
+    results.push_back({{"id", hit.id},
+                       {"parent_id", hit.parent_id},
+                       {"title", hit.title},
+                       {"type", hit.type},
+                       {"relevance", score},
+                       {"snippet", match["snippet"]},
+                       {"matches", nlohmann::json::array({match})}});
+  }
+  return http::JsonResponse({{"results", results}, {"total_count", results.size()}, {"search_type", "text"}});
+}
+
+}  // namespace
+
+void RegisterSearchRoutes(http::Router& router, AppContext& context) {
+  router.Add("POST", "/api/search", [&context](http::Request& request) { return Search(context, request); });
+}
+
+}  // namespace on::api
