@@ -105,22 +105,41 @@ bool IsMainElement(const xmlNode* element) {
 bool HasContentAncestor(const xmlNode* element) {
   for (const xmlNode* node = element->parent; node != nullptr; node = node->parent) {
     if (node->type != XML_ELEMENT_NODE) continue;
-    if (ElementName(node) == "article" || IsMainElement(node)) return true;
+    const std::string_view name = ElementName(node);
+    if (name == "article" || name == "section" || IsMainElement(node)) return true;
   }
   return false;
 }
 
-// True when the subtree holds the page's main heading or content landmark, which a class name
-// like "has-sidebar" on a layout wrapper must not remove.
-bool ContainsContentLandmark(const xmlNode* element, int depth) {
+bool IsHeading(std::string_view name) {
+  return name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6';
+}
+
+// True when the subtree holds a content landmark (<main>, <article>, role="main") or a heading:
+// an <h1> when `any_heading` is false, any level when it is true.
+bool ContainsContentLandmark(const xmlNode* element, bool any_heading, int depth) {
   if (depth > kMaxSearchDepth) return false;
   for (const xmlNode* child = element->children; child != nullptr; child = child->next) {
     if (child->type != XML_ELEMENT_NODE) continue;
     const std::string_view name = ElementName(child);
-    if (name == "h1" || name == "article" || IsMainElement(child)) return true;
-    if (ContainsContentLandmark(child, depth + 1)) return true;
+    if (name == "h1" || (any_heading && IsHeading(name))) return true;
+    if (name == "article" || IsMainElement(child)) return true;
+    if (ContainsContentLandmark(child, any_heading, depth + 1)) return true;
   }
   return false;
+}
+
+// Class names are chosen for styling, so a marker in them is a strong sign; a layout wrapper
+// such as "has-sidebar" is spared when it holds the main heading or content. Ids are often slugs
+// of a section's heading ("navigation", "sharing-data"), so an id marks only an element that is
+// not a section and has no heading at all.
+bool HasBoilerplateClassOrId(const xmlNode* element) {
+  if (HasBoilerplateMarker(Attribute(element, "class")) &&
+      !ContainsContentLandmark(element, /*any_heading=*/false, 0)) {
+    return true;
+  }
+  return ElementName(element) != "section" && HasBoilerplateMarker(Attribute(element, "id")) &&
+         !ContainsContentLandmark(element, /*any_heading=*/true, 0);
 }
 
 bool IsStructuralElement(const xmlNode* element) {
@@ -173,9 +192,7 @@ bool IsBoilerplateElement(const xmlNode* element) {
   if (IsNonContentRole(role)) return true;
 
   if (IsStructuralElement(element)) return false;
-  const bool marked = HasBoilerplateMarker(Attribute(element, "class")) ||
-                      HasBoilerplateMarker(Attribute(element, "id"));
-  return marked && !ContainsContentLandmark(element, 0);
+  return HasBoilerplateClassOrId(element);
 }
 
 int BlockBreaks(std::string_view name) {

@@ -23,7 +23,8 @@ std::string ElementText(const xmlNode* element);
 // True for elements that are not content: scripts, styles, embedded objects, forms, navigation,
 // page headers and footers, side bars, hidden elements, ARIA landmarks other than main, and
 // elements whose class or id marks navigation, menus, breadcrumbs, cookie banners, footers,
-// sharing widgets or ads. Footnote <aside>s and <header>s inside an <article> or <main> are kept.
+// sharing widgets or ads. Footnote <aside>s and <header>s inside an <article>, <section> or
+// <main> are kept.
 bool IsBoilerplateElement(const xmlNode* element);
 
 // Returns the line breaks to request around an element: 2 for paragraph-level blocks (p, h1-h6,

@@ -120,6 +120,7 @@ class HtmlRenderer {
 
   BlockTextWriter writer_;
   int preformatted_depth_ = 0;
+  bool at_preformatted_start_ = false;
   int table_cell_depth_ = 0;
   int list_depth_ = 0;
 };
@@ -130,7 +131,11 @@ void HtmlRenderer::Walk(const xmlNode* node, int depth) {
     const char* content = reinterpret_cast<const char*>(node->content);
     if (content == nullptr) return;
     if (preformatted_depth_ > 0 && table_cell_depth_ == 0) {
-      writer_.AppendPreformatted(content);
+      std::string_view text = content;
+      // Browsers drop a line feed that directly follows <pre>, and pages rely on that.
+      if (at_preformatted_start_ && text.starts_with('\n')) text.remove_prefix(1);
+      at_preformatted_start_ = false;
+      writer_.AppendPreformatted(text);
     } else {
       writer_.AppendInline(content);
     }
@@ -178,7 +183,10 @@ void HtmlRenderer::WalkElement(const xmlNode* element, int depth) {
   const int breaks = BlockBreaks(name);
   const bool preformatted = name == "pre" || name == "textarea" || name == "listing";
   RequestBreak(breaks);
-  if (preformatted) ++preformatted_depth_;
+  if (preformatted) {
+    ++preformatted_depth_;
+    at_preformatted_start_ = true;
+  }
   WalkChildren(element, depth);
   if (preformatted) --preformatted_depth_;
   RequestBreak(breaks);

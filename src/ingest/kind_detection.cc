@@ -143,6 +143,7 @@ bool LooksLikeText(std::string_view head) {
 
 std::string UnsupportedHint(std::string_view type) {
   if (type == "application/msword") return " (a legacy Word .doc file: save it as DOCX)";
+  if (type == "text/rtf") return " (Rich Text Format: save it as DOCX)";
   if (type.find("spreadsheet") != std::string_view::npos || type == "application/vnd.ms-excel") {
     return " (a spreadsheet)";
   }
@@ -220,8 +221,18 @@ Result<DocumentKind> DetectKind(std::string_view file_name, std::string_view hea
   if (head_bytes.starts_with(kZipLocalHeader) || head_bytes.starts_with(kZipEmptyArchive)) {
     return DetectZipKind(file_name, head_bytes, media_type);
   }
+  if (media_type == "text/rtf") return Unsupported(file_name, media_type);
   if (IsTextMediaType(media_type)) return DetectTextKind(file_name, media_type);
-  if (media_type == "application/octet-stream" && LooksLikeText(head_bytes)) {
+
+  // libmagic's weaker rules misfire on short legacy-encoded text (Shift_JIS text can look like a
+  // DOS .COM program), so text-looking bytes named as text are taken as text.
+  const std::optional<DocumentKind> by_extension = KindFromExtension(Extension(file_name));
+  const bool named_as_text = by_extension == DocumentKind::kPlainText ||
+                             by_extension == DocumentKind::kMarkdown ||
+                             by_extension == DocumentKind::kHtml;
+  const bool unknown_binary = media_type == "application/octet-stream";
+  if ((named_as_text || unknown_binary) && !media_type.starts_with("image/") &&
+      LooksLikeText(head_bytes)) {
     return DetectTextKind(file_name, media_type);
   }
   return Unsupported(file_name, media_type);
