@@ -35,10 +35,10 @@ struct ChildProcessResult {
   std::string stderr_data;
 };
 
-// Starts argv[0] (looked up in PATH when it has no '/') with argv, standard input from /dev/null
-// and no other inherited descriptors, in a new process group; collects its output and reaps it.
-// Returns kConfiguration when the program cannot be found or started; a child that fails, times
-// out or writes too much is a successful call that the caller reads from the result.
+// Starts argv[0] (looked up in PATH when it has no '/') in a new process group, with standard
+// input from /dev/null and no other inherited descriptors. Collects its output and reaps it.
+// Returns kConfiguration when the program cannot be found or started. A child that fails, times
+// out or writes too much still makes a successful call, and the result describes what happened.
 // REQUIRES: argv is not empty.
 // Thread safety: safe to call from several threads, because between fork and exec the child
 // calls only async-signal-safe functions.

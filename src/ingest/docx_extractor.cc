@@ -1,5 +1,5 @@
-// DOCX (Office Open XML WordprocessingML): the main document part is found through the package
-// relationships and walked paragraph by paragraph; the title comes from the core properties.
+// DOCX (Office Open XML WordprocessingML). The package relationships name the main document
+// part, which is walked paragraph by paragraph. The title comes from the core properties.
 #include <algorithm>
 #include <cctype>
 #include <string>
@@ -31,8 +31,8 @@ bool StartsWithIgnoringCase(std::string_view text, std::string_view prefix) {
   });
 }
 
-// Returns the main document part named by the package relationships, which Word always writes
-// as word/document.xml but other producers may name differently.
+// Returns the main document part named by the package relationships. Word names it
+// word/document.xml, but the format lets other producers choose another name.
 std::string FindMainPart(ZipReader& zip) {
   if (!zip.Contains(kPackageRelationshipsPart)) return kDefaultMainPart;
   Result<std::string> content = zip.Read(kPackageRelationshipsPart);

@@ -23,7 +23,7 @@ constexpr size_t kMaxTitleBytes = 500;
 struct KindInfo {
   DocumentKind kind;
   std::string_view name;
-  // Why a document of this kind can come out without text, for the empty-text error.
+  // Message of the error for a document of this kind without text.
   std::string_view empty_reason;
 };
 
@@ -171,8 +171,8 @@ Result<ExtractedDocument> CheckExtracted(Result<ExtractedDocument> result, Docum
   return result;
 }
 
-// Library code (pugixml, libxml2 through std::string growth) may throw std::bad_alloc for a
-// document whose structures do not fit in memory; nothing else is expected to throw.
+// pugixml and std::string throw std::bad_alloc when a document's structures do not fit in
+// memory. Nothing else in extraction is expected to throw.
 template <typename Extract>
 Result<ExtractedDocument> CatchExceptions(const Extract& extract) {
   try {

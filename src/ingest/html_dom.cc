@@ -40,7 +40,8 @@ bool IsNonContentRole(std::string_view role) {
                         "search", "toolbar", "dialog", "alertdialog"});
 }
 
-// One lower-case word of a class or id: "mainNav" and "main-nav" both give "main" and "nav".
+// True for a lower-case word of a class or id that marks boilerplate. Class "mainNav" and class
+// "main-nav" both give the words "main" and "nav".
 bool IsBoilerplateWord(std::string_view word) {
   if (word.starts_with("nav") || word.ends_with("nav") || word.ends_with("menu")) return true;
   if (ContainsAny(word, {"sidebar", "breadcrumb", "navigation", "navbar", "cookie", "footer",
@@ -115,8 +116,8 @@ bool IsHeading(std::string_view name) {
   return name.size() == 2 && name[0] == 'h' && name[1] >= '1' && name[1] <= '6';
 }
 
-// True when the subtree holds a content landmark (<main>, <article>, role="main") or a heading:
-// an <h1> when `any_heading` is false, any level when it is true.
+// True when the subtree contains a content landmark (<main>, <article>, role="main") or a
+// heading. Only <h1> counts when `any_heading` is false, and every level when it is true.
 bool ContainsContentLandmark(const xmlNode* element, bool any_heading, int depth) {
   if (depth > kMaxSearchDepth) return false;
   for (const xmlNode* child = element->children; child != nullptr; child = child->next) {
@@ -129,10 +130,10 @@ bool ContainsContentLandmark(const xmlNode* element, bool any_heading, int depth
   return false;
 }
 
-// Class names are chosen for styling, so a marker in them is a strong sign; a layout wrapper
-// such as "has-sidebar" is spared when it holds the main heading or content. Ids are often slugs
-// of a section's heading ("navigation", "sharing-data"), so an id marks only an element that is
-// not a section and has no heading at all.
+// Class names are chosen for styling, so a marker in them is a strong sign. A layout wrapper such
+// as "has-sidebar" is still kept when it contains the main heading or content. Ids are often
+// slugs of a section's heading ("navigation", "sharing-data"), so an id marks only an element
+// that is not a section and contains no heading at all.
 bool HasBoilerplateClassOrId(const xmlNode* element) {
   if (HasBoilerplateMarker(Attribute(element, "class")) &&
       !ContainsContentLandmark(element, /*any_heading=*/false, 0)) {

@@ -20,11 +20,11 @@ std::string Attribute(const xmlNode* element, const char* name);
 // Returns the text of all descendants, without any white-space handling.
 std::string ElementText(const xmlNode* element);
 
-// True for elements that are not content: scripts, styles, embedded objects, forms, navigation,
-// page headers and footers, side bars, hidden elements, ARIA landmarks other than main, and
-// elements whose class or id marks navigation, menus, breadcrumbs, cookie banners, footers,
-// sharing widgets or ads. Footnote <aside>s and <header>s inside an <article>, <section> or
-// <main> are kept.
+// True for elements that are not content. These are scripts, styles, embedded objects, forms,
+// navigation, page headers and footers, side bars, hidden elements and ARIA landmarks other than
+// main. Elements whose class or id marks navigation, menus, breadcrumbs, cookie banners, footers,
+// sharing widgets or ads count too. Footnote <aside>s, and <header>s inside an <article>,
+// <section> or <main>, are content.
 bool IsBoilerplateElement(const xmlNode* element);
 
 // Returns the line breaks to request around an element: 2 for paragraph-level blocks (p, h1-h6,

@@ -20,16 +20,16 @@
 namespace on::ingest {
 namespace {
 
-// libxml2's HTML parser stops nesting at depth 256; the walk stops a little deeper so that it can
-// never exhaust the stack, whatever the parser does.
+// libxml2 2.9.14's HTML parser stops nesting at depth 256 (measured). The walk stops a little
+// deeper, so that it cannot exhaust the stack whatever the parser does.
 constexpr int kMaxTreeDepth = 300;
 
 // The charset prescan reads this much, like browsers do (the HTML standard says 1024 bytes, but
 // pages with long inline scripts in <head> put <meta charset> later).
 constexpr size_t kCharsetPrescanBytes = 4096;
 
-// A <main> or <article> is preferred over <body> when it holds at least this much text or a
-// quarter of the body's text; smaller ones are usually placeholders filled by scripts.
+// A <main> or <article> is preferred over <body> when it contains at least this much text or a
+// quarter of the body's text. Smaller ones are usually placeholders that scripts fill.
 constexpr size_t kMinMainContentBytes = 2000;
 
 constexpr size_t kMaxTitleBytes = 1000;
@@ -304,8 +304,8 @@ Result<HtmlContent> ExtractHtmlContent(std::string_view bytes, std::string_view 
                                        size_t max_text_bytes) {
   std::string charset = CanonicalCharset(declared_charset);
   if (charset.empty()) charset = PrescanCharset(bytes);
-  // Markup is not text, so max_text_bytes does not bound the decoded document; its size is
-  // bounded by the input instead (at most three output bytes per input byte).
+  // Markup is not text, so max_text_bytes does not apply to the decoded document. The input
+  // bounds its size instead, because decoding makes at most three bytes of each input byte.
   ON_ASSIGN_OR_RETURN(std::string utf8,
                       DecodeToUtf8(bytes, charset, std::numeric_limits<size_t>::max()));
   ON_ASSIGN_OR_RETURN(XmlDocPtr doc, ParseHtml(utf8));

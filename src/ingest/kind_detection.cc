@@ -22,7 +22,8 @@ constexpr std::string_view kEpubMediaType = "application/epub+zip";
 constexpr std::string_view kZipLocalHeader("PK\x03\x04", 4);
 constexpr std::string_view kZipEmptyArchive("PK\x05\x06", 4);
 
-// The PDF standard allows the header anywhere in the first 1024 bytes; readers accept that.
+// Some PDFs carry junk bytes before "%PDF-" and readers still open them. 1024 bytes is the window
+// that PDF readers are commonly said to search; the number is not from a standard.
 constexpr size_t kPdfHeaderWindow = 1024;
 
 std::string AsciiLower(std::string_view text) {
@@ -125,8 +126,9 @@ bool IsTextMediaType(std::string_view type) {
          type == "application/xhtml+xml";
 }
 
-// Used when libmagic has no answer: text has a byte-order mark, or no NUL bytes and almost no
-// control characters other than white space and escape.
+// Decides whether bytes that libmagic did not classify as text are text anyway. Text has a
+// byte-order mark, or no NUL bytes and almost no control characters other than white space and
+// escape.
 bool LooksLikeText(std::string_view head) {
   if (DetectByteOrderMark(head).has_value()) return true;
   size_t controls = 0;
@@ -168,8 +170,8 @@ Result<DocumentKind> DetectZipKind(std::string_view file_name, std::string_view 
   if (media_type == kEpubMediaType) return DocumentKind::kEpub;
   if (std::optional<DocumentKind> kind = ZipKindFromEntries(head)) return *kind;
 
-  // An archive whose first entries do not tell (DOCX files from some producers start with media)
-  // is trusted by its extension; extraction checks for the parts it needs.
+  // The head may end before the entries that name the format, so the extension decides then.
+  // Extraction checks that the parts it needs are present.
   const std::optional<DocumentKind> by_extension = KindFromExtension(Extension(file_name));
   if (by_extension == DocumentKind::kDocx || by_extension == DocumentKind::kEpub) {
     return *by_extension;

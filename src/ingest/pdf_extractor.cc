@@ -19,7 +19,7 @@ namespace on::ingest {
 namespace {
 
 // pdfinfo reads only the document catalogue and Info dictionary, so it needs much less time than
-// pdftotext; a PDF that makes it slow gets no title rather than a long wait.
+// pdftotext. A PDF that makes it slow gets no title rather than a long wait.
 constexpr std::chrono::seconds kPdfinfoTimeout{10};
 constexpr size_t kMaxPdfinfoOutputBytes = 1 << 20;
 

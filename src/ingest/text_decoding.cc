@@ -14,7 +14,8 @@ namespace {
 
 constexpr int32_t kReplacementCharacter = 0xFFFD;
 
-// uchardet's accuracy does not improve much past the first megabyte, and its cost is linear.
+// Caps the cost of uchardet, which is linear in its input. A megabyte is far more text than it
+// needs to tell a charset (an estimate, not a measured threshold).
 constexpr size_t kMaxDetectionBytes = 1 << 20;
 
 bool IsContinuation(unsigned char byte) { return (byte & 0xC0) == 0x80; }

@@ -128,7 +128,7 @@ TEST(DetectKindFromContentType, PdfBodyWins) {
 }
 
 TEST(DetectKindFromContentType, MislabelledPdfSniffed) {
-  // A server that answers a PDF link with an HTML error page still labels it application/pdf.
+  // Some servers return an HTML error page for a PDF link and still label it application/pdf.
   auto kind = DetectKindFromContentType("application/pdf", "/paper.pdf",
                                         "<!DOCTYPE html><html><body>Not found</body></html>");
   ASSERT_TRUE(kind.ok()) << kind.status().ToString();

@@ -85,6 +85,23 @@ TEST(ExtractDocx, MainPartFromRelationships) {
   EXPECT_EQ(document->text, "Moved\n");
 }
 
+TEST(ExtractDocx, DtdEntitiesNotExpanded) {
+  // A "billion laughs" document: expanding &e9; would produce 10^9 copies of "laugh" (5 GB).
+  std::vector<ZipEntry> entries = DocxEntries("", "");
+  std::string dtd = "<!DOCTYPE w:document [<!ENTITY e0 \"laugh\">";
+  for (int i = 1; i <= 9; ++i) {
+    dtd += "<!ENTITY e" + std::to_string(i) + " \"";
+    for (int j = 0; j < 10; ++j) dtd += "&e" + std::to_string(i - 1) + ";";
+    dtd += "\">";
+  }
+  entries[2].content = dtd + R"(]>
+<w:document xmlns:w="http://schemas.openxmlformats.org/wordprocessingml/2006/main">
+<w:body><w:p><w:r><w:t>before &e9; after &amp; done</w:t></w:r></w:p></w:body></w:document>)";
+  auto document = ExtractDocxEntries(entries);
+  ASSERT_TRUE(document.ok()) << document.status().ToString();
+  EXPECT_EQ(document->text, "before &e9; after & done\n");
+}
+
 TEST(ExtractDocx, EmptyDocumentFails) {
   auto document = ExtractDocxEntries(DocxEntries("<w:p/><w:p><w:r><w:t> </w:t></w:r></w:p>", ""));
   ASSERT_FALSE(document.ok());

@@ -189,7 +189,7 @@ TEST(ChildProcess, CollectsOutputAndExitCode) {
 TEST(ChildProcess, NoInheritedInput) {
   auto run = RunChildProcess({"/bin/sh", "-c", "cat; ls /proc/self/fd"}, {});
   ASSERT_TRUE(run.ok()) << run.status().ToString();
-  // cat reads /dev/null; ls sees 0, 1, 2 and its own directory descriptor only.
+  // cat reads /dev/null. ls lists 0, 1, 2 and the descriptor of the directory it reads.
   EXPECT_EQ(run->stdout_data, "0\n1\n2\n3\n");
 }
 

@@ -147,7 +147,7 @@ TEST(MarkdownTitle, Variants) {
 
 TEST(NormalizeText, LineEndsAndControls) {
   EXPECT_EQ(NormalizeText("a\r\nb\rc\n"), "a\nb\nc\n");
-  EXPECT_EQ(NormalizeText("x\xC2\x85y\xEF\xBB\xBFz"), "xyz");  // NEL (C1) and U+FEFF
+  EXPECT_EQ(NormalizeText("x\xC2\x85y\xEF\xBB\xBFz"), "xyz");  // U+0085, a C1 control, and U+FEFF
   EXPECT_EQ(NormalizeText("\xED\xA0\x80"), "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // surrogate
 }
 
