@@ -152,11 +152,16 @@ void KillGroup(pid_t pid) {
   ::kill(pid, SIGKILL);
 }
 
+// A wait status that is neither "exited" nor "signalled", for a child that could not be waited
+// for; the result then reports exit code -1.
+constexpr int kUnknownStatus = -1;
+
 int WaitBlocking(pid_t pid) {
   int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  while (true) {
+    if (::waitpid(pid, &status, 0) == pid) return status;
+    if (errno != EINTR) return kUnknownStatus;
   }
-  return status;
 }
 
 // Reads stdout and stderr until both reach end of file, the deadline passes or stdout grows
@@ -202,7 +207,7 @@ int ReapChild(pid_t pid, Clock::time_point deadline, ChildProcessResult& result)
     int status = 0;
     const pid_t done = ::waitpid(pid, &status, WNOHANG);
     if (done == pid) return status;
-    if (done < 0 && errno != EINTR) return 0;
+    if (done < 0 && errno != EINTR) return kUnknownStatus;
     if (Clock::now() >= deadline) {
       result.timed_out = true;
       KillGroup(pid);
@@ -270,7 +275,7 @@ Result<ChildProcessResult> RunChildProcess(const std::vector<std::string>& argv,
   out.read_end.Close();
   err.read_end.Close();
 
-  int status = 0;
+  int status = kUnknownStatus;
   if (result.timed_out || result.output_truncated) {
     KillGroup(pid);
     status = WaitBlocking(pid);

@@ -39,7 +39,8 @@ struct ChildProcessResult {
 // input from /dev/null and no other inherited descriptors. Collects its output and reaps it.
 // Returns kConfiguration when the program cannot be found or started. A child that fails, times
 // out or writes too much still makes a successful call, and the result describes what happened.
-// REQUIRES: argv is not empty.
+// REQUIRES: argv is not empty, and SIGCHLD is not ignored (with SIG_IGN the kernel reaps the
+// child itself and its exit status is lost).
 // Thread safety: safe to call from several threads, because between fork and exec the child
 // calls only async-signal-safe functions.
 Result<ChildProcessResult> RunChildProcess(const std::vector<std::string>& argv,

@@ -180,6 +180,8 @@ void DocxTextBuilder::CollectRunText(const pugi::xml_node& node, int depth, std:
 
 }  // namespace
 
+// NOTE: only the main document part is read. Footnotes, endnotes, comments, and page headers and
+// footers live in other parts and are not extracted.
 Result<ExtractedDocument> ExtractDocx(std::string_view bytes, const ExtractOptions& options) {
   ON_ASSIGN_OR_RETURN(ZipReader zip,
                       ZipReader::Open(bytes, std::string(kFormat), options.max_archive_entry_bytes));

@@ -125,8 +125,7 @@ std::set<std::string> FindEncryptedEntries(ZipReader& zip) {
 }
 
 bool IsHtmlMediaType(std::string_view media_type) {
-  return media_type == "application/xhtml+xml" || media_type == "text/html" ||
-         media_type == "application/x-dtbook+xml";
+  return media_type == "application/xhtml+xml" || media_type == "text/html";
 }
 
 struct Package {

@@ -88,8 +88,9 @@ Result<DocumentKind> DetectKind(std::string_view file_name, std::string_view hea
 
 // Decides the kind of a fetched URL. A recognised media type in `content_type` (text/html,
 // application/xhtml+xml, application/pdf, text/markdown, text/plain and other text/*, the DOCX and
-// EPUB types) decides, except that a body starting with "%PDF-" is always a PDF. A missing or
-// generic type (application/octet-stream) falls back to DetectKind on the last segment of
+// EPUB types) decides, except that a body starting with "%PDF-" is always a PDF and a body
+// labelled application/pdf without a PDF header is sniffed. Missing, generic
+// (application/octet-stream) and other types fall back to DetectKind on the last segment of
 // `url_path`. Errors as DetectKind.
 Result<DocumentKind> DetectKindFromContentType(std::string_view content_type,
                                                std::string_view url_path,

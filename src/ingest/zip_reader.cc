@@ -29,7 +29,7 @@ Result<ZipReader> ZipReader::Open(std::string_view bytes, std::string format,
     zip_error_fini(&error);
     zip_source_free(source);
     return InvalidInput("the " + format + " file is not a valid ZIP archive (" + reason +
-                        "); it is damaged or not a " + format + " document");
+                        "); it is damaged or not in " + format + " format");
   }
   zip_error_fini(&error);
 
@@ -63,7 +63,7 @@ Result<std::string> ZipReader::Read(const std::string& name) {
   const zip_int64_t index = Locate(name);
   if (index < 0) {
     return InvalidInput("the " + format_ + " archive has no entry " + name +
-                        "; the file is damaged or not a " + format_ + " document");
+                        "; the file is damaged or not in " + format_ + " format");
   }
 
   zip_stat_t stat;
