@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "core/error.h"
+#include "ingest/page_span.h"
 
 namespace on::ingest {
 
@@ -32,12 +33,6 @@ std::string_view DocumentKindName(DocumentKind kind);
 // Parses a name returned by DocumentKindName; nullopt for any other string.
 std::optional<DocumentKind> DocumentKindFromName(std::string_view name);
 
-// The bytes of a page in ExtractedDocument::text: [begin, end), page numbers start at 1.
-struct PageSpan {
-  int page = 0;
-  size_t begin = 0;
-  size_t end = 0;
-};
 
 struct ExtractedDocument {
   // From the document's metadata (HTML <title>, PDF Info, DOCX core properties, EPUB dc:title) or
