@@ -23,8 +23,8 @@ constexpr std::string_view kEpubMediaType = "application/epub+zip";
 constexpr std::string_view kZipLocalHeader("PK\x03\x04", 4);
 constexpr std::string_view kZipEmptyArchive("PK\x05\x06", 4);
 
-// Some PDFs carry junk bytes before "%PDF-" and readers still open them. 1024 bytes is the window
-// that PDF readers are commonly said to search; the number is not from a standard.
+// Some PDFs carry junk bytes before "%PDF-" and readers still open them. The window of 1024 bytes
+// is a choice of this code, not a number from the PDF standard.
 constexpr size_t kPdfHeaderWindow = 1024;
 
 std::string AsciiLower(std::string_view text) {
@@ -271,7 +271,7 @@ Result<DocumentKind> DetectKindFromContentTypeUnchecked(std::string_view content
 }
 
 // Converts an exception (std::bad_alloc, or a bug such as an out-of-range substr) into an error,
-// because the public functions never throw.
+// so that DetectKind and DetectKindFromContentType do not throw.
 template <typename Detect>
 Result<DocumentKind> CatchExceptions(const Detect& detect) {
   try {
