@@ -4,8 +4,8 @@
 // and rejects everything else with ErrorCode::kUnsupportedType. Extraction turns the document into
 // UTF-8 text with '\n' line ends, a title when one is declared, and page boundaries for PDFs.
 //
-// Every input is treated as hostile. Text output is capped (max_text_bytes), DOCX and EPUB
-// archives are read with a budget of uncompressed bytes, and PDFs are parsed by `pdftotext` in a
+// Every input is treated as hostile. Text output is capped (max_text_bytes), and DOCX and EPUB
+// archives are read with a budget of uncompressed bytes. PDFs are parsed by `pdftotext` in a
 // child process with memory, CPU and wall-clock limits, so a malicious PDF cannot take the server
 // down. Nothing is written to disk except the private temporary copy of a PDF given as a buffer.
 //
@@ -81,12 +81,12 @@ inline constexpr size_t kDetectionHeadBytes = 64 * 1024;
 // supported ones, and kInvalidInput when `head_bytes` is empty.
 Result<DocumentKind> DetectKind(std::string_view file_name, std::string_view head_bytes);
 
-// Decides the kind of a fetched URL. A recognised media type in `content_type` (text/html,
-// application/xhtml+xml, application/pdf, text/markdown, text/plain and other text/*, the DOCX and
-// EPUB types) decides, except that a body starting with "%PDF-" is always a PDF and a body
-// labelled application/pdf without a PDF header is sniffed. Missing, generic
-// (application/octet-stream) and other types fall back to DetectKind on the last segment of
-// `url_path`. Errors as DetectKind.
+// Decides the kind of a fetched URL. A recognised media type in `content_type` decides: text/html,
+// application/xhtml+xml, application/pdf, text/markdown, text/plain and other text/*, and the
+// DOCX and EPUB types. Two exceptions guard against mislabelled bodies. A body starting with
+// "%PDF-" is always a PDF, and a body labelled application/pdf without a PDF header is sniffed.
+// Missing, generic (application/octet-stream) and other types fall back to DetectKind on the last
+// segment of `url_path`. Errors as DetectKind.
 Result<DocumentKind> DetectKindFromContentType(std::string_view content_type,
                                                std::string_view url_path,
                                                std::string_view head_bytes);

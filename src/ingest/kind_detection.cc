@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdint>
+#include <exception>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,8 +23,8 @@ constexpr std::string_view kEpubMediaType = "application/epub+zip";
 constexpr std::string_view kZipLocalHeader("PK\x03\x04", 4);
 constexpr std::string_view kZipEmptyArchive("PK\x05\x06", 4);
 
-// Some PDFs carry junk bytes before "%PDF-" and readers still open them. 1024 bytes is the window
-// that PDF readers are commonly said to search; the number is not from a standard.
+// Some PDFs carry junk bytes before "%PDF-" and readers still open them. The window of 1024 bytes
+// is a choice of this code, not a number from the PDF standard.
 constexpr size_t kPdfHeaderWindow = 1024;
 
 std::string AsciiLower(std::string_view text) {
@@ -107,10 +108,10 @@ std::optional<DocumentKind> ZipKindFromEntries(std::string_view head) {
     const uint32_t name_length = ReadLittleEndian(head, offset + 26, 2);
     const uint32_t extra_length = ReadLittleEndian(head, offset + 28, 2);
     const size_t data = offset + 30 + name_length + extra_length;
-    if (offset + 30 + name_length > head.size()) break;
+    if (data > head.size()) break;
 
     const std::string_view name = head.substr(offset + 30, name_length);
-    if (name == "mimetype" && head.substr(data, kEpubMediaType.size()) == kEpubMediaType) {
+    if (name == "mimetype" && head.substr(data).starts_with(kEpubMediaType)) {
       return DocumentKind::kEpub;
     }
     if (name.starts_with("word/")) return DocumentKind::kDocx;
@@ -208,9 +209,7 @@ std::string_view UrlFileName(std::string_view url_path) {
   return slash == std::string_view::npos ? url_path : url_path.substr(slash + 1);
 }
 
-}  // namespace
-
-Result<DocumentKind> DetectKind(std::string_view file_name, std::string_view head_bytes) {
+Result<DocumentKind> DetectKindUnchecked(std::string_view file_name, std::string_view head_bytes) {
   if (head_bytes.empty()) {
     return InvalidInput("the file \"" + std::string(file_name) +
                         "\" is empty; upload a file with content");
@@ -240,9 +239,9 @@ Result<DocumentKind> DetectKind(std::string_view file_name, std::string_view hea
   return Unsupported(file_name, media_type);
 }
 
-Result<DocumentKind> DetectKindFromContentType(std::string_view content_type,
-                                               std::string_view url_path,
-                                               std::string_view head_bytes) {
+Result<DocumentKind> DetectKindFromContentTypeUnchecked(std::string_view content_type,
+                                                        std::string_view url_path,
+                                                        std::string_view head_bytes) {
   const std::string media_type =
       AsciiLower(TrimAscii(content_type.substr(0, content_type.find(';'))));
   const std::string_view file_name = UrlFileName(url_path);
@@ -268,7 +267,31 @@ Result<DocumentKind> DetectKindFromContentType(std::string_view content_type,
   if (IsTextMediaType(media_type)) return DocumentKind::kPlainText;
 
   // Missing, generic or other types: the content decides, as for an upload.
-  return DetectKind(file_name.empty() ? url_path : file_name, head_bytes);
+  return DetectKindUnchecked(file_name.empty() ? url_path : file_name, head_bytes);
+}
+
+// Converts an exception (std::bad_alloc, or a bug such as an out-of-range substr) into an error,
+// so that DetectKind and DetectKindFromContentType do not throw.
+template <typename Detect>
+Result<DocumentKind> CatchExceptions(const Detect& detect) {
+  try {
+    return detect();
+  } catch (const std::exception& error) {
+    return InternalError(std::string("document type detection failed: ") + error.what());
+  }
+}
+
+}  // namespace
+
+Result<DocumentKind> DetectKind(std::string_view file_name, std::string_view head_bytes) {
+  return CatchExceptions([&] { return DetectKindUnchecked(file_name, head_bytes); });
+}
+
+Result<DocumentKind> DetectKindFromContentType(std::string_view content_type,
+                                               std::string_view url_path,
+                                               std::string_view head_bytes) {
+  return CatchExceptions(
+      [&] { return DetectKindFromContentTypeUnchecked(content_type, url_path, head_bytes); });
 }
 
 }  // namespace on::ingest

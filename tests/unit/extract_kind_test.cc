@@ -85,6 +85,15 @@ TEST(DetectKind, PlainZipUnsupported) {
   ExpectUnsupported(DetectKind("archive.zip", zip), "ZIP archive");
 }
 
+TEST(DetectKind, TruncatedZipHeader) {
+  // A local header for "mimetype" whose extra field claims more bytes than the head has.
+  std::string head("PK\x03\x04", 4);
+  head += std::string(22, '\0');
+  head += std::string("\x08\x00\xFF\x3F", 4);  // name length 8, extra length 16383
+  head += "mimetypeapplication/epub+zip";
+  ExpectUnsupported(DetectKind("upload.bin", head), "ZIP archive");
+}
+
 TEST(DetectKind, ImageUnsupported) {
   ExpectUnsupported(DetectKind("photo.png", kPngHead), "image/png");
 }
