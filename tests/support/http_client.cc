@@ -49,6 +49,36 @@ HttpResult HttpClient::Send(const std::string& method, const std::string& target
   return result;
 }
 
+HttpResult HttpClient::PostForm(const std::string& target, const std::vector<FormField>& fields) const {
+  const std::string boundary = "----on-test-boundary-7d1f";
+  std::string body;
+  for (const auto& field : fields) {
+    body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + field.name + "\"";
+    if (!field.filename.empty()) body += "; filename=\"" + field.filename + "\"";
+    if (!field.filename_ext.empty()) {
+      static constexpr char kHex[] = "0123456789ABCDEF";
+      std::string encoded;
+      for (unsigned char c : field.filename_ext) {
+        if (std::isalnum(c) || c == '.' || c == '-' || c == '_') {
+          encoded += static_cast<char>(c);
+        } else {
+          encoded += '%';
+          encoded += kHex[c >> 4];
+          encoded += kHex[c & 0xf];
+        }
+      }
+      body += "; filename*=UTF-8''" + encoded;
+    }
+    body += "\r\n";
+    if (!field.content_type.empty()) body += "Content-Type: " + field.content_type + "\r\n";
+    body += "\r\n" + field.value + "\r\n";
+  }
+  body += "--" + boundary + "--\r\n";
+  auto headers = auth_headers();
+  headers.emplace_back("Content-Type", "multipart/form-data; boundary=" + boundary);
+  return Send("POST", target, body, headers);
+}
+
 std::vector<std::pair<std::string, std::string>> HttpClient::auth_headers() const {
   if (password_.empty()) return {};
   return {{"Authorization", "Bearer " + password_}};

@@ -40,6 +40,16 @@ class HttpClient {
     return Send("PUT", target, body.dump(), json_headers());
   }
 
+  struct FormField {
+    std::string name;
+    std::string value;
+    std::string filename;      // sent as filename="..." when not empty
+    std::string filename_ext;  // sent as filename*=UTF-8''<percent-encoded> when not empty
+    std::string content_type;
+  };
+  // POSTs multipart/form-data built from `fields`.
+  HttpResult PostForm(const std::string& target, const std::vector<FormField>& fields) const;
+
   // Sends "Authorization: Bearer <password>" with the helpers above when not empty.
   void set_password(std::string password) { password_ = std::move(password); }
 
