@@ -56,7 +56,9 @@ Result<http::Response> ListNotebooks(AppContext& context, http::Request& request
   ON_ASSIGN_OR_RETURN(auto notebooks, context.storage().ListNotebooks(query));
   nlohmann::json list = nlohmann::json::array();
   for (const auto& notebook : notebooks) list.push_back(NotebookJson(notebook));
-  return http::JsonResponse(list);
+  http::Response response = http::JsonResponse(list);
+  response.cacheable = true;
+  return response;
 }
 
 Result<http::Response> CreateNotebook(AppContext& context, http::Request& request) {

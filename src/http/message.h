@@ -22,6 +22,7 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> path_params;  // filled by the router
   std::string client_address;
   std::string request_id;
+  std::string target;  // path and query exactly as sent, the key of cached responses
 
   // Value of the first header named `name` (lowercase), or nullopt.
   std::optional<std::string_view> Header(std::string_view name) const;
@@ -36,6 +37,8 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   HeaderList headers;
+  // Set by a handler whose answer depends only on the request target and the stored data.
+  bool cacheable = false;
 
   void SetHeader(std::string name, std::string value);
 };

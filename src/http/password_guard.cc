@@ -74,6 +74,19 @@ Status PasswordGuard::Check(std::string_view client, std::optional<std::string_v
   return Status(ErrorCode::kUnauthenticated, "Invalid password");
 }
 
+bool PasswordGuard::Accepts(std::string_view client, std::optional<std::string_view> authorization) {
+  if (!enabled_) return true;
+  if (!authorization || !StartsWithIgnoringCase(*authorization, "bearer ")) return false;
+  {
+    std::lock_guard lock(mutex_);
+    auto found = failures_.find(std::string(client));
+    if (found != failures_.end() && found->second.locked_until > Clock::now()) return false;
+  }
+  std::string_view presented = authorization->substr(7);
+  while (!presented.empty() && presented.front() == ' ') presented.remove_prefix(1);
+  return Matches(presented);
+}
+
 void PasswordGuard::RecordFailure(const std::string& client, Clock::time_point now) {
   if (failures_.size() >= kMaxTrackedClients) PruneLocked(now);
   Failures& entry = failures_[client];

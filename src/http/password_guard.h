@@ -29,6 +29,10 @@ class PasswordGuard {
   Status Check(std::string_view client, std::optional<std::string_view> authorization,
                std::chrono::seconds* retry_after);
 
+  // True when Check would accept the request; records nothing, so a refusal is left for Check
+  // to count and report.
+  bool Accepts(std::string_view client, std::optional<std::string_view> authorization);
+
  private:
   using Clock = std::chrono::steady_clock;
   struct Failures {

@@ -13,6 +13,7 @@
 #include "http/cors.h"
 #include "http/message.h"
 #include "http/password_guard.h"
+#include "http/response_cache.h"
 #include "http/router.h"
 
 namespace on::http {
@@ -22,6 +23,8 @@ struct PipelineOptions {
   std::vector<std::string> public_paths = {"/health", "/api/auth/status", "/api/config"};
   // Returns ok when the application can serve requests, else kUnavailable with the reason.
   std::function<Status()> readiness;
+  // Returns the current data version for cached responses; caching is off when empty.
+  std::function<uint64_t()> data_version;
 };
 
 class Pipeline {
@@ -30,6 +33,10 @@ class Pipeline {
 
   // Produces the response for a fully read request.
   Response Handle(Request& request);
+
+  // Answers a GET from the response cache when an entry for the current data version exists
+  // and the request passes authentication. Cheap enough for the I/O thread.
+  std::optional<Response> TryCached(const Request& request);
 
   // Adds CORS, X-Request-ID and security headers; applied to every response, errors included.
   void Finish(const Request& request, Response& response) const;
@@ -40,6 +47,7 @@ class Pipeline {
   Response Dispatch(Request& request);
 
   const Router& router_;
+  ResponseCache cache_;
   const CorsPolicy& cors_;
   PasswordGuard& guard_;
   PipelineOptions options_;

@@ -45,6 +45,7 @@ Request ToRequest(const bhttp::request_header<>& header, const std::string& clie
   request.path = PercentDecode(raw_path, false).value_or(std::string(raw_path));
   if (question != std::string_view::npos) request.query = ParseQuery(target.substr(question + 1));
   for (const auto& field : header) request.headers.emplace_back(Lowercase(field.name_string()), std::string(field.value()));
+  request.target = std::string(target);
   request.client_address = client;
   request.request_id = ChooseRequestId(request.Header("x-request-id"));
   return request;
@@ -218,9 +219,13 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
       } else {
         request.body = std::move(parser.get().body());
         keep_alive = parser.get().keep_alive();
-        response = co_await asio::co_spawn(
-            handler_pool_, [this, &request]() -> asio::awaitable<Response> { co_return pipeline_.Handle(request); },
-            use_awaitable);
+        if (auto cached = pipeline_.TryCached(request)) {
+          response = std::move(*cached);
+        } else {
+          response = co_await asio::co_spawn(
+              handler_pool_, [this, &request]() -> asio::awaitable<Response> { co_return pipeline_.Handle(request); },
+              use_awaitable);
+        }
       }
     }
 

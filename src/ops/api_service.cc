@@ -91,6 +91,7 @@ int RunApi(const Settings& settings) {
                             std::chrono::seconds(settings.auth_lockout_s));
   http::PipelineOptions pipeline_options;
   pipeline_options.readiness = [&context] { return context.Readiness(); };
+  pipeline_options.data_version = [&context] { return context.storage().DataVersion(); };
   http::Pipeline pipeline(router, cors, guard, pipeline_options);
 
   http::ServerOptions options;

@@ -25,6 +25,9 @@ class Storage {
   // Checks that the database answers a trivial query.
   virtual Status Ping() = 0;
 
+  // A number that changes when the stored data may have changed (see sqlite::Database).
+  virtual uint64_t DataVersion() = 0;
+
   // Schema migrations, each in its own transaction under the database's lock.
   virtual Result<SchemaStatus> GetSchemaStatus() = 0;
   // Applies pending migrations up to `target` (latest when nullopt). Refuses (kMigration) when an

@@ -17,6 +17,39 @@ Result<std::unique_ptr<Database>> Database::Open(const ConnectionOptions& option
   return std::unique_ptr<Database>(new Database(options, std::move(writer)));
 }
 
+namespace {
+
+// Commits by other processes (a separate worker) are noticed within this interval.
+constexpr std::chrono::milliseconds kExternalCheckInterval{100};
+
+}  // namespace
+
+uint64_t Database::DataVersion() {
+  const int64_t now = std::chrono::steady_clock::now().time_since_epoch().count();
+  if (now >= next_probe_ns_.load(std::memory_order_relaxed)) {
+    std::unique_lock lock(probe_mutex_, std::try_to_lock);
+    if (lock.owns_lock()) {
+      next_probe_ns_.store(now + std::chrono::nanoseconds(kExternalCheckInterval).count(), std::memory_order_relaxed);
+      if (!probe_) {
+        auto opened = Connection::Open(options_);
+        if (opened.ok()) probe_ = std::move(opened).value();
+      }
+      // PRAGMA data_version changes when another connection (of any process) commits.
+      if (probe_) {
+        auto statement = probe_->Prepare("PRAGMA data_version");
+        if (statement.ok() && statement->Step().ok()) {
+          const int64_t version = statement->Int(0);
+          if (version != probe_version_) {
+            probe_version_ = version;
+            external_changes_.fetch_add(1, std::memory_order_acq_rel);
+          }
+        }
+      }
+    }
+  }
+  return writer_->commits() * 1'000'003 + external_changes_.load(std::memory_order_acquire);
+}
+
 Database::ReaderLease::~ReaderLease() {
   if (connection_ == nullptr) return;
   std::lock_guard lock(owner_->readers_mutex_);

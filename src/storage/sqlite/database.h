@@ -2,6 +2,7 @@
 // Shared by the record stores of the SQLite backend (notebooks and notes, jobs, sources, ...).
 #pragma once
 
+#include <atomic>
 #include <memory>
 #include <mutex>
 #include <vector>
@@ -34,6 +35,11 @@ class Database {
   // Leases a reader, opening a new connection when none is idle.
   Result<ReaderLease> Reader();
   Writer& writer() { return *writer_; }
+
+  // A number that changes whenever the database content may have changed: after every commit of
+  // this process's writer at once, and within `kExternalCheckInterval` of a commit by another
+  // process. Cheap; meant for validating caches.
+  uint64_t DataVersion();
   const ConnectionOptions& options() const { return options_; }
 
  private:
@@ -42,6 +48,11 @@ class Database {
 
   ConnectionOptions options_;
   std::unique_ptr<Writer> writer_;
+  std::mutex probe_mutex_;
+  std::unique_ptr<Connection> probe_;          // guarded by probe_mutex_
+  int64_t probe_version_ = -1;                 // guarded by probe_mutex_
+  std::atomic<uint64_t> external_changes_{0};
+  std::atomic<int64_t> next_probe_ns_{0};
   std::mutex readers_mutex_;
   std::vector<std::unique_ptr<Connection>> idle_readers_;  // guarded by readers_mutex_
 };

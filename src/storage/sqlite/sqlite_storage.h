@@ -15,6 +15,7 @@ class SqliteStorage final : public Storage {
   static Result<std::unique_ptr<SqliteStorage>> Open(const ConnectionOptions& options);
 
   Status Ping() override;
+  uint64_t DataVersion() override { return database_->DataVersion(); }
   Result<SchemaStatus> GetSchemaStatus() override;
   Status MigrateUp(std::optional<int> target) override;
   Status MigrateDown(int target) override;

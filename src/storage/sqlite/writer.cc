@@ -82,6 +82,8 @@ void Writer::CommitBatch(std::deque<Task>& batch) {
     (void)db.Execute("ROLLBACK");
   }
 
+  if (commit.ok()) commits_.fetch_add(1, std::memory_order_acq_rel);
+
   // A task whose own apply failed still completes "committed": its Result carries its error.
   for (auto& task : batch) task.finish(commit);
 }

@@ -8,6 +8,7 @@
 // timeout.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -49,6 +50,10 @@ class Writer {
   // Queues `apply` without waiting; a failure is logged.
   void Post(std::function<Status(Connection&)> apply);
 
+  // Number of transactions this writer has committed; changes after every commit, before the
+  // callers of Run() see their results.
+  uint64_t commits() const { return commits_.load(std::memory_order_acquire); }
+
  private:
   struct Task {
     std::function<Status(Connection&)> apply;
@@ -64,6 +69,7 @@ class Writer {
   std::condition_variable wake_;
   std::deque<Task> queue_;  // guarded by mutex_
   bool stopping_ = false;   // guarded by mutex_
+  std::atomic<uint64_t> commits_{0};
   std::thread thread_;
 };
 
