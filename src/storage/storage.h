@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/settings.h"
+#include "storage/job_store.h"
 #include "storage/types.h"
 
 namespace on::storage {
@@ -55,6 +56,9 @@ class Storage {
   virtual Result<Note> GetNote(const std::string& id) = 0;
   virtual Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) = 0;
   virtual Status DeleteNote(const std::string& id) = 0;
+
+  // The background-job queue on the same database (storage/job_store.h).
+  virtual JobStore& jobs() = 0;
 };
 
 // Opens the database that `settings` point at (SQLite by default). Does not migrate.
