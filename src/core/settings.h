@@ -76,7 +76,35 @@ namespace on {
   X(auth_max_failures, "OPEN_NOTEBOOK_AUTH_MAX_FAILURES", Int, "5", 1, 1000, "", 0,                      \
     "Wrong passwords accepted from one client address before it is throttled.")                         \
   X(auth_lockout_s, "OPEN_NOTEBOOK_AUTH_LOCKOUT", Int, "30", 1, 86400, "", 0,                            \
-    "Seconds a throttled client waits; doubles with each further failure, up to one hour.")
+    "Seconds a throttled client waits; doubles with each further failure, up to one hour.")      \
+  X(retry_max_attempts, "OPEN_NOTEBOOK_RETRY_MAX_ATTEMPTS", Int, "3", 1, 100, "", 0,                     \
+    "Runs a background job gets, the first included, when it keeps failing with a transient error "    \
+    "(upstream error, timeout, unavailable, rate limited); commands may set their own.")               \
+  X(retry_wait_min_s, "OPEN_NOTEBOOK_RETRY_WAIT_MIN", Int, "1", 0, 3600, "", 0,                          \
+    "Seconds of backoff before the first retry of a job; doubles per attempt up to "                   \
+    "OPEN_NOTEBOOK_RETRY_WAIT_MAX, and the actual wait is a random time up to that value.")            \
+  X(retry_wait_max_s, "OPEN_NOTEBOOK_RETRY_WAIT_MAX", Int, "30", 0, 86400, "", 0,                        \
+    "Largest backoff in seconds between two runs of a failing job.")                                   \
+  X(worker_max_tasks, "OPEN_NOTEBOOK_WORKER_MAX_TASKS", Int, "5", 1, 256, "", 0,                         \
+    "Jobs one worker runs at the same time (`open-notebook worker --max-tasks` overrides it).")        \
+  X(worker_in_serve, "OPEN_NOTEBOOK_WORKER_IN_SERVE", Bool, "true", 0, 0, "", 0,                         \
+    "Run a job worker inside `open-notebook serve`. Set to false when separate "                       \
+    "`open-notebook worker` processes run the jobs.")                                                  \
+  X(job_lease_s, "OPEN_NOTEBOOK_JOB_LEASE_SECONDS", Int, "60", 1, 86400, "", 0,                          \
+    "Seconds a worker holds a job without renewing it; the worker renews every third of it. When a "   \
+    "worker dies, its jobs run again elsewhere once this time has passed.")                            \
+  X(worker_poll_ms, "OPEN_NOTEBOOK_WORKER_POLL_MS", Int, "500", 10, 60000, "", 0,                        \
+    "Milliseconds an idle worker waits between looks for jobs submitted by other processes "          \
+    "(jobs submitted in its own process start at once).")                                              \
+  X(worker_stop_timeout_s, "OPEN_NOTEBOOK_WORKER_STOP_TIMEOUT", Int, "30", 0, 3600, "", 0,               \
+    "Seconds a stopping worker lets running jobs finish; jobs still running then go back to the "      \
+    "queue without using up an attempt.")                                                              \
+  X(job_retention_days, "OPEN_NOTEBOOK_JOB_RETENTION_DAYS", Int, "30", 0, 36500, "", 0,                  \
+    "Days a finished (completed, failed or cancelled) job is kept before workers delete it; 0 keeps "  \
+    "jobs forever.")                                                                                   \
+  X(enable_test_commands, "OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS", Bool, "false", 0, 0, "", 0,              \
+    "For tests only: registers the debug.sleep job command, which sleeps, reports progress and "      \
+    "fails on request. Leave false in production.")
 
 enum SettingFlag : unsigned { kReloadable = 1u, kSecret = 2u };
 

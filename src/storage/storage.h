@@ -14,6 +14,7 @@
 
 #include "core/error.h"
 #include "core/settings.h"
+#include "storage/job_store.h"
 #include "storage/types.h"
 
 namespace on::storage {
@@ -77,6 +78,9 @@ class Storage {
 
   // Keyword search over source titles, source chunks and notes, best first.
   virtual Result<std::vector<TextSearchHit>> SearchText(const TextSearchQuery& query) = 0;
+
+  // The background-job queue on the same database (storage/job_store.h).
+  virtual JobStore& jobs() = 0;
 };
 
 // Opens the database that `settings` point at (SQLite by default). Does not migrate.

@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "storage/sqlite/database.h"
+#include "storage/sqlite/sqlite_jobs.h"
 #include "storage/storage.h"
 
 namespace on::storage::sqlite {
@@ -37,13 +38,17 @@ class SqliteStorage final : public Storage {
   Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) override;
   Status DeleteNote(const std::string& id) override;
 
+  JobStore& jobs() override { return *jobs_; }
+
  private:
  private:
-  explicit SqliteStorage(std::unique_ptr<Database> database) : database_(std::move(database)) {}
+  explicit SqliteStorage(std::unique_ptr<Database> database)
+      : database_(std::move(database)), jobs_(std::make_unique<SqliteJobStore>(*database_)) {}
 
   Result<Database::ReaderLease> Reader() { return database_->Reader(); }
 
   std::unique_ptr<Database> database_;
+  std::unique_ptr<SqliteJobStore> jobs_;  // declared after database_, which it uses
   Writer* writer_ = &database_->writer();
 };
 

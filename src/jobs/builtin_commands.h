@@ -1,0 +1,33 @@
+// The commands this binary registers for background jobs.
+#pragma once
+
+#include <memory>
+
+#include "core/settings.h"
+#include "jobs/command_registry.h"
+#include "storage/storage.h"
+
+namespace on::jobs {
+
+// What command handlers may use. Both references outlive the registry.
+struct CommandEnvironment {
+  const Settings& settings;
+  storage::Storage& storage;
+};
+
+// Builds the registry of every command, with the default retry policy from the settings. The
+// API process uses it to validate submits and the worker to run jobs, so both must build it
+// from the same settings. Registers debug.sleep only when OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS is
+// true.
+Result<std::unique_ptr<CommandRegistry>> BuildCommandRegistry(const CommandEnvironment& environment);
+
+// Registers debug.sleep, a command for tests of the job system. Input (all optional):
+//   ms              time to sleep, 0 to 600000 (default 100)
+//   steps           progress reports spread over the sleep, 1 to 1000 (default 10)
+//   fail_transient  fail with kUnavailable on attempts 1..K, 0 to 100 (default 0)
+//   fail_permanent  fail with kInvalidInput after the sleep (default false)
+//   result          any JSON value, echoed in the result
+// Result: {"slept_ms", "attempt", "result"}. Returns kCancelled when asked to stop.
+Status RegisterDebugCommands(CommandRegistry& registry);
+
+}  // namespace on::jobs
