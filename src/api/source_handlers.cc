@@ -164,7 +164,7 @@ Result<storage::SourceCreate> PrepareSource(AppContext& context, const SourceFor
     ON_ASSIGN_OR_RETURN(auto parts, ingest::ParseFetchUrl(url));
     ON_ASSIGN_OR_RETURN(auto policy, ingest::ParseUrlPolicy(context.settings().url_allowlist));
     // A literal address is checked now; host names are resolved and checked when fetched.
-    if (ingest::ParseIpAddress(parts.host)) {
+    if (parts.host_is_address) {
       Status allowed = ingest::CheckAddress(parts.host, parts.host, policy);
       if (!allowed.ok()) return InvalidInput(allowed.message());
     }

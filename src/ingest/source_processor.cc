@@ -51,6 +51,15 @@ Status HttpFailure(const std::string& url, const FetchResponse& response) {
   return InvalidInput(message + "; check that the page is public and the address is right");
 }
 
+// The path of an http(s) URL without query or fragment: "/docs/a.pdf".
+std::string UrlPath(std::string_view url) {
+  const size_t scheme = url.find("://");
+  const size_t start = url.find('/', scheme == std::string_view::npos ? 0 : scheme + 3);
+  if (start == std::string_view::npos) return "/";
+  const size_t end = url.find_first_of("?#", start);
+  return std::string(url.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+}
+
 Result<ExtractedDocument> ExtractUrl(const ProcessorDeps& deps, const std::string& url) {
   ON_ASSIGN_OR_RETURN(UrlPolicy policy, ParseUrlPolicy(deps.settings->url_allowlist));
   FetchOptions options;
@@ -63,8 +72,8 @@ Result<ExtractedDocument> ExtractUrl(const ProcessorDeps& deps, const std::strin
   if (response.http_status < 200 || response.http_status > 299) return HttpFailure(url, response);
 
   const std::string_view head = std::string_view(response.body).substr(0, kDetectionHeadBytes);
-  ON_ASSIGN_OR_RETURN(auto parts, ParseFetchUrl(response.final_url.empty() ? url : response.final_url));
-  ON_ASSIGN_OR_RETURN(DocumentKind kind, DetectKindFromContentType(response.content_type, parts.path, head));
+  ON_ASSIGN_OR_RETURN(DocumentKind kind, DetectKindFromContentType(response.content_type,
+                                                                   UrlPath(response.final_url.empty() ? url : response.final_url), head));
   ExtractOptions extract_options = MakeExtractOptions(*deps.settings);
   ON_ASSIGN_OR_RETURN(ExtractedDocument document, ExtractBuffer(response.body, kind, extract_options));
 

@@ -38,6 +38,18 @@ class SqliteStorage final : public Storage {
   Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) override;
   Status DeleteNote(const std::string& id) override;
 
+  Result<Source> CreateSource(const SourceCreate& source) override;
+  Result<Source> GetSource(const std::string& id, bool with_text) override;
+  Result<std::vector<Source>> ListSources(const SourceQuery& query) override;
+  Result<Source> UpdateSource(const std::string& id, const SourcePatch& patch) override;
+  Result<SourceDeleteResult> DeleteSource(const std::string& id) override;
+  Result<Source> RequeueSource(const std::string& id, const std::string& job_app, const std::string& job_command,
+                               int max_attempts) override;
+  Status SaveExtraction(const std::string& source_id, const SourceExtraction& extraction) override;
+  Status LinkSource(const std::string& notebook_id, const std::string& source_id) override;
+  Status UnlinkSource(const std::string& notebook_id, const std::string& source_id) override;
+  Result<std::vector<TextSearchHit>> SearchText(const TextSearchQuery& query) override;
+
   JobStore& jobs() override { return *jobs_; }
 
  private:
