@@ -70,7 +70,9 @@ int main(int argc, char** argv) {
     return 1;
   }
 
-  if (serve->parsed() || api->parsed()) return on::ops::RunApi(*settings);
-  if (migrate->parsed()) return on::ops::RunMigrate(*settings, action, target);
-  return 1;
+  int exit_code = 1;
+  if (serve->parsed() || api->parsed()) exit_code = on::ops::RunApi(*settings);
+  if (migrate->parsed()) exit_code = on::ops::RunMigrate(*settings, action, target);
+  on::FlushLogs();
+  return exit_code;
 }

@@ -15,9 +15,13 @@ namespace on {
 
 enum class LogFormat { kText, kJson };
 
-// Installs the default logger writing to stderr. `level` is trace|debug|info|warn|error and
+// Installs the default logger writing to stderr. Info lines are batched and written at least once
+// a second; warnings and errors are written at once. Call FlushLogs() before exiting. `level` is trace|debug|info|warn|error and
 // `format` is text|json. Safe to call again (tests, SIGHUP); the last call wins.
 Status InitLogging(std::string_view level, std::string_view format);
+
+// Writes every pending log line to stderr.
+void FlushLogs();
 
 // Changes the level of the installed logger; returns kInvalidInput for an unknown level name.
 Status SetLogLevel(std::string_view level);

@@ -10,7 +10,7 @@ Status RegisterProcessSourceCommand(CommandRegistry& registry, const CommandEnvi
   spec.app = "open_notebook";
   spec.name = "process_source";
   spec.description = "Extract the text of a source (file, URL or pasted text), split it into chunks and index them";
-  spec.handler = [&environment](JobContext& job) -> Result<nlohmann::json> {
+  spec.handler = [environment](JobContext& job) -> Result<nlohmann::json> {
     const auto& input = job.input();
     if (!input.is_object() || !input.contains("source_id") || !input["source_id"].is_string()) {
       return InvalidInput("process_source needs {\"source_id\": \"source:...\"}");
