@@ -42,7 +42,7 @@ int main(int argc, char** argv) {
     command->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
   };
 
-  CLI::App* serve = app.add_subcommand("serve", "Run the API (worker and web UI join it in later versions) on ./data");
+  CLI::App* serve = app.add_subcommand("serve", "Run the API and a job worker in one process, with data in ./data");
   add_server_options(serve);
   CLI::App* api = app.add_subcommand("api", "Run the REST API only");
   add_server_options(api);
@@ -71,7 +71,7 @@ int main(int argc, char** argv) {
   }
 
   int exit_code = 1;
-  if (serve->parsed() || api->parsed()) exit_code = on::ops::RunApi(*settings);
+  if (serve->parsed() || api->parsed()) exit_code = on::ops::RunApi(*settings, serve->parsed() && settings->worker_in_serve);
   if (migrate->parsed()) exit_code = on::ops::RunMigrate(*settings, action, target);
   on::FlushLogs();
   return exit_code;

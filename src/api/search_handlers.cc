@@ -1,4 +1,5 @@
 // POST /api/search: keyword search over sources and notes.
+#include <algorithm>
 #include <map>
 
 #include <nlohmann/json.hpp>
@@ -34,9 +35,10 @@ std::string SnippetHtml(std::string_view snippet) {
   return html;
 }
 
-// Maps a BM25 score (0 to unbounded, larger is better) into [0, 1) so minimum_score has one
-// meaning whatever the collection: 1 -> 0.5, 4 -> 0.8, 0.25 -> 0.2.
-double NormalizedScore(double bm25) { return bm25 <= 0 ? 0 : bm25 / (bm25 + 1.0); }
+// BM25 values depend on the collection (in a notebook of three sources every value is tiny), so
+// relevance is relative to the best hit: the best is 1 and minimum_score 0.2 keeps hits scoring at
+// least a fifth of it.
+double RelativeScore(double bm25, double best) { return best <= 0 ? 0 : std::max(0.0, bm25) / best; }
 
 Result<http::Response> Search(AppContext& context, http::Request& request) {
   ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"query", "type", "limit", "search_sources", "search_notes",
@@ -86,8 +88,9 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
 
   nlohmann::json results = nlohmann::json::array();
   std::map<std::string, size_t> position;  // result index by item id
+  const double best = hits.empty() ? 0 : hits.front().score;  // hits come best first
   for (const auto& hit : hits) {
-    const double score = NormalizedScore(hit.score);
+    const double score = RelativeScore(hit.score, best);
     if (score < minimum_score) continue;
     nlohmann::json match = {{"snippet", SnippetHtml(hit.snippet)}, {"field", hit.match_field}, {"score", score}};
     if (hit.chunk_index) match["chunk_index"] = *hit.chunk_index;

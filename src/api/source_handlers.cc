@@ -177,7 +177,6 @@ Result<storage::SourceCreate> PrepareSource(AppContext& context, const SourceFor
     ON_RETURN_IF_ERROR(ingest::DetectKind(original, head).status());
     ON_ASSIGN_OR_RETURN(source.file_path, ingest::StoreUpload(UploadsDir(context), original, form.file_data));
     source.original_filename = original;
-    if (!source.title) source.title = original;
   } else if (form.type == "text") {
     if (!form.content || TrimWhitespace(*form.content).empty()) return InvalidInput("content is required for a source of type text");
     source.text = *form.content;

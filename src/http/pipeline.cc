@@ -61,7 +61,9 @@ Response Pipeline::Dispatch(Request& request) {
 std::optional<Response> Pipeline::TryCached(const Request& request) {
   if (request.method != "GET" || !options_.data_version) return std::nullopt;
   if (options_.readiness && !options_.readiness().ok()) return std::nullopt;
-  auto cached = cache_.Find(request.target, options_.data_version());
+  const uint64_t version = options_.data_version();
+  if (version == 0) return std::nullopt;
+  auto cached = cache_.Find(request.target, version);
   if (!cached) return std::nullopt;
   // Authentication runs for every request; a rejected one takes the normal path to its error.
   if (!guard_.Accepts(request.client_address, request.Header("authorization"))) return std::nullopt;
@@ -89,7 +91,7 @@ Response Pipeline::Handle(Request& request) {
     const bool may_cache = request.method == "GET" && options_.data_version;
     const uint64_t version = may_cache ? options_.data_version() : 0;
     Response response = Dispatch(request);
-    if (may_cache && response.cacheable && response.status == 200) cache_.Store(request.target, version, response);
+    if (version != 0 && response.cacheable && response.status == 200) cache_.Store(request.target, version, response);
     return response;
   } catch (const std::exception& error) {
     spdlog::error("{} {} threw: {}", request.method, request.path, error.what());

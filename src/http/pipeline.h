@@ -23,7 +23,8 @@ struct PipelineOptions {
   std::vector<std::string> public_paths = {"/health", "/api/auth/status", "/api/config"};
   // Returns ok when the application can serve requests, else kUnavailable with the reason.
   std::function<Status()> readiness;
-  // Returns the current data version for cached responses; caching is off when empty.
+  // Returns the current data version for cached responses, 0 while nothing may be cached;
+  // caching is off when empty.
   std::function<uint64_t()> data_version;
 };
 

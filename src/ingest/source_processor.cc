@@ -138,7 +138,15 @@ Result<nlohmann::json> ProcessSource(const ProcessorDeps& deps, const std::strin
   storage::SourceExtraction extraction;
   extraction.full_text = std::move(extracted->text);
   extraction.content_kind = std::string(DocumentKindName(extracted->kind));
-  extraction.title = !extracted->title.empty() ? extracted->title : FallbackTitle(extraction.full_text);
+  // A title the user gave is kept (SaveExtraction only fills an empty one); otherwise the
+  // document's own title, then the uploaded file's name, then the first line of the text.
+  if (!extracted->title.empty()) {
+    extraction.title = extracted->title;
+  } else if (source.original_filename) {
+    extraction.title = *source.original_filename;
+  } else {
+    extraction.title = FallbackTitle(extraction.full_text);
+  }
   for (const auto& chunk : chunks) {
     storage::ChunkRecord record;
     record.index = static_cast<int>(chunk.index);

@@ -10,6 +10,8 @@
 
 #include "api/app_context.h"
 #include "http/server.h"
+#include "jobs/builtin_commands.h"
+#include "jobs/worker.h"
 
 namespace on::ops {
 namespace {
@@ -59,7 +61,7 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-int RunApi(const Settings& settings) {
+int RunApi(const Settings& settings, bool run_worker) {
   auto password = settings.ResolvePassword();
   if (!password.ok()) {
     spdlog::critical("{}", password.status().message());
@@ -91,7 +93,8 @@ int RunApi(const Settings& settings) {
                             std::chrono::seconds(settings.auth_lockout_s));
   http::PipelineOptions pipeline_options;
   pipeline_options.readiness = [&context] { return context.Readiness(); };
-  pipeline_options.data_version = [&context] { return context.storage().DataVersion(); };
+  // Before the database is ready nothing is cached, and version 0 matches no stored entry.
+  pipeline_options.data_version = [&context]() -> uint64_t { return context.ready() ? context.storage().DataVersion() + 1 : 0; };
   http::Pipeline pipeline(router, cors, guard, pipeline_options);
 
   http::ServerOptions options;
@@ -129,19 +132,34 @@ int RunApi(const Settings& settings) {
   });
 
   std::atomic<int> exit_code{0};
+  std::unique_ptr<jobs::CommandRegistry> registry;
+  std::unique_ptr<jobs::Worker> worker;
+  auto fail_startup = [&](const Status& status) {
+    spdlog::critical("start-up failed: {}", status.message());
+    exit_code = 1;
+    stopping = true;
+    server.Shutdown();
+  };
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping);
-    if (!started.ok() && !stopping) {
-      spdlog::critical("start-up failed: {}", started.message());
-      exit_code = 1;
-      stopping = true;
-      server.Shutdown();
+    if (!started.ok()) {
+      if (!stopping) fail_startup(started);
+      return;
     }
+    if (!run_worker || stopping) return;
+    auto built = jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, context.storage()});
+    if (!built.ok()) return fail_startup(built.status());
+    registry = std::move(built).value();
+    worker = std::make_unique<jobs::Worker>(context.storage().jobs(), *registry, jobs::WorkerOptionsFromSettings(settings));
+    if (Status worker_started = worker->Start(); !worker_started.ok()) return fail_startup(worker_started);
+    spdlog::info("worker {} started with {} task slots", worker->id(), settings.worker_max_tasks);
   });
 
   server.Run();
   stopping = true;
   startup.join();
+  // The API has drained; running jobs now finish or go back to the queue.
+  if (worker && !worker->Stop()) spdlog::warn("a job handler did not stop in time; its job is back in the queue");
   signal_thread.join();
   spdlog::info("open-notebook stopped");
   return exit_code;

@@ -32,6 +32,23 @@ std::string ReadFile(const fs::path& path) {
   return text.str();
 }
 
+// The English chapter pages; the package also has unsuffixed copies of them and an index.
+bool IsFaqChapter(const fs::path& path) {
+  const std::string name = path.filename().string();
+  return name.ends_with(".en.html") && name != "index.en.html";
+}
+
+// True when `chunk` holds the section of `question`: its heading followed by answer text, not
+// just the entry in a table of contents.
+bool HoldsSection(const std::string& chunk, const std::string& question) {
+  for (size_t at = chunk.find(question); at != std::string::npos; at = chunk.find(question, at + 1)) {
+    const size_t after = at + question.size();
+    if (chunk.compare(after, 2, "\n\n") != 0) continue;
+    if (after + 2 < chunk.size() && !std::isdigit(static_cast<unsigned char>(chunk[after + 2]))) return true;
+  }
+  return false;
+}
+
 struct FaqQuestion {
   std::string file;      // chapter page, e.g. "basic-defs.en.html"
   std::string question;  // "What is Debian GNU/Linux?"
@@ -45,7 +62,7 @@ std::vector<FaqQuestion> FaqQuestions() {
   const std::regex number(R"(^\s*[0-9]+\.[0-9]+\.(\xC2\xA0|\s)*)");
   std::vector<fs::path> files;
   for (const auto& entry : fs::directory_iterator(kDebianFaq)) {
-    if (entry.path().extension() == ".html") files.push_back(entry.path());
+    if (IsFaqChapter(entry.path())) files.push_back(entry.path());
   }
   std::sort(files.begin(), files.end());
   for (const auto& path : files) {
@@ -109,7 +126,7 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
   ids.push_back(Upload(kRManuals / "R-data.pdf", manuals));
   std::map<std::string, std::string> faq_source_by_file;
   for (const auto& entry : fs::directory_iterator(kDebianFaq)) {
-    if (entry.path().extension() != ".html") continue;
+    if (!IsFaqChapter(entry.path())) continue;
     const std::string id = Upload(entry.path(), faq);
     ids.push_back(id);
     faq_source_by_file[entry.path().filename().string()] = id;
@@ -128,7 +145,8 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
   json r_intro = client_->Get("/api/sources/" + ids[200]).Json();
   EXPECT_GT(r_intro["chunk_count"].get<int>(), 50);
 
-  // Recall@5: the chunk holding the question's own section must be among the five best chunks.
+  // Recall@5: the chunk holding the question's section (heading and answer) must be among the
+  // five best chunks of the search. The question is the query, as a user would type it.
   sqlite3* db = nullptr;
   ASSERT_EQ(sqlite3_open_v2((dir_.path() / "data" / "open-notebook.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
   sqlite3_stmt* chunk_text = nullptr;
@@ -145,7 +163,8 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
     ASSERT_EQ(response.status, 200) << response.body;
 
     std::vector<std::tuple<double, std::string, int64_t>> chunks;  // score, source, chunk
-    for (const auto& result : response.Json()["results"]) {
+    const json body = response.Json();
+    for (const auto& result : body["results"]) {
       for (const auto& match : result["matches"]) {
         if (match.contains("chunk_index")) chunks.emplace_back(match["score"], result["id"], match["chunk_index"]);
       }
@@ -159,11 +178,18 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
       sqlite3_bind_int64(chunk_text, 2, std::get<2>(chunks[i]));
       if (sqlite3_step(chunk_text) == SQLITE_ROW) {
         const std::string content = reinterpret_cast<const char*>(sqlite3_column_text(chunk_text, 0));
-        hit = content.find(question.question.substr(0, 40)) != std::string::npos;
+        hit = HoldsSection(content, question.question);
       }
       sqlite3_reset(chunk_text);
     }
     found += hit ? 1 : 0;
+    if (!hit && asked - found <= 3) {
+      std::printf("missed: [%s] in %s; best chunks:", question.question.c_str(), question.file.c_str());
+      for (size_t i = 0; i < std::min<size_t>(chunks.size(), 5); ++i) {
+        std::printf(" %s#%lld", std::get<1>(chunks[i]).c_str(), static_cast<long long>(std::get<2>(chunks[i])));
+      }
+      std::printf(" (expected %s)\n", expected_source.c_str());
+    }
   }
   sqlite3_finalize(chunk_text);
   sqlite3_close(db);

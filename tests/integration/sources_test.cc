@@ -270,7 +270,7 @@ TEST_F(SourcesTest, WorkerKilledMidProcessingLosesNothing) {
   test::TempDir docs;
   StartServer({{"OPEN_NOTEBOOK_JOB_LEASE_SECONDS", "2"}});
   std::string paragraph;
-  for (int i = 0; i < 400; ++i) paragraph += "Sentence number " + std::to_string(i) + " about tides and estuaries. ";
+  for (int i = 0; i < 3000; ++i) paragraph += "Sentence number " + std::to_string(i) + " about tides and estuaries. ";
   std::vector<std::string> ids;
   for (int i = 0; i < 50; ++i) {
     auto created = client_->PostForm("/api/sources", {{"type", "text"}, {"content", paragraph + " Document " + std::to_string(i)},
@@ -278,8 +278,7 @@ TEST_F(SourcesTest, WorkerKilledMidProcessingLosesNothing) {
     ASSERT_EQ(created.status, 200);
     ids.push_back(created.Json()["id"]);
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(300));
-  server_->Kill();
+  server_->Kill();  // while most of the 50 are still queued or running
 
   server_ = std::make_unique<test::ServerProcess>(dir_.path() / "data", std::map<std::string, std::string>{
                                                                             {"OPEN_NOTEBOOK_JOB_LEASE_SECONDS", "2"}});

@@ -5,6 +5,9 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -55,6 +58,7 @@ void ServerProcess::Spawn() {
     _exit(127);
   }
   close(log_fd);
+  if (pid_ < 0) std::fprintf(stderr, "fork failed: %s\n", std::strerror(errno));
   exit_code_ = -1;
 }
 
@@ -63,7 +67,10 @@ bool ServerProcess::Start(std::chrono::seconds timeout) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   HttpClient client(port_);
   while (std::chrono::steady_clock::now() < deadline) {
-    if (!Running()) return false;
+    if (!Running()) {
+      std::fprintf(stderr, "server pid %d stopped early (exit code %d)\n", static_cast<int>(pid_), exit_code_);
+      return false;
+    }
     if (client.Send("GET", "/health").status == 200) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
@@ -108,6 +115,7 @@ std::string ServerProcess::log() const {
   std::ifstream file(log_path_);
   std::stringstream text;
   text << file.rdbuf();
+  if (exit_code_ >= 0) text << "[process exited with code " << exit_code_ << " on port " << port_ << "]\n";
   return text.str();
 }
 
