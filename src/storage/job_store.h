@@ -104,6 +104,7 @@ struct ClaimRequest {
 // A running job of one worker after a lease renewal.
 struct LeaseRenewal {
   std::string job_id;
+  int attempt = 0;
   bool cancel_requested = false;
 };
 
