@@ -27,6 +27,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterSystemRoutes(router, context);
   RegisterNotebookRoutes(router, context);
   RegisterNoteRoutes(router, context);
+  RegisterCommandRoutes(router, context);
 }
 
 }  // namespace on::api

@@ -10,6 +10,8 @@
 
 #include "api/app_context.h"
 #include "http/server.h"
+#include "jobs/builtin_commands.h"
+#include "ops/worker_service.h"
 
 namespace on::ops {
 namespace {
@@ -48,6 +50,7 @@ Status StartStorage(const Settings& settings, api::AppContext& context, const st
   context.SetStartupState("applying database migrations");
   ON_RETURN_IF_ERROR(storage->MigrateUp(std::nullopt));
   ON_RETURN_IF_ERROR(storage->CheckSchema());
+  ON_ASSIGN_OR_RETURN(context.commands, jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, *storage}));
   context.SetReady(std::move(storage));
   spdlog::info("database ready; serving requests");
   return Status::Ok();
@@ -59,7 +62,7 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-int RunApi(const Settings& settings) {
+int RunApi(const Settings& settings, bool with_worker) {
   auto password = settings.ResolvePassword();
   if (!password.ok()) {
     spdlog::critical("{}", password.status().message());
@@ -127,8 +130,14 @@ int RunApi(const Settings& settings) {
   });
 
   std::atomic<int> exit_code{0};
+  std::unique_ptr<jobs::Worker> worker;
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping);
+    if (started.ok() && with_worker && !stopping) {
+      auto started_worker = StartEmbeddedWorker(settings, context.storage(), *context.commands);
+      started = started_worker.status();
+      if (started_worker.ok()) worker = std::move(started_worker).value();
+    }
     if (!started.ok() && !stopping) {
       spdlog::critical("start-up failed: {}", started.message());
       exit_code = 1;
@@ -140,6 +149,7 @@ int RunApi(const Settings& settings) {
   server.Run();
   stopping = true;
   startup.join();
+  StopEmbeddedWorker(worker);
   signal_thread.join();
   spdlog::info("open-notebook stopped");
   return exit_code;

@@ -7,9 +7,10 @@ namespace on::ops {
 
 // Serves the API until SIGTERM or SIGINT, then drains in-flight requests. Start-up order:
 // listen (so /health can report progress) -> wait for the database with bounded backoff ->
-// apply pending migrations -> serve. Returns the process exit code: 0 after a clean shutdown,
+// apply pending migrations -> serve -> start a job worker when `with_worker` is true. At shutdown
+// the worker drains after the API. Returns the process exit code: 0 after a clean shutdown,
 // 1 when start-up fails (unreadable settings, port taken, database unreachable, schema mismatch).
-int RunApi(const Settings& settings);
+int RunApi(const Settings& settings, bool with_worker = false);
 
 // True for 127.0.0.0/8, ::1 and "localhost".
 bool IsLoopbackHost(const std::string& host);
