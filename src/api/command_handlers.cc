@@ -17,6 +17,8 @@ namespace {
 constexpr size_t kMaxCommandLength = 200;
 constexpr size_t kMaxAppLength = 100;
 constexpr size_t kMaxDedupeKeyLength = 200;
+// Job inputs name records and options; documents travel as uploads, not inside a job row.
+constexpr size_t kMaxInputBytes = 1 << 20;
 
 nlohmann::json ParsedOrText(const std::optional<std::string>& text) {
   if (!text) return nullptr;
@@ -69,6 +71,11 @@ Result<http::Response> SubmitJob(AppContext& context, http::Request& request) {
   spec.app = command->app;
   spec.command = command->name;
   spec.input_json = input.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  if (spec.input_json.size() > kMaxInputBytes) {
+    return Status(ErrorCode::kPayloadTooLarge, "field 'input' is " + std::to_string(spec.input_json.size()) +
+                                                   " bytes of JSON, at most " + std::to_string(kMaxInputBytes) +
+                                                   " allowed; pass large data as an upload and its id here");
+  }
   spec.max_attempts = Commands(context).PolicyFor(*command).max_attempts;
   spec.dedupe_key = dedupe_key;
   ON_ASSIGN_OR_RETURN(auto submitted, context.storage().jobs().Submit(spec));

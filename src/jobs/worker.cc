@@ -16,6 +16,15 @@ namespace on::jobs {
 
 using SteadyClock = std::chrono::steady_clock;
 
+namespace {
+
+// How long a handler may go on after the last successful lease renewal. Other workers may take
+// the job once the whole lease has passed, so the handler is asked to stop a third of a lease
+// earlier: after two failed renewals in a row.
+std::chrono::milliseconds LocalLeaseLimit(std::chrono::milliseconds lease) { return lease * 2 / 3; }
+
+}  // namespace
+
 // One claimed attempt, shared by the runner thread (which calls the handler through the
 // JobContext methods) and the maintenance thread (which writes progress and sets stop flags).
 struct Worker::RunningJob final : public JobContext {
@@ -23,7 +32,7 @@ struct Worker::RunningJob final : public JobContext {
       : job(std::move(claimed)),
         lease{job.id, worker_id, job.attempts},
         claimed_at(SteadyClock::now()),
-        lease_valid_until(claimed_at + lease) {}
+        lease_valid_until(claimed_at + LocalLeaseLimit(lease)) {}
 
   const std::string& job_id() const override { return job.id; }
   const nlohmann::json& input() const override { return input_value; }
@@ -460,7 +469,7 @@ void Worker::RenewLeases() {
     for (const auto& renewal : *renewed) held.insert(RunningKey(storage::JobLease{renewal.job_id, id(), renewal.attempt}));
     for (const auto& running : snapshot) {
       if (held.contains(RunningKey(running->lease))) {
-        running->lease_valid_until = started + options_.lease;
+        running->lease_valid_until = started + LocalLeaseLimit(options_.lease);
       } else if (!running->finishing && !running->lease_lost) {
         ScopedLogContext context(running->job.id);
         spdlog::warn("the lease of this job was lost (it expired and was requeued or cancelled); asking the handler "
@@ -470,7 +479,9 @@ void Worker::RenewLeases() {
     }
   }
 
-  // Without a renewal the lease ends at its last known expiry; stop before another worker starts.
+  // Without renewals the lease runs out; stop the handler before another worker may take the job.
+  // NOTE: a handler that ignores CancelRequested() keeps running, so its work can overlap with
+  // the next attempt; the lease fence still keeps its outcome from being recorded.
   const auto now = SteadyClock::now();
   for (const auto& running : snapshot) {
     if (now >= running->lease_valid_until.load() && !running->finishing && !running->lease_lost) {
