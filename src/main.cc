@@ -9,6 +9,8 @@
 #include "core/settings.h"
 #include "ops/api_service.h"
 #include "ops/migrate_command.h"
+#include "ops/status_command.h"
+#include "ops/worker_service.h"
 
 namespace {
 
@@ -42,7 +44,8 @@ int main(int argc, char** argv) {
     command->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
   };
 
-  CLI::App* serve = app.add_subcommand("serve", "Run the API and a job worker in one process, with data in ./data");
+  CLI::App* serve = app.add_subcommand(
+      "serve", "Run the API and a job worker (OPEN_NOTEBOOK_WORKER_IN_SERVE=false leaves the worker out)");
   add_server_options(serve);
   CLI::App* api = app.add_subcommand("api", "Run the REST API only");
   add_server_options(api);
@@ -54,6 +57,15 @@ int main(int argc, char** argv) {
   migrate->add_option("action", action, "status, up or down")->check(CLI::IsMember({"status", "up", "down"}));
   migrate->add_option("--to", target, "Version to migrate to (up: latest by default; down: one step back by default)");
 
+  CLI::App* worker = app.add_subcommand("worker", "Run background jobs until SIGTERM (the API must run elsewhere)");
+  worker->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
+  std::string max_tasks;
+  worker->add_option("--max-tasks", max_tasks, "Jobs run at the same time (overrides OPEN_NOTEBOOK_WORKER_MAX_TASKS)");
+
+  CLI::App* status = app.add_subcommand(
+      "status", "Check the API, database, workers and job queue; exit 1 and name the fix when something is wrong");
+  add_server_options(status);
+
   CLI11_PARSE(app, argc, argv);
 
   auto settings = on::Settings::Load(on::ProcessEnv());
@@ -62,7 +74,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (!ApplyOverride(*settings, "api_host", host) || !ApplyOverride(*settings, "api_port", port) ||
-      !ApplyOverride(*settings, "data_dir", data_dir)) {
+      !ApplyOverride(*settings, "data_dir", data_dir) || !ApplyOverride(*settings, "worker_max_tasks", max_tasks)) {
     return 1;
   }
   if (on::Status logging = on::InitLogging(settings->log_level, settings->log_format); !logging.ok()) {
@@ -71,7 +83,15 @@ int main(int argc, char** argv) {
   }
 
   int exit_code = 1;
-  if (serve->parsed() || api->parsed()) exit_code = on::ops::RunApi(*settings, serve->parsed() && settings->worker_in_serve);
+  if (serve->parsed()) {
+    if (!settings->worker_in_serve) {
+      spdlog::info("OPEN_NOTEBOOK_WORKER_IN_SERVE is false: this process runs no jobs; start `open-notebook worker`");
+    }
+    exit_code = on::ops::RunApi(*settings, settings->worker_in_serve);
+  }
+  if (api->parsed()) exit_code = on::ops::RunApi(*settings, false);
+  if (worker->parsed()) exit_code = on::ops::RunWorker(*settings, static_cast<int>(settings->worker_max_tasks));
+  if (status->parsed()) exit_code = on::ops::RunStatus(*settings);
   if (migrate->parsed()) exit_code = on::ops::RunMigrate(*settings, action, target);
   on::FlushLogs();
   return exit_code;

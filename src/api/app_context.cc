@@ -29,6 +29,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterNoteRoutes(router, context);
   RegisterSourceRoutes(router, context);
   RegisterSearchRoutes(router, context);
+  RegisterCommandRoutes(router, context);
 }
 
 }  // namespace on::api

@@ -8,6 +8,7 @@
 
 #include "core/settings.h"
 #include "http/router.h"
+#include "jobs/command_registry.h"
 #include "storage/storage.h"
 
 namespace on::api {
@@ -34,6 +35,8 @@ class AppContext {
   Status Readiness() const;
 
   bool auth_enabled = false;
+  // Commands that jobs may run; set before SetReady and read-only afterwards.
+  std::unique_ptr<jobs::CommandRegistry> commands;
 
  private:
   Settings settings_;
@@ -51,5 +54,6 @@ void RegisterNotebookRoutes(http::Router& router, AppContext& context);
 void RegisterNoteRoutes(http::Router& router, AppContext& context);
 void RegisterSourceRoutes(http::Router& router, AppContext& context);
 void RegisterSearchRoutes(http::Router& router, AppContext& context);
+void RegisterCommandRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

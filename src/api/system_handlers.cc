@@ -2,6 +2,7 @@
 #include <nlohmann/json.hpp>
 
 #include "api/app_context.h"
+#include "api/command_handlers.h"
 #include "core/embedded_assets.h"
 
 namespace on::api {
@@ -27,6 +28,7 @@ http::Response Config(const AppContext& context) {
     auto schema = context.storage().GetSchemaStatus();
     if (schema.ok()) body["schemaVersion"] = schema->current_version;
   }
+  body.update(JobSystemOverview(context));
   return http::JsonResponse(body);
 }
 

@@ -26,6 +26,9 @@ Result<nlohmann::json> DebugSleep(JobContext& job) {
   ON_ASSIGN_OR_RETURN(const int64_t sleep_ms, IntField(input, "ms", 100, 0, 600000));
   ON_ASSIGN_OR_RETURN(const int64_t steps, IntField(input, "steps", 10, 1, 1000));
   ON_ASSIGN_OR_RETURN(const int64_t fail_transient, IntField(input, "fail_transient", 0, 0, 100));
+  if (input.contains("fail_permanent") && !input.at("fail_permanent").is_boolean()) {
+    return InvalidInput("debug.sleep input 'fail_permanent' must be true or false");
+  }
   const bool fail_permanent = input.value("fail_permanent", false);
 
   if (job.attempt() <= fail_transient) {

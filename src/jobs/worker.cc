@@ -16,6 +16,15 @@ namespace on::jobs {
 
 using SteadyClock = std::chrono::steady_clock;
 
+namespace {
+
+// How long a handler may go on after the last successful lease renewal. Other workers may take
+// the job once the whole lease has passed, so the handler is asked to stop a third of a lease
+// earlier: after two failed renewals in a row.
+std::chrono::milliseconds LocalLeaseLimit(std::chrono::milliseconds lease) { return lease * 2 / 3; }
+
+}  // namespace
+
 // One claimed attempt, shared by the runner thread (which calls the handler through the
 // JobContext methods) and the maintenance thread (which writes progress and sets stop flags).
 struct Worker::RunningJob final : public JobContext {
@@ -23,7 +32,7 @@ struct Worker::RunningJob final : public JobContext {
       : job(std::move(claimed)),
         lease{job.id, worker_id, job.attempts},
         claimed_at(SteadyClock::now()),
-        lease_valid_until(claimed_at + lease) {}
+        lease_valid_until(claimed_at + LocalLeaseLimit(lease)) {}
 
   const std::string& job_id() const override { return job.id; }
   const nlohmann::json& input() const override { return input_value; }
@@ -121,6 +130,9 @@ Result<bool> WithRetries(const std::function<Result<bool>()>& write) {
   }
 }
 
+// Key of running_: one job may have two attempts here for a moment (see DispatchLoop).
+std::string RunningKey(const storage::JobLease& lease) { return lease.job_id + "#" + std::to_string(lease.attempt); }
+
 int64_t MillisecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration_cast<std::chrono::milliseconds>(SteadyClock::now() - start).count();
 }
@@ -196,13 +208,14 @@ void Worker::OnStoreEvent(const storage::JobEvent& event) {
     return;
   }
 
-  std::shared_ptr<RunningJob> running;
+  std::vector<std::shared_ptr<RunningJob>> attempts;
   {
     std::lock_guard lock(mutex_);
-    auto found = running_.find(event.job_id);
-    if (found != running_.end()) running = found->second;
+    for (const auto& [key, running] : running_) {
+      if (running->job.id == event.job_id) attempts.push_back(running);
+    }
   }
-  if (running) running->Interrupt(running->cancel_requested);
+  for (const auto& running : attempts) running->Interrupt(running->cancel_requested);
 }
 
 void Worker::DispatchLoop() {
@@ -237,15 +250,27 @@ void Worker::DispatchLoop() {
       if (!claimed->has_value()) break;
 
       auto running = std::make_shared<RunningJob>(std::move(**claimed), id(), options_.lease);
+      std::vector<std::shared_ptr<RunningJob>> superseded;
       bool handed_off = false;
       {
         std::lock_guard lock(mutex_);
         if (!stopping_) {
           --free_slots_;
-          running_[running->job.id] = running;
+          for (const auto& [key, earlier] : running_) {
+            if (earlier->job.id == running->job.id) superseded.push_back(earlier);
+          }
+          running_[RunningKey(running->lease)] = running;
           handoff_.push_back(running);
           handed_off = true;
         }
+      }
+      // This worker claimed a job it still runs, so the earlier attempt's lease was lost before
+      // the maintenance thread noticed. That attempt must stop now.
+      for (const auto& earlier : superseded) {
+        ScopedLogContext context(earlier->job.id);
+        spdlog::warn("attempt {} lost its lease and the job was claimed again; asking its handler to stop",
+                     earlier->lease.attempt);
+        earlier->Interrupt(earlier->lease_lost);
       }
       if (!handed_off) {
         (void)store_.Release(running->lease);
@@ -278,7 +303,7 @@ void Worker::RunnerLoop() {
 
     {
       std::lock_guard lock(mutex_);
-      running_.erase(running->job.id);
+      running_.erase(RunningKey(running->lease));
       ++free_slots_;
       submitted_ = true;  // a slot is free: look for the next job at once
     }
@@ -353,20 +378,21 @@ void Worker::FinishJob(RunningJob& running, const Result<nlohmann::json>& outcom
   }
 
   if (!recorded.ok()) {
-    spdlog::error("attempt {} of {} {} after {} ms, but recording that failed: {}; the job runs again after its "
-                  "lease expires", job.attempts, job.max_attempts, action, elapsed_ms, recorded.status().ToString());
+    spdlog::error("attempt {} of {} ended after {} ms ({}), but recording the outcome failed: {}. The job runs "
+                  "again after its lease expires", job.attempts, job.max_attempts, elapsed_ms, action,
+                  recorded.status().ToString());
   } else if (!*recorded) {
-    spdlog::warn("attempt {} of {} {} after {} ms, but the outcome was discarded: the lease was lost, so another "
-                 "worker may have run the job", job.attempts, job.max_attempts, action, elapsed_ms);
+    spdlog::warn("attempt {} of {} ended after {} ms ({}), but the outcome was discarded because the lease was "
+                 "lost: another worker may run the job", job.attempts, job.max_attempts, elapsed_ms, action);
   } else {
-    spdlog::log(level, "attempt {} of {} {} after {} ms", job.attempts, job.max_attempts, action, elapsed_ms);
+    spdlog::log(level, "attempt {} of {} ended after {} ms: {}", job.attempts, job.max_attempts, elapsed_ms, action);
   }
 }
 
 std::vector<std::shared_ptr<Worker::RunningJob>> Worker::RunningSnapshot() const {
   std::lock_guard lock(mutex_);
   std::vector<std::shared_ptr<RunningJob>> snapshot;
-  for (const auto& [job_id, running] : running_) snapshot.push_back(running);
+  for (const auto& [key, running] : running_) snapshot.push_back(running);
   return snapshot;
 }
 
@@ -440,10 +466,10 @@ void Worker::RenewLeases() {
   } else {
     renew_log.Success("renewing job leases");
     std::set<std::string> held;
-    for (const auto& renewal : *renewed) held.insert(renewal.job_id);
+    for (const auto& renewal : *renewed) held.insert(RunningKey(storage::JobLease{renewal.job_id, id(), renewal.attempt}));
     for (const auto& running : snapshot) {
-      if (held.contains(running->job.id)) {
-        running->lease_valid_until = started + options_.lease;
+      if (held.contains(RunningKey(running->lease))) {
+        running->lease_valid_until = started + LocalLeaseLimit(options_.lease);
       } else if (!running->finishing && !running->lease_lost) {
         ScopedLogContext context(running->job.id);
         spdlog::warn("the lease of this job was lost (it expired and was requeued or cancelled); asking the handler "
@@ -453,7 +479,9 @@ void Worker::RenewLeases() {
     }
   }
 
-  // Without a renewal the lease ends at its last known expiry; stop before another worker starts.
+  // Without renewals the lease runs out; stop the handler before another worker may take the job.
+  // NOTE: a handler that ignores CancelRequested() keeps running, so its work can overlap with
+  // the next attempt; the lease fence still keeps its outcome from being recorded.
   const auto now = SteadyClock::now();
   for (const auto& running : snapshot) {
     if (now >= running->lease_valid_until.load() && !running->finishing && !running->lease_lost) {
@@ -524,7 +552,7 @@ bool Worker::Stop() {
     stopping_ = true;
     not_started.swap(handoff_);
     for (const auto& running : not_started) {
-      running_.erase(running->job.id);
+      running_.erase(RunningKey(running->lease));
       ++free_slots_;
     }
   }

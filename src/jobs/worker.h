@@ -111,7 +111,8 @@ class Worker {
   bool submitted_ = false;                    // guarded by mutex_: a submit arrived since the last claim
   int free_slots_ = 0;                        // guarded by mutex_
   std::deque<std::shared_ptr<RunningJob>> handoff_;             // guarded by mutex_
-  std::map<std::string, std::shared_ptr<RunningJob>> running_;  // guarded by mutex_, by job id
+  // Claimed attempts, by "<job id>#<attempt>"; guarded by mutex_.
+  std::map<std::string, std::shared_ptr<RunningJob>> running_;
 
   std::thread dispatcher_;
   std::thread maintenance_;

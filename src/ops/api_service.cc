@@ -11,7 +11,7 @@
 #include "api/app_context.h"
 #include "http/server.h"
 #include "jobs/builtin_commands.h"
-#include "jobs/worker.h"
+#include "ops/worker_service.h"
 
 namespace on::ops {
 namespace {
@@ -50,6 +50,7 @@ Status StartStorage(const Settings& settings, api::AppContext& context, const st
   context.SetStartupState("applying database migrations");
   ON_RETURN_IF_ERROR(storage->MigrateUp(std::nullopt));
   ON_RETURN_IF_ERROR(storage->CheckSchema());
+  ON_ASSIGN_OR_RETURN(context.commands, jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, *storage}));
   context.SetReady(std::move(storage));
   spdlog::info("database ready; serving requests");
   return Status::Ok();
@@ -61,7 +62,7 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-int RunApi(const Settings& settings, bool run_worker) {
+int RunApi(const Settings& settings, bool with_worker) {
   auto password = settings.ResolvePassword();
   if (!password.ok()) {
     spdlog::critical("{}", password.status().message());
@@ -132,34 +133,26 @@ int RunApi(const Settings& settings, bool run_worker) {
   });
 
   std::atomic<int> exit_code{0};
-  std::unique_ptr<jobs::CommandRegistry> registry;
   std::unique_ptr<jobs::Worker> worker;
-  auto fail_startup = [&](const Status& status) {
-    spdlog::critical("start-up failed: {}", status.message());
-    exit_code = 1;
-    stopping = true;
-    server.Shutdown();
-  };
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping);
-    if (!started.ok()) {
-      if (!stopping) fail_startup(started);
-      return;
+    if (started.ok() && with_worker && !stopping) {
+      auto started_worker = StartEmbeddedWorker(settings, context.storage(), *context.commands);
+      started = started_worker.status();
+      if (started_worker.ok()) worker = std::move(started_worker).value();
     }
-    if (!run_worker || stopping) return;
-    auto built = jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, context.storage()});
-    if (!built.ok()) return fail_startup(built.status());
-    registry = std::move(built).value();
-    worker = std::make_unique<jobs::Worker>(context.storage().jobs(), *registry, jobs::WorkerOptionsFromSettings(settings));
-    if (Status worker_started = worker->Start(); !worker_started.ok()) return fail_startup(worker_started);
-    spdlog::info("worker {} started with {} task slots", worker->id(), settings.worker_max_tasks);
+    if (!started.ok() && !stopping) {
+      spdlog::critical("start-up failed: {}", started.message());
+      exit_code = 1;
+      stopping = true;
+      server.Shutdown();
+    }
   });
 
   server.Run();
   stopping = true;
   startup.join();
-  // The API has drained; running jobs now finish or go back to the queue.
-  if (worker && !worker->Stop()) spdlog::warn("a job handler did not stop in time; its job is back in the queue");
+  StopEmbeddedWorker(worker);
   signal_thread.join();
   spdlog::info("open-notebook stopped");
   return exit_code;

@@ -12,6 +12,10 @@
 // its lease cannot overwrite the outcome of the attempt that replaced it. Those calls return false
 // when the lease was lost.
 //
+// Leases compare wall-clock times written by different processes, so all workers of one
+// database must share a clock. NOTE: a system clock step larger than the lease can expire leases
+// early or late.
+//
 // Statuses are "queued", "running", "completed", "failed" and "cancelled"; the last three are
 // final. All methods are thread-safe and safe across processes that share the database.
 // Errors: kNotFound for an unknown job id, kInvalidInput for values the database rejects,
@@ -104,6 +108,7 @@ struct ClaimRequest {
 // A running job of one worker after a lease renewal.
 struct LeaseRenewal {
   std::string job_id;
+  int attempt = 0;
   bool cancel_requested = false;
 };
 

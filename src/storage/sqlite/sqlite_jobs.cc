@@ -217,13 +217,13 @@ Result<std::vector<LeaseRenewal>> SqliteJobStore::RenewLeases(const std::string&
     const SystemClock::time_point now = clock_();
     ON_ASSIGN_OR_RETURN(auto renew, db.Prepare(
         "UPDATE job SET lease_expires = ?2, heartbeat_at = ?3 WHERE lease_owner = ?1 AND status = 'running' "
-        "RETURNING id, cancel_requested"));
+        "RETURNING id, attempts, cancel_requested"));
     renew.Bind(1, worker_id).Bind(2, FormatTimestamp(now + lease)).Bind(3, FormatTimestamp(now));
     std::vector<LeaseRenewal> renewed;
     for (;;) {
       ON_ASSIGN_OR_RETURN(bool row, renew.Step());
       if (!row) return renewed;
-      renewed.push_back(LeaseRenewal{renew.Text(0), renew.Int(1) != 0});
+      renewed.push_back(LeaseRenewal{renew.Text(0), static_cast<int>(renew.Int(1)), renew.Int(2) != 0});
     }
   });
 }
