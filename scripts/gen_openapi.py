@@ -43,6 +43,28 @@ SCHEMAS = {
     "NoteCreate": obj(["content"], title=S, content=S, note_type={"enum": ["human", "ai"]}, notebook_id=S),
     "NoteUpdate": obj(title=N, content=S, note_type={"enum": ["human", "ai"]}),
     "Health": obj(status=S, detail=S),
+    "Source": obj(["id"], id=S, title=N, topics=arr(S), asset=obj(file_path=N, url=N), original_filename=N,
+                  content_kind=N, embedded=B, embedded_chunks=I, insights_count=I, chunk_count=I, created=S, updated=S,
+                  file_available=B, command_id=N, status={"enum": ["queued", "running", "completed", "failed", "cancelled"]},
+                  processing_info=obj(started_at=N, completed_at=N, error=N, stage=N, percent={"type": ["integer", "null"]}),
+                  full_text=N, notebooks=arr(S)),
+    "SourceCreateForm": obj(["type"], type={"enum": ["link", "upload", "text"]}, url=S, content=S, title=S,
+                            notebook_id=S, notebooks={"type": "string", "description": "JSON array of notebook ids, at most 50"},
+                            transformations={"type": "string", "description": "JSON array of transformation ids, at most 50"},
+                            embed=S, delete_source=S, async_processing=S, file={"type": "string", "format": "binary"}),
+    "SourceCreateJson": obj(["type"], type={"enum": ["link", "text"]}, url=S, content=S, title=S, notebook_id=S,
+                            notebooks=arr(S), transformations=arr(S), embed=B, delete_source=B, async_processing=B),
+    "SourceUpdate": obj(title=S, topics=arr(S)),
+    "SourceStatus": obj(status=S, message=S, processing_info=OBJ, command_id=N),
+    "SearchRequest": obj(["query"], query=S, type={"enum": ["text", "vector"]}, limit=I, search_sources=B, search_notes=B,
+                         minimum_score={"type": "number"}, notebook_id=S),
+    "SearchResponse": obj(results=arr(obj(id=S, parent_id=S, title=S, type=S, relevance={"type": "number"}, snippet=S,
+                                          matches=arr(obj(snippet=S, field=S, score={"type": "number"}, chunk_index=I, page=I)))),
+                          total_count=I, search_type=S),
+    "JobSubmit": obj(["command"], command=S, app=S, input=OBJ),
+    "JobSubmitted": obj(job_id=S, status=S, message=S),
+    "Job": obj(job_id=S, status=S, result={}, error_message=N, created=S, updated=S, progress=OBJ, attempts=I),
+    "JobCancelled": obj(job_id=S, cancelled=B),
     "Config": obj(version=S, latestVersion=N, hasUpdate=B, dbStatus={"enum": ["online", "offline"]},
                   schemaVersion={"type": ["integer", "null"]}, settings=OBJ),
     "AuthStatus": obj(auth_enabled=B, message=S),
@@ -72,6 +94,27 @@ ROUTES = [
     ("GET", "/api/notes/{note_id}", "Get a note", "notes", None, "Note", []),
     ("PUT", "/api/notes/{note_id}", "Update a note", "notes", "NoteUpdate", "Note", []),
     ("DELETE", "/api/notes/{note_id}", "Delete a note", "notes", None, "Message", []),
+    ("GET", "/api/sources", "List sources, optionally of one notebook", "sources", None,
+     arr({"$ref": "#/components/schemas/Source"}),
+     [("notebook_id", S), ("limit", I), ("offset", I), ("sort_by", S), ("sort_order", S)]),
+    ("POST", "/api/sources", "Add a source from a link, an uploaded file or text (multipart/form-data)", "sources",
+     "SourceCreateForm", "Source", []),
+    ("POST", "/api/sources/json", "Add a source from a link or text (JSON)", "sources", "SourceCreateJson", "Source", []),
+    ("GET", "/api/sources/{source_id}", "Get a source with its text and record it as viewed", "sources", None, "Source", []),
+    ("PUT", "/api/sources/{source_id}", "Change a source's title or topics", "sources", "SourceUpdate", "Source", []),
+    ("DELETE", "/api/sources/{source_id}", "Delete a source, its file, chunks and index entries", "sources", None, "Message", []),
+    ("GET", "/api/sources/{source_id}/status", "Processing status of a source", "sources", None, "SourceStatus", []),
+    ("POST", "/api/sources/{source_id}/retry", "Process a source again (queues at most one job)", "sources", None, "Source", []),
+    ("GET", "/api/sources/{source_id}/download", "Download the uploaded file (application/octet-stream)", "sources", None, None, []),
+    ("POST", "/api/notebooks/{notebook_id}/sources/{source_id}", "Add a source to a notebook", "sources", None, "Message", []),
+    ("DELETE", "/api/notebooks/{notebook_id}/sources/{source_id}", "Remove a source from a notebook", "sources", None, "Message", []),
+    ("POST", "/api/search", "Keyword search over sources and notes", "search", "SearchRequest", "SearchResponse", []),
+    ("POST", "/api/commands/jobs", "Submit a background job", "jobs", "JobSubmit", "JobSubmitted", []),
+    ("GET", "/api/commands/jobs", "List jobs, newest first", "jobs", None, arr({"$ref": "#/components/schemas/Job"}),
+     [("command_filter", S), ("status_filter", S), ("limit", I)]),
+    ("GET", "/api/commands/jobs/{job_id}", "Get a job's status, progress and result", "jobs", None, "Job", []),
+    ("DELETE", "/api/commands/jobs/{job_id}", "Cancel a job", "jobs", None, "JobCancelled", []),
+    ("GET", "/api/commands/registry/debug", "Commands this server can run", "jobs", None, OBJ, []),
 ]
 
 ERRORS = {
@@ -106,7 +149,8 @@ def main():
         if parameters:
             operation["parameters"] = parameters
         if request:
-            operation["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_ref(request)}}}
+            media = "multipart/form-data" if request.endswith("Form") else "application/json"
+            operation["requestBody"] = {"required": True, "content": {media: {"schema": schema_ref(request)}}}
         paths.setdefault(path, {})[method.lower()] = operation
 
     document = {

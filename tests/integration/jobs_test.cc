@@ -117,8 +117,9 @@ TEST_F(JobsTest, SubmitRunAndInspect) {
 
   auto registry = client_->Get("/api/commands/registry/debug");
   ASSERT_EQ(registry.status, 200);
-  EXPECT_EQ(registry.Json()["total_commands"], 1);
+  EXPECT_EQ(registry.Json()["total_commands"], 2);
   EXPECT_EQ(registry.Json()["command_items"][0]["full_id"], "debug.sleep");
+  EXPECT_EQ(registry.Json()["command_items"][1]["full_id"], "open_notebook.process_source");
 
   std::string status_output;
   EXPECT_EQ(RunStatus(&status_output), 0) << status_output;

@@ -6,6 +6,7 @@
 #include <thread>
 
 #include "storage/migrations.h"
+#include "storage/sqlite/fts5_tokenizer.h"
 #include "support/temp_dir.h"
 
 namespace on::storage {
@@ -25,6 +26,7 @@ class SqliteStorageTest : public ::testing::Test {
   void ExecuteRaw(const std::string& sql) {
     sqlite3* db = nullptr;
     ASSERT_EQ(sqlite3_open(options_.path.c_str(), &db), SQLITE_OK);
+    ASSERT_TRUE(sqlite::RegisterFts5Tokenizer(db).ok()) << "the source triggers write to the keyword index";
     char* error = nullptr;
     EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
     sqlite3_free(error);
