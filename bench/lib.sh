@@ -1,0 +1,60 @@
+# Shared helpers for bench/*/run.sh: a scratch directory, a server on a free port, cleanup.
+BIN=${BIN:-build/open-notebook}
+work=$(mktemp -d)
+chmod 755 "$work"
+server_pids=()
+
+cleanup() {
+  for pid in "${server_pids[@]}"; do kill "$pid" 2>/dev/null || true; done
+  wait 2>/dev/null || true
+  if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
+}
+trap cleanup EXIT
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+wait_for() {
+  for _ in $(seq 1 200); do
+    curl -fs "$1" >/dev/null 2>&1 && return 0
+    sleep 0.1
+  done
+  echo "timed out waiting for $1" >&2
+  return 1
+}
+
+now() { date +%s.%N; }
+
+# start_server <port> [VAR=value ...]: serve with data in $work/data; sets server_pid.
+start_server() {
+  local port=$1
+  shift
+  env OPEN_NOTEBOOK_DATA_DIR="$work/data" API_PORT="$port" OPEN_NOTEBOOK_ACCESS_LOG=false "$@" \
+    "$BIN" serve > "$work/serve-$port.log" 2>&1 &
+  server_pid=$!
+  server_pids+=("$server_pid")
+  wait_for "http://127.0.0.1:$port/health"
+}
+
+# upload <port> <file> [notebook]: adds the file as a source without waiting; prints its id.
+upload() {
+  curl -fs -F type=upload -F async_processing=true -F "file=@$2" "http://127.0.0.1:$1/api/sources" |
+    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+}
+
+# wait_sources <port> <ids file>: waits until no source is queued or running; prints failures.
+wait_sources() {
+  local port=$1 ids=$2
+  python3 - "$port" "$ids" <<'PY'
+import json, sys, time, urllib.request
+port, ids = sys.argv[1], [line.strip() for line in open(sys.argv[2]) if line.strip()]
+pending = set(ids)
+while pending:
+    for source in list(pending):
+        status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sources/{source}/status"))
+        if status["status"] in ("completed", "failed", "cancelled"):
+            pending.discard(source)
+            if status["status"] != "completed":
+                print(f"{source}: {status['status']}: {status['message']}", file=sys.stderr)
+    time.sleep(0.05)
+PY
+}

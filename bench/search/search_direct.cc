@@ -1,0 +1,53 @@
+// Runs keyword queries straight on an Open Notebook SQLite file, without HTTP, and prints the
+// latency percentiles: the baseline for bench/search/run.sh.
+//
+//   bench_search_direct <database file> <queries file, one per line> <rounds>
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "search/tokenizer.h"
+#include "storage/sqlite/sqlite_storage.h"
+
+int main(int argc, char** argv) {
+  if (argc != 4) {
+    std::fprintf(stderr, "usage: %s <database file> <queries file> <rounds>\n", argv[0]);
+    return 2;
+  }
+  on::storage::sqlite::ConnectionOptions options;
+  options.path = argv[1];
+  auto storage = on::storage::sqlite::SqliteStorage::Open(options);
+  if (!storage.ok()) {
+    std::fprintf(stderr, "%s\n", storage.status().ToString().c_str());
+    return 1;
+  }
+
+  std::vector<std::string> queries;
+  std::ifstream file(argv[2]);
+  for (std::string line; std::getline(file, line);) {
+    if (!line.empty()) queries.push_back(line);
+  }
+  const int rounds = std::stoi(argv[3]);
+
+  const on::search::Tokenizer tokenizer;
+  std::vector<double> millis;
+  size_t hits = 0;
+  for (int round = 0; round < rounds; ++round) {
+    for (const auto& query : queries) {
+      const auto start = std::chrono::steady_clock::now();
+      on::storage::TextSearchQuery text_query;
+      text_query.fts_match = on::search::BuildFts5Match(query, tokenizer);
+      text_query.limit = 400;  // what POST /api/search asks the index for with limit 100
+      auto found = (*storage)->SearchText(text_query);
+      millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
+      if (found.ok()) hits += found->size();
+    }
+  }
+  std::sort(millis.begin(), millis.end());
+  auto percentile = [&](double p) { return millis[std::min(millis.size() - 1, static_cast<size_t>(p * millis.size()))]; };
+  std::printf("queries=%zu p50_ms=%.3f p99_ms=%.3f hits=%zu\n", millis.size(), percentile(0.50), percentile(0.99), hits);
+  return 0;
+}
