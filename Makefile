@@ -2,6 +2,7 @@
 #   make run     install Debian packages, build, and serve on 127.0.0.1:5055 with data in ./data
 #   make test    build with AddressSanitizer and UBSan and run every test
 #   make build   release build only;  make clean   remove build directories
+#   make fuzz    build the libFuzzer targets with clang-14 and run each for FUZZ_SECONDS
 
 BUILD_DIR ?= build
 TEST_BUILD_DIR ?= build-asan
@@ -9,8 +10,13 @@ BUILD_TYPE ?= RelWithDebInfo
 JOBS ?= $(shell nproc)
 CTEST_JOBS ?= $(shell nproc)
 DEPS_STAMP := .deps-installed
+FUZZ_BUILD_DIR ?= build-fuzz
+FUZZ_SECONDS ?= 60
+# name:max_len pairs; max_len is the largest input worth mutating for that parser.
+FUZZ_TARGETS ?= multipart_fuzzer:16384 http_parsing_fuzzer:4096 json_body_fuzzer:16384 \
+                file_name_fuzzer:2048 extract_fuzzer:65536
 
-.PHONY: all deps build run test test-release bench clean
+.PHONY: all deps build run test test-release bench fuzz clean
 
 all: build
 
@@ -43,5 +49,19 @@ test-release: build
 bench: build
 	bash bench/api/run.sh
 
+# New corpus entries go to $(FUZZ_BUILD_DIR)/corpus; the seeds in tests/fuzz/corpus are only read.
+$(FUZZ_BUILD_DIR)/build.ninja: CMakeLists.txt tests/fuzz/CMakeLists.txt | $(DEPS_STAMP)
+	CC=clang-14 CXX=clang++-14 cmake -S . -B $(FUZZ_BUILD_DIR) -G Ninja -DON_FUZZ=ON -DON_BUILD_TESTS=OFF -DON_BUILD_BENCH=OFF
+
+fuzz: $(FUZZ_BUILD_DIR)/build.ninja
+	cmake --build $(FUZZ_BUILD_DIR) -j $(JOBS) --target fuzzers
+	@set -e; for entry in $(FUZZ_TARGETS); do \
+	  name=$${entry%%:*}; max_len=$${entry##*:}; \
+	  mkdir -p $(FUZZ_BUILD_DIR)/corpus/$$name $(FUZZ_BUILD_DIR)/artifacts; \
+	  echo "== $$name: $(FUZZ_SECONDS) s, -max_len=$$max_len"; \
+	  $(FUZZ_BUILD_DIR)/tests/fuzz/$$name -max_total_time=$(FUZZ_SECONDS) -max_len=$$max_len -print_final_stats=1 \
+	    -artifact_prefix=$(FUZZ_BUILD_DIR)/artifacts/$$name- $(FUZZ_BUILD_DIR)/corpus/$$name tests/fuzz/corpus/$$name; \
+	done
+
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) $(FUZZ_BUILD_DIR)

@@ -15,17 +15,19 @@ std::string_view TypeName(const nlohmann::json& value) {
   return "an object";
 }
 
-// Names the field whose value holds byte `offset`: the last "key": before it. Used to point at
-// the field with invalid UTF-8, which the JSON parser reports only as a byte position.
+// Names the field whose value contains byte `offset`: the last "key": before it, cut to 64 bytes.
+// Used to point at the field with invalid UTF-8, which the JSON parser reports only as a byte
+// position.
 std::string FieldBefore(std::string_view body, size_t offset) {
   offset = std::min(offset, body.size());
   size_t colon = body.rfind(':', offset);
   while (colon != std::string_view::npos) {
     size_t end = colon;
     while (end > 0 && (body[end - 1] == ' ' || body[end - 1] == '\t' || body[end - 1] == '\n')) --end;
-    if (end > 0 && body[end - 1] == '"') {
+    // The key needs an opening quote before its closing one at end - 1.
+    if (end >= 2 && body[end - 1] == '"') {
       const size_t start = body.rfind('"', end - 2);
-      if (start != std::string_view::npos) return std::string(body.substr(start + 1, end - start - 2));
+      if (start != std::string_view::npos) return std::string(body.substr(start + 1, std::min<size_t>(end - start - 2, 64)));
     }
     if (colon == 0) break;
     colon = body.rfind(':', colon - 1);
@@ -33,9 +35,37 @@ std::string FieldBefore(std::string_view body, size_t offset) {
   return "";
 }
 
+// True when arrays and objects in `body` nest deeper than `max_depth`. Brackets inside strings
+// do not count. The result for malformed JSON is approximate, which is fine because the parser
+// rejects it anyway.
+bool NestsDeeperThan(std::string_view body, size_t max_depth) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') ++i;  // skips the escaped character, which may be a quote
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 Result<JsonBody> JsonBody::Parse(std::string_view body, std::initializer_list<std::string_view> allowed) {
+  // The parser itself does not recurse, but copying, serialising and comparing the parsed value
+  // do. With nlohmann-json 3.11.2, dump() of a 200 KB body of '[' overflowed an 8 MB stack.
+  if (NestsDeeperThan(body, kMaxJsonDepth)) {
+    return ValidationError("request body nests arrays or objects more than " + std::to_string(kMaxJsonDepth) +
+                           " levels deep; send a flat JSON object");
+  }
   nlohmann::json parsed;
   try {
     parsed = nlohmann::json::parse(body);
@@ -48,6 +78,9 @@ Result<JsonBody> JsonBody::Parse(std::string_view body, std::initializer_list<st
     }
     return ValidationError("request body is not valid JSON: syntax error at byte " + std::to_string(error.byte) +
                            "; send a JSON object with Content-Type: application/json");
+  } catch (const nlohmann::json::out_of_range&) {
+    // Thrown for a number such as 1e400 that does not fit in a double.
+    return ValidationError("request body contains a number too large to represent; send numbers within the range of a double");
   }
   if (!parsed.is_object()) {
     return ValidationError("request body must be a JSON object, not " + std::string(TypeName(parsed)));

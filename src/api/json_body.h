@@ -17,9 +17,15 @@
 
 namespace on::api {
 
+// Deepest nesting of arrays and objects that JsonBody::Parse accepts. The API's bodies need 2
+// levels. The limit exists because copying and serialising an nlohmann::json value recurse once
+// per level.
+inline constexpr size_t kMaxJsonDepth = 32;
+
 class JsonBody {
  public:
-  // Parses a request body that must be a JSON object of at most the fields in `allowed`.
+  // Parses a request body that must be a JSON object of at most the fields in `allowed`, nested
+  // at most kMaxJsonDepth deep.
   static Result<JsonBody> Parse(std::string_view body, std::initializer_list<std::string_view> allowed);
 
   bool Has(std::string_view field) const { return object_.contains(field); }

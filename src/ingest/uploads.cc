@@ -18,6 +18,23 @@ constexpr size_t kMaxNameBytes = 180;
 
 bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
 
+// Removes C0 controls, DEL and C1 controls (U+0080..U+009F, encoded as C2 80..C2 9F) from
+// valid UTF-8 text.
+std::string RemoveControlCharacters(std::string_view utf8) {
+  std::string out;
+  out.reserve(utf8.size());
+  for (size_t i = 0; i < utf8.size(); ++i) {
+    const auto byte = static_cast<unsigned char>(utf8[i]);
+    if (byte < 0x20 || byte == 0x7f) continue;
+    if (byte == 0xC2 && i + 1 < utf8.size() && static_cast<unsigned char>(utf8[i + 1]) <= 0x9F) {
+      ++i;
+      continue;
+    }
+    out += utf8[i];
+  }
+  return out;
+}
+
 std::string RandomKey() {
   static constexpr char kAlphabet[] = "abcdefghijklmnopqrstuvwxyz0123456789";
   std::string key;
@@ -64,12 +81,9 @@ std::string SafeFileName(std::string_view original) {
   const size_t slash = original.find_last_of("/\\");
   if (slash != std::string_view::npos) original = original.substr(slash + 1);
 
-  std::string name;
-  for (char c : NormalizeNfc(original)) {
-    const auto byte = static_cast<unsigned char>(c);
-    if (byte < 0x20 || byte == 0x7f) continue;
-    name += c;
-  }
+  // A control character is a starter that blocks composition. Removing one can bring a base
+  // letter and a combining mark together ("e", U+0085, U+0301), so the text is normalised again.
+  std::string name = NormalizeNfc(RemoveControlCharacters(NormalizeNfc(original)));
   while (!name.empty() && (name.front() == '.' || name.front() == ' ')) name.erase(name.begin());
   if (name.size() > kMaxNameBytes) {
     size_t cut = kMaxNameBytes;

@@ -14,7 +14,8 @@
 namespace on::ingest {
 
 // A file name safe to create: the last path component of `original`, NFC-normalised, without
-// control characters, at most 180 bytes (cut on a UTF-8 boundary), "upload" when nothing is left.
+// control characters (C0, DEL and C1), without leading dots or spaces, at most 180 bytes (cut on
+// a UTF-8 boundary), "upload" when nothing is left. Invalid UTF-8 sequences become U+FFFD.
 std::string SafeFileName(std::string_view original);
 
 // Writes `data` to a new file under `uploads_dir` and returns its path relative to it
@@ -30,7 +31,8 @@ Result<std::filesystem::path> ResolveUpload(const std::filesystem::path& uploads
 // `uploads_dir` are never touched.
 void RemoveUpload(const std::filesystem::path& uploads_dir, std::string_view relative);
 
-// NFC normalisation of UTF-8 text; invalid UTF-8 is returned unchanged.
+// NFC normalisation of UTF-8 text. The result is valid UTF-8: ICU replaces each invalid byte
+// sequence with U+FFFD. Only when ICU itself fails is the text returned unchanged.
 std::string NormalizeNfc(std::string_view text);
 
 // A Content-Disposition value for downloading `file_name`: an ASCII fallback and the exact

@@ -1,21 +1,11 @@
 // libFuzzer target for the in-memory extractors (HTML, DOCX, EPUB, plain text, Markdown) and for
 // kind detection. The first input byte picks the format, the rest is the document.
 //
-// It is not part of the CMake build, which uses the default compiler. To build and run it with
-// clang from the repository root:
+// tests/fuzz/CMakeLists.txt builds it with clang when configured with -DON_FUZZ=ON; `make fuzz`
+// builds and runs it with the other targets (see tests/fuzz/README.md).
 //
-//   cmake -S . -B build-fuzz -G Ninja -DCMAKE_CXX_COMPILER=clang++ -DON_SANITIZE=ON \
-//         -DON_BUILD_TESTS=OFF -DON_BUILD_BENCH=OFF -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link
-//   ninja -C build-fuzz on_lib
-//   clang++ -std=c++20 -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-//       tests/fuzz/extract_fuzzer.cc build-fuzz/libon_lib.a \
-//       $(pkg-config --libs libxml-2.0 libzip pugixml uchardet icu-uc icu-i18n) -lmagic \
-//       -o build-fuzz/extract_fuzzer
-//   mkdir -p build-fuzz/corpus && build-fuzz/extract_fuzzer -max_len=200000 build-fuzz/corpus
-//
-// -fsanitize=fuzzer-no-link instruments the library for coverage; without it the fuzzer sees only
-// this file. Seed the corpus with a first byte (0 HTML, 1 DOCX, 2 EPUB, 3 text, 4 Markdown)
-// followed by a real document. PDFs are left out: pdftotext parses them in a child process.
+// Seed inputs are a first byte (0 HTML, 1 DOCX, 2 EPUB, 3 text, 4 Markdown) followed by a real
+// document. PDFs are left out: pdftotext parses them in a child process.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
