@@ -1,5 +1,7 @@
 #include "http/server.h"
 
+#include <array>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -83,6 +85,23 @@ asio::awaitable<void> WriteResponse(beast::tcp_stream& stream, const Request& re
   message.prepare_payload();
   auto [ec, written] = co_await bhttp::async_write(stream, message, kNoThrow);
   error = ec;
+}
+
+// Reads and drops what the client still sends (the rest of a refused upload) for a short while
+// after our final response. Closing a socket with unread input makes the kernel send a reset,
+// which can destroy the response before the client reads it: a browser would then show a
+// network error instead of "413 Payload Too Large".
+asio::awaitable<void> DiscardUnreadInput(beast::tcp_stream& stream) {
+  constexpr size_t kMaxDiscardBytes = 256ull << 20;
+  std::array<char, 64 * 1024> scratch;
+  size_t discarded = 0;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (discarded < kMaxDiscardBytes && std::chrono::steady_clock::now() < deadline) {
+    stream.expires_after(std::chrono::seconds(2));
+    auto [error, bytes] = co_await stream.async_read_some(asio::buffer(scratch), kNoThrow);
+    if (error) break;
+    discarded += bytes;
+  }
 }
 
 }  // namespace
@@ -247,6 +266,7 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
 
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
+  co_await DiscardUnreadInput(stream);
 }
 
 void Server::Shutdown() {
