@@ -88,16 +88,16 @@ namespace {
 // so a database outage does not flood the log. Used from one thread.
 class RepeatedLog {
  public:
-  void Failure(std::string_view what, const Status& error) {
+  void Failure(std::string_view operation, const Status& error) {
     ++failures_;
     const auto now = SteadyClock::now();
     if (failures_ > 1 && now - last_logged_ < std::chrono::minutes(1)) return;
-    spdlog::warn("{} failed ({} times in a row): {}", what, failures_, error.ToString());
+    spdlog::warn("{} failed ({} times in a row): {}", operation, failures_, error.ToString());
     last_logged_ = now;
   }
 
-  void Success(std::string_view what) {
-    if (failures_ > 0) spdlog::info("{} works again after {} failures", what, failures_);
+  void Success(std::string_view operation) {
+    if (failures_ > 0) spdlog::info("{} works again after {} failures", operation, failures_);
     failures_ = 0;
   }
 
@@ -465,10 +465,12 @@ void Worker::RenewLeases() {
     renew_log.Failure("renewing job leases", renewed.status());
   } else {
     renew_log.Success("renewing job leases");
-    std::set<std::string> held;
-    for (const auto& renewal : *renewed) held.insert(RunningKey(storage::JobLease{renewal.job_id, id(), renewal.attempt}));
+    std::set<std::string> renewed_keys;
+    for (const auto& renewal : *renewed) {
+      renewed_keys.insert(RunningKey(storage::JobLease{renewal.job_id, id(), renewal.attempt}));
+    }
     for (const auto& running : snapshot) {
-      if (held.contains(RunningKey(running->lease))) {
+      if (renewed_keys.contains(RunningKey(running->lease))) {
         running->lease_valid_until = started + LocalLeaseLimit(options_.lease);
       } else if (!running->finishing && !running->lease_lost) {
         ScopedLogContext context(running->job.id);
@@ -481,7 +483,7 @@ void Worker::RenewLeases() {
 
   // Without renewals the lease runs out; stop the handler before another worker may take the job.
   // NOTE: a handler that ignores CancelRequested() keeps running, so its work can overlap with
-  // the next attempt; the lease fence still keeps its outcome from being recorded.
+  // the next attempt. The lease fence still keeps its outcome from being recorded.
   const auto now = SteadyClock::now();
   for (const auto& running : snapshot) {
     if (now >= running->lease_valid_until.load() && !running->finishing && !running->lease_lost) {
