@@ -219,7 +219,6 @@ void Worker::OnStoreEvent(const storage::JobEvent& event) {
 }
 
 void Worker::DispatchLoop() {
-  RepeatedLog claim_log;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -228,56 +227,60 @@ void Worker::DispatchLoop() {
       if (stopping_) return;
       submitted_ = false;
     }
-
-    // Claims until the slots are full or no job is due.
-    for (;;) {
-      {
-        std::lock_guard lock(mutex_);
-        if (stopping_ || free_slots_ == 0 || commands_.empty()) break;
-      }
-
-      Result<std::optional<storage::Job>> claimed = InternalError("claim did not run");
-      try {
-        claimed = store_.Claim(storage::ClaimRequest{id(), commands_, options_.lease});
-      } catch (const std::exception& error) {
-        claimed = InternalError(std::string("claim threw an exception: ") + error.what());
-      }
-      if (!claimed.ok()) {
-        claim_log.Failure("claiming a job", claimed.status());
-        break;
-      }
-      claim_log.Success("claiming a job");
-      if (!claimed->has_value()) break;
-
-      auto running = std::make_shared<RunningJob>(std::move(**claimed), id(), options_.lease);
-      std::vector<std::shared_ptr<RunningJob>> superseded;
-      bool handed_off = false;
-      {
-        std::lock_guard lock(mutex_);
-        if (!stopping_) {
-          --free_slots_;
-          for (const auto& [key, earlier] : running_) {
-            if (earlier->job.id == running->job.id) superseded.push_back(earlier);
-          }
-          running_[RunningKey(running->lease)] = running;
-          handoff_.push_back(running);
-          handed_off = true;
-        }
-      }
-      // This worker claimed a job it still runs, so the earlier attempt's lease was lost before
-      // the maintenance thread noticed. That attempt must stop now.
-      for (const auto& earlier : superseded) {
-        ScopedLogContext context(earlier->job.id);
-        spdlog::warn("attempt {} lost its lease and the job was claimed again; asking its handler to stop",
-                     earlier->lease.attempt);
-        earlier->Interrupt(earlier->lease_lost);
-      }
-      if (!handed_off) {
-        (void)store_.Release(running->lease);
-        break;
-      }
-      runner_wake_.notify_one();
+    try {
+      ClaimWhileSlotsFree();
+    } catch (const std::exception& error) {
+      spdlog::error("worker {}: claiming jobs threw an exception: {}; trying again at the next poll", id(),
+                    error.what());
     }
+  }
+}
+
+// Claims until the slots are full or no job is due.
+void Worker::ClaimWhileSlotsFree() {
+  static thread_local RepeatedLog claim_log;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || free_slots_ == 0 || commands_.empty()) break;
+    }
+
+    auto claimed = store_.Claim(storage::ClaimRequest{id(), commands_, options_.lease});
+    if (!claimed.ok()) {
+      claim_log.Failure("claiming a job", claimed.status());
+      break;
+    }
+    claim_log.Success("claiming a job");
+    if (!claimed->has_value()) break;
+
+    auto running = std::make_shared<RunningJob>(std::move(**claimed), id(), options_.lease);
+    std::vector<std::shared_ptr<RunningJob>> superseded;
+    bool handed_off = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        --free_slots_;
+        for (const auto& [key, earlier] : running_) {
+          if (earlier->job.id == running->job.id) superseded.push_back(earlier);
+        }
+        running_[RunningKey(running->lease)] = running;
+        handoff_.push_back(running);
+        handed_off = true;
+      }
+    }
+    // This worker claimed a job it still runs, so the earlier attempt's lease was lost before
+    // the maintenance thread noticed. That attempt must stop now.
+    for (const auto& earlier : superseded) {
+      ScopedLogContext context(earlier->job.id);
+      spdlog::warn("attempt {} lost its lease and the job was claimed again; asking its handler to stop",
+                   earlier->lease.attempt);
+      earlier->Interrupt(earlier->lease_lost);
+    }
+    if (!handed_off) {
+      (void)store_.Release(running->lease);
+      break;
+    }
+    runner_wake_.notify_one();
   }
 }
 
@@ -299,6 +302,10 @@ void Worker::RunnerLoop() {
       ScopedLogContext context(running->job.id);
       spdlog::error("recording the outcome failed with an exception: {}; the job runs again after its lease expires",
                     error.what());
+    } catch (...) {
+      ScopedLogContext context(running->job.id);
+      spdlog::error("recording the outcome failed with an unknown exception; the job runs again after its lease "
+                    "expires");
     }
 
     {

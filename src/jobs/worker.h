@@ -75,6 +75,7 @@ class Worker {
 
  private:
   void DispatchLoop();
+  void ClaimWhileSlotsFree();
   void RunnerLoop();
   void MaintenanceLoop();
   void RunJob(const std::shared_ptr<RunningJob>& running);
