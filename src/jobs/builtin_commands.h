@@ -9,7 +9,7 @@
 
 namespace on::jobs {
 
-// What command handlers may use. Both references outlive the registry.
+// Dependencies available to command handlers. Both references outlive the registry.
 struct CommandEnvironment {
   const Settings& settings;
   storage::Storage& storage;
@@ -21,7 +21,7 @@ struct CommandEnvironment {
 // true.
 Result<std::unique_ptr<CommandRegistry>> BuildCommandRegistry(const CommandEnvironment& environment);
 
-// Registers debug.sleep, a command for tests of the job system. Input (all optional):
+// Registers debug.sleep, a command for tests of the job system. Its input fields are all optional:
 //   ms              time to sleep, 0 to 600000 (default 100)
 //   steps           progress reports spread over the sleep, 1 to 1000 (default 10)
 //   fail_transient  fail with kUnavailable on attempts 1..K, 0 to 100 (default 0)

@@ -59,8 +59,9 @@ Result<const CommandSpec*> CommandRegistry::Find(std::string_view app, std::stri
     if (const CommandSpec* spec = FindFull(full_name)) return spec;
   }
 
-  std::string shown = app.empty() ? std::string(name) : std::string(app) + "." + std::string(name);
-  return InvalidInput("unknown command '" + shown.substr(0, 200) + "': known commands are " + JoinNames(FullNames()));
+  std::string requested = app.empty() ? std::string(name) : std::string(app) + "." + std::string(name);
+  return InvalidInput("unknown command '" + requested.substr(0, 200) + "': known commands are " +
+                      JoinNames(FullNames()));
 }
 
 const CommandSpec* CommandRegistry::FindFull(std::string_view full_name) const {

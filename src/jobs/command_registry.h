@@ -28,8 +28,8 @@
 
 namespace on::jobs {
 
-// What a running handler sees of its job. Implemented by the worker; tests of handlers may
-// implement it too. Methods are called from the handler's thread.
+// The view of one job attempt that a handler gets. The worker implements it, and tests of
+// handlers may implement it too. Methods are called from the handler's thread.
 class JobContext {
  public:
   virtual ~JobContext() = default;
@@ -41,13 +41,14 @@ class JobContext {
   virtual int attempt() const = 0;
   virtual int max_attempts() const = 0;
 
-  // Records the current stage ("extracting") and percent (0 to 100) of the job. Cheap and never
-  // blocks on the database: the worker writes the latest value about twice a second.
+  // Records the current stage ("extracting") and percent (0 to 100) of the job. It only stores
+  // the value in memory. The worker writes the latest value every progress interval (500 ms by
+  // default).
   virtual void Progress(std::string_view stage, int percent) = 0;
 
   // True once the job should stop: its cancellation was requested, the worker is shutting down
   // or the worker lost the job's lease. A handler checks it between steps and then returns
-  // Status(ErrorCode::kCancelled, ...) soon; the worker decides whether the job ends cancelled or
+  // Status(ErrorCode::kCancelled, ...) soon. The worker decides whether the job ends cancelled or
   // goes back to the queue.
   virtual bool CancelRequested() const = 0;
 

@@ -88,16 +88,16 @@ namespace {
 // so a database outage does not flood the log. Used from one thread.
 class RepeatedLog {
  public:
-  void Failure(std::string_view what, const Status& error) {
+  void Failure(std::string_view operation, const Status& error) {
     ++failures_;
     const auto now = SteadyClock::now();
     if (failures_ > 1 && now - last_logged_ < std::chrono::minutes(1)) return;
-    spdlog::warn("{} failed ({} times in a row): {}", what, failures_, error.ToString());
+    spdlog::warn("{} failed ({} times in a row): {}", operation, failures_, error.ToString());
     last_logged_ = now;
   }
 
-  void Success(std::string_view what) {
-    if (failures_ > 0) spdlog::info("{} works again after {} failures", what, failures_);
+  void Success(std::string_view operation) {
+    if (failures_ > 0) spdlog::info("{} works again after {} failures", operation, failures_);
     failures_ = 0;
   }
 
@@ -219,7 +219,6 @@ void Worker::OnStoreEvent(const storage::JobEvent& event) {
 }
 
 void Worker::DispatchLoop() {
-  RepeatedLog claim_log;
   for (;;) {
     {
       std::unique_lock lock(mutex_);
@@ -228,56 +227,60 @@ void Worker::DispatchLoop() {
       if (stopping_) return;
       submitted_ = false;
     }
-
-    // Claims until the slots are full or no job is due.
-    for (;;) {
-      {
-        std::lock_guard lock(mutex_);
-        if (stopping_ || free_slots_ == 0 || commands_.empty()) break;
-      }
-
-      Result<std::optional<storage::Job>> claimed = InternalError("claim did not run");
-      try {
-        claimed = store_.Claim(storage::ClaimRequest{id(), commands_, options_.lease});
-      } catch (const std::exception& error) {
-        claimed = InternalError(std::string("claim threw an exception: ") + error.what());
-      }
-      if (!claimed.ok()) {
-        claim_log.Failure("claiming a job", claimed.status());
-        break;
-      }
-      claim_log.Success("claiming a job");
-      if (!claimed->has_value()) break;
-
-      auto running = std::make_shared<RunningJob>(std::move(**claimed), id(), options_.lease);
-      std::vector<std::shared_ptr<RunningJob>> superseded;
-      bool handed_off = false;
-      {
-        std::lock_guard lock(mutex_);
-        if (!stopping_) {
-          --free_slots_;
-          for (const auto& [key, earlier] : running_) {
-            if (earlier->job.id == running->job.id) superseded.push_back(earlier);
-          }
-          running_[RunningKey(running->lease)] = running;
-          handoff_.push_back(running);
-          handed_off = true;
-        }
-      }
-      // This worker claimed a job it still runs, so the earlier attempt's lease was lost before
-      // the maintenance thread noticed. That attempt must stop now.
-      for (const auto& earlier : superseded) {
-        ScopedLogContext context(earlier->job.id);
-        spdlog::warn("attempt {} lost its lease and the job was claimed again; asking its handler to stop",
-                     earlier->lease.attempt);
-        earlier->Interrupt(earlier->lease_lost);
-      }
-      if (!handed_off) {
-        (void)store_.Release(running->lease);
-        break;
-      }
-      runner_wake_.notify_one();
+    try {
+      ClaimWhileSlotsFree();
+    } catch (const std::exception& error) {
+      spdlog::error("worker {}: claiming jobs threw an exception: {}; trying again at the next poll", id(),
+                    error.what());
     }
+  }
+}
+
+// Claims until the slots are full or no job is due.
+void Worker::ClaimWhileSlotsFree() {
+  static thread_local RepeatedLog claim_log;
+  for (;;) {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopping_ || free_slots_ == 0 || commands_.empty()) break;
+    }
+
+    auto claimed = store_.Claim(storage::ClaimRequest{id(), commands_, options_.lease});
+    if (!claimed.ok()) {
+      claim_log.Failure("claiming a job", claimed.status());
+      break;
+    }
+    claim_log.Success("claiming a job");
+    if (!claimed->has_value()) break;
+
+    auto running = std::make_shared<RunningJob>(std::move(**claimed), id(), options_.lease);
+    std::vector<std::shared_ptr<RunningJob>> superseded;
+    bool handed_off = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopping_) {
+        --free_slots_;
+        for (const auto& [key, earlier] : running_) {
+          if (earlier->job.id == running->job.id) superseded.push_back(earlier);
+        }
+        running_[RunningKey(running->lease)] = running;
+        handoff_.push_back(running);
+        handed_off = true;
+      }
+    }
+    // This worker claimed a job it still runs, so the earlier attempt's lease was lost before
+    // the maintenance thread noticed. That attempt must stop now.
+    for (const auto& earlier : superseded) {
+      ScopedLogContext context(earlier->job.id);
+      spdlog::warn("attempt {} lost its lease and the job was claimed again; asking its handler to stop",
+                   earlier->lease.attempt);
+      earlier->Interrupt(earlier->lease_lost);
+    }
+    if (!handed_off) {
+      (void)store_.Release(running->lease);
+      break;
+    }
+    runner_wake_.notify_one();
   }
 }
 
@@ -299,6 +302,10 @@ void Worker::RunnerLoop() {
       ScopedLogContext context(running->job.id);
       spdlog::error("recording the outcome failed with an exception: {}; the job runs again after its lease expires",
                     error.what());
+    } catch (...) {
+      ScopedLogContext context(running->job.id);
+      spdlog::error("recording the outcome failed with an unknown exception; the job runs again after its lease "
+                    "expires");
     }
 
     {
@@ -465,10 +472,12 @@ void Worker::RenewLeases() {
     renew_log.Failure("renewing job leases", renewed.status());
   } else {
     renew_log.Success("renewing job leases");
-    std::set<std::string> held;
-    for (const auto& renewal : *renewed) held.insert(RunningKey(storage::JobLease{renewal.job_id, id(), renewal.attempt}));
+    std::set<std::string> renewed_keys;
+    for (const auto& renewal : *renewed) {
+      renewed_keys.insert(RunningKey(storage::JobLease{renewal.job_id, id(), renewal.attempt}));
+    }
     for (const auto& running : snapshot) {
-      if (held.contains(RunningKey(running->lease))) {
+      if (renewed_keys.contains(RunningKey(running->lease))) {
         running->lease_valid_until = started + LocalLeaseLimit(options_.lease);
       } else if (!running->finishing && !running->lease_lost) {
         ScopedLogContext context(running->job.id);
@@ -481,7 +490,7 @@ void Worker::RenewLeases() {
 
   // Without renewals the lease runs out; stop the handler before another worker may take the job.
   // NOTE: a handler that ignores CancelRequested() keeps running, so its work can overlap with
-  // the next attempt; the lease fence still keeps its outcome from being recorded.
+  // the next attempt. The lease fence still keeps its outcome from being recorded.
   const auto now = SteadyClock::now();
   for (const auto& running : snapshot) {
     if (now >= running->lease_valid_until.load() && !running->finishing && !running->lease_lost) {

@@ -1,9 +1,9 @@
 // The job worker: claims jobs from the JobStore and runs their command handlers on threads.
 //
-// Threads: one dispatcher claims due jobs while a slot is free (at once after an in-process
-// submit, otherwise every poll interval), `max_tasks` runners run one handler each, and one
-// maintenance thread writes progress, forwards cancel requests, renews the leases of running
-// jobs every lease/3, requeues jobs whose worker died, and deletes old finished jobs.
+// Threads: one dispatcher claims due jobs while a slot is free, at once after a submit in this
+// process and otherwise every poll interval. `max_tasks` runners run one handler each. One
+// maintenance thread writes progress and forwards cancel requests; every lease/3 it also renews
+// the leases of running jobs, requeues jobs whose worker died and deletes old finished jobs.
 //
 // Several workers (threads of one process or separate processes) may share one database: the
 // store's claim gives each attempt to one worker. A worker that cannot renew a lease before it
@@ -33,7 +33,7 @@ struct WorkerOptions {
   std::chrono::milliseconds lease{60000};
   // How often an idle worker looks for jobs submitted by other processes.
   std::chrono::milliseconds poll_interval{500};
-  // How long Stop() lets running jobs finish before it asks them to stop.
+  // How long Stop() lets running jobs finish before it requests them to stop.
   std::chrono::milliseconds stop_timeout{30000};
   // How long Stop() then waits for handlers to honour the stop request.
   std::chrono::milliseconds stop_grace{5000};
@@ -60,10 +60,11 @@ class Worker {
   // example when the job tables do not exist yet). Call once.
   Status Start();
 
-  // Stops claiming, lets running jobs finish for up to stop_timeout, then asks the remaining
-  // handlers to stop and returns their jobs to the queue without counting the attempt. Returns
-  // false when a handler still runs after stop_grace more: its job is back in the queue, but the
-  // thread goes on, so the process should exit rather than destroy the worker. Safe to call twice.
+  // Stops claiming and lets running jobs finish for up to stop_timeout. Then it requests the
+  // remaining handlers to stop and returns their jobs to the queue without counting the attempt.
+  // Returns false when a handler still runs after stop_grace more. Its job is back in the queue
+  // but its thread goes on, so the process should exit rather than destroy the worker. Safe to
+  // call twice.
   bool Stop();
 
   const std::string& id() const { return options_.worker_id; }
@@ -74,6 +75,7 @@ class Worker {
 
  private:
   void DispatchLoop();
+  void ClaimWhileSlotsFree();
   void RunnerLoop();
   void MaintenanceLoop();
   void RunJob(const std::shared_ptr<RunningJob>& running);

@@ -21,7 +21,7 @@ struct Problem {
 };
 
 struct HealthCheck {
-  long status = 0;  // 0 when no HTTP answer arrived
+  long status = 0;  // 0 when no HTTP response arrived
   std::string body;
   std::string error;
 };

@@ -72,7 +72,7 @@ struct Job {
   std::string FullCommand() const { return app + "." + command; }
 };
 
-// What Submit needs to create a job.
+// Fields of a job to submit.
 struct JobSpec {
   std::string app;
   std::string command;
@@ -145,7 +145,7 @@ struct QueueStats {
   std::optional<std::string> oldest_queued_created;  // created time of the oldest queued job
 };
 
-// What happened to a job that the listeners of this process hear about.
+// A change to a job, sent to the listeners of the store object that made it.
 struct JobEvent {
   enum class Kind { kSubmitted, kCancelRequested };
   Kind kind;
@@ -168,8 +168,8 @@ class JobStore {
   virtual Result<std::optional<Job>> Claim(const ClaimRequest& request) = 0;
 
   // Extends the lease of every running job of `worker_id` to now + lease. Returns the jobs the
-  // worker still holds; a job missing from the result was lost (its lease expired and it was
-  // requeued, claimed elsewhere or failed).
+  // worker still holds. A job missing from the result was lost because its lease expired and it
+  // was requeued, claimed elsewhere or failed.
   virtual Result<std::vector<LeaseRenewal>> RenewLeases(const std::string& worker_id,
                                                         std::chrono::milliseconds lease) = 0;
   // Ids of the running jobs of `worker_id` whose cancellation was requested. Read-only.
@@ -190,13 +190,13 @@ class JobStore {
   // Puts the job back in the queue, due now, without counting the attempt (worker shutdown).
   virtual Result<bool> Release(const JobLease& lease) = 0;
 
-  // Cancels a queued job now, or asks the worker of a running job to stop it. kNotFound for an
+  // Cancels a queued job now, or requests the worker of a running job to stop it. kNotFound for an
   // unknown id. Notifies listeners of a request.
   virtual Result<CancelOutcome> Cancel(const std::string& id) = 0;
 
-  // Handles running jobs whose lease expired before now: back to queued when attempts are left,
-  // else failed with a message that says the worker stopped responding; cancelled when a cancel
-  // was requested. Returns the number of jobs changed.
+  // Handles running jobs whose lease expired before now. Each goes back to queued when attempts
+  // are left, else it fails with a message naming the worker that stopped responding. A job with
+  // a cancel request ends cancelled. Returns the number of jobs changed.
   virtual Result<int> RequeueExpired() = 0;
 
   // Deletes completed, failed and cancelled jobs that finished before now - `age`, at most
@@ -210,15 +210,16 @@ class JobStore {
   // Deletes the rows of workers silent for longer than `silent_for`: a crashed worker never
   // removes its own row. Returns the number deleted.
   virtual Result<int> PruneWorkers(std::chrono::seconds silent_for) = 0;
-  // Workers, most recent heartbeat first.
+  // Returns every worker row, most recent heartbeat first.
   virtual Result<std::vector<WorkerInfo>> ListWorkers() = 0;
 
   virtual Result<QueueStats> GetQueueStats() = 0;
 
-  // Listeners hear about submits and cancel requests made through this store object (that is,
-  // this process); workers use them to react at once. Other processes' changes are found by
-  // polling. A listener runs on the thread that made the change, after the commit, and must not
-  // call back into the store's listener functions. Returns a handle for RemoveListener.
+  // Adds a listener for submits and cancel requests made through this store object, that is, in
+  // this process. Workers use it to react at once and find other processes' changes by polling.
+  // A listener runs on the thread that made the change, after the commit. It must return quickly
+  // and must not call AddListener or RemoveListener. Returns a handle for RemoveListener, which
+  // waits for running calls of the listener to return.
   virtual int AddListener(std::function<void(const JobEvent&)> listener) = 0;
   virtual void RemoveListener(int handle) = 0;
   // Tells the listeners that job `job_id` was submitted. Submit does it itself; call it after
