@@ -367,11 +367,12 @@ Result<int> SqliteJobStore::RequeueExpired() {
   return static_cast<int>(expired->size());
 }
 
+// The latest job of each source is kept: the source's status and failure reason are read from it.
 Result<int> SqliteJobStore::PurgeFinished(std::chrono::seconds age, int max_rows) {
   return database_.writer().Run<int>([&](Connection& db) -> Result<int> {
     ON_ASSIGN_OR_RETURN(auto remove, db.Prepare(
         "DELETE FROM job WHERE id IN (SELECT id FROM job WHERE status IN ('completed', 'failed', 'cancelled') "
-        "AND completed < ?1 LIMIT ?2)"));
+        "AND completed < ?1 AND NOT EXISTS (SELECT 1 FROM source s WHERE s.command_id = job.id) LIMIT ?2)"));
     remove.Bind(1, FormatTimestamp(clock_() - age)).Bind(2, static_cast<int64_t>(std::max(0, max_rows)));
     ON_RETURN_IF_ERROR(remove.Run());
     return static_cast<int>(db.Changes());
