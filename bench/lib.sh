@@ -35,10 +35,25 @@ start_server() {
   wait_for "http://127.0.0.1:$port/health"
 }
 
-# upload <port> <file> [notebook]: adds the file as a source without waiting; prints its id.
-upload() {
-  curl -fs -F type=upload -F async_processing=true -F "file=@$2" "http://127.0.0.1:$1/api/sources" |
-    python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])'
+# upload_all <port> <file>...: adds the files as sources without waiting for processing, from one
+# process (a curl per file would dominate the time); prints one source id per line.
+upload_all() {
+  python3 - "$@" <<'PY'
+import json, sys, urllib.request, uuid
+port, files = sys.argv[1], sys.argv[2:]
+for path in files:
+    boundary = uuid.uuid4().hex
+    data = open(path, "rb").read()
+    name = path.rsplit("/", 1)[-1]
+    body = b"".join([
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"type\"\r\n\r\nupload\r\n".encode(),
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"async_processing\"\r\n\r\ntrue\r\n".encode(),
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\n\r\n".encode(),
+        data, f"\r\n--{boundary}--\r\n".encode()])
+    request = urllib.request.Request(f"http://127.0.0.1:{port}/api/sources", data=body,
+                                     headers={"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    print(json.load(urllib.request.urlopen(request))["id"])
+PY
 }
 
 # wait_sources <port> <ids file>: waits until no source is queued or running; prints failures.

@@ -23,14 +23,14 @@ pdftotext_seconds=$(echo "$(now) - $start" | bc)
 port=$(free_port)
 start_server "$port"
 start=$(now)
-for pdf in "${manuals[@]}"; do upload "$port" "$pdf"; done > "$work/pdf-ids"
+upload_all "$port" "${manuals[@]}" > "$work/pdf-ids"
 wait_sources "$port" "$work/pdf-ids"
 ingest_seconds=$(echo "$(now) - $start" | bc)
 
 mapfile -t html < <(find /usr/share/doc/postgresql-doc-15/html -name '*.html' | sort | head -200)
 html_bytes=$(cat "${html[@]}" | wc -c)
 start=$(now)
-for page in "${html[@]}"; do upload "$port" "$page"; done > "$work/html-ids"
+upload_all "$port" "${html[@]}" > "$work/html-ids"
 wait_sources "$port" "$work/html-ids"
 html_seconds=$(echo "$(now) - $start" | bc)
 

@@ -15,7 +15,7 @@ python3 bench/search/make_corpus.py "$work/corpus" "$DOCUMENTS" "$CHUNKS"
 port=$(free_port)
 start_server "$port" OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB=200
 start=$(now)
-for doc in "$work"/corpus/*.txt; do upload "$port" "$doc"; done > "$work/ids"
+upload_all "$port" "$work"/corpus/*.txt > "$work/ids"
 wait_sources "$port" "$work/ids"
 indexing_seconds=$(echo "$(now) - $start" | bc)
 chunks=$(python3 -c "import sqlite3; print(sqlite3.connect('$work/data/open-notebook.db').execute('select count(*) from source_chunk').fetchone()[0])")

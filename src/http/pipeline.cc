@@ -119,14 +119,21 @@ std::string ChooseRequestId(std::optional<std::string_view> client_value) {
       })) {
     return std::string(*client_value);
   }
-  unsigned char random[8];
-  randombytes_buf(random, sizeof(random));
+  // Request ids need to be unique in the logs, not unpredictable: a per-thread splitmix64 sequence
+  // seeded once from the system's random source avoids a getrandom() call per request.
+  thread_local uint64_t state = [] {
+    uint64_t seed = 0;
+    randombytes_buf(&seed, sizeof(seed));
+    return seed;
+  }();
+  state += 0x9E3779B97F4A7C15ull;
+  uint64_t value = state;
+  value = (value ^ (value >> 30)) * 0xBF58476D1CE4E5B9ull;
+  value = (value ^ (value >> 27)) * 0x94D049BB133111EBull;
+  value ^= value >> 31;
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string id;
-  for (unsigned char byte : random) {
-    id += kHex[byte >> 4];
-    id += kHex[byte & 0xf];
-  }
+  std::string id(16, '0');
+  for (int i = 15; i >= 0; --i, value >>= 4) id[static_cast<size_t>(i)] = kHex[value & 0xf];
   return id;
 }
 
