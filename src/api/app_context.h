@@ -1,4 +1,4 @@
-// What request handlers share: settings, storage and the start-up state of the process.
+// The state request handlers share: settings, storage and the start-up state of the process.
 #pragma once
 
 #include <atomic>

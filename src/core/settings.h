@@ -48,8 +48,9 @@ namespace on {
     "Log line format: text for people, json for log collectors (one object per line).")                 \
   X(access_log, "OPEN_NOTEBOOK_ACCESS_LOG", Bool, "true", 0, 0, "", 0,                                    \
     "Write one info line per HTTP request (client, method, path, status, time, size).")                \
-  X(http_threads, "OPEN_NOTEBOOK_HTTP_THREADS", Int, "2", 1, 64, "", 0,                                  \
-    "Threads that run the HTTP event loop.")                                                             \
+  X(http_threads, "OPEN_NOTEBOOK_HTTP_THREADS", Int, "1", 1, 64, "", 0,                                  \
+    "Threads that run the HTTP event loop. Handlers run on their own pool, so one thread serves tens "  \
+    "of thousands of requests per second; raise it on machines with many cores.")                       \
   X(handler_threads, "OPEN_NOTEBOOK_HANDLER_THREADS", Int, "8", 1, 256, "", 0,                           \
     "Threads that run request handlers that wait on the database.")                                      \
   X(shutdown_timeout_s, "OPEN_NOTEBOOK_SHUTDOWN_TIMEOUT", Int, "30", 0, 3600, "", 0,                     \

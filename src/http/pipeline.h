@@ -19,7 +19,7 @@
 namespace on::http {
 
 struct PipelineOptions {
-  // Paths answered without a password and while the database is still starting.
+  // Paths served without a password and while the database is still starting.
   std::vector<std::string> public_paths = {"/health", "/api/auth/status", "/api/config"};
   // Returns ok when the application can serve requests, else kUnavailable with the reason.
   std::function<Status()> readiness;
@@ -35,7 +35,7 @@ class Pipeline {
   // Produces the response for a fully read request.
   Response Handle(Request& request);
 
-  // Answers a GET from the response cache when an entry for the current data version exists
+  // Returns the cached response to a GET when an entry for the current data version exists
   // and the request passes authentication. Cheap enough for the I/O thread.
   std::optional<Response> TryCached(const Request& request);
 

@@ -149,7 +149,11 @@ void Server::StartAccepting() {
       io_,
       [this]() -> asio::awaitable<void> {
         for (;;) {
-          auto [ec, socket] = co_await acceptor_.async_accept(asio::make_strand(io_), kNoThrow);
+          // With one I/O thread every handler already runs in order, and a strand per connection
+          // would only add a dispatch step to each read and write.
+          asio::any_io_executor connection_executor = options_.io_threads == 1 ? asio::any_io_executor(io_.get_executor())
+                                                                    : asio::any_io_executor(asio::make_strand(io_));
+          auto [ec, socket] = co_await acceptor_.async_accept(connection_executor, kNoThrow);
           if (ec) {
             if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
             spdlog::warn("accept failed: {}", ec.message());

@@ -42,9 +42,9 @@ Result<ExtractedDocument> ExtractUpload(const ProcessorDeps& deps, const storage
   return ExtractFile(path, kind, MakeExtractOptions(*deps.settings));
 }
 
-// Maps an HTTP answer that is not 2xx to the error that fails (or retries) the source.
+// Maps a non-2xx HTTP response to the error that fails (or retries) the source.
 Status HttpFailure(const std::string& url, const FetchResponse& response) {
-  const std::string message = "fetching " + url + " failed: the server answered HTTP " + std::to_string(response.http_status);
+  const std::string message = "fetching " + url + " failed: the server responded with HTTP " + std::to_string(response.http_status);
   if (IsTransientHttpStatus(response.http_status)) {
     return Status(response.http_status == 429 ? ErrorCode::kRateLimited : ErrorCode::kUpstream, message);
   }
@@ -138,8 +138,8 @@ Result<nlohmann::json> ProcessSource(const ProcessorDeps& deps, const std::strin
   storage::SourceExtraction extraction;
   extraction.full_text = std::move(extracted->text);
   extraction.content_kind = std::string(DocumentKindName(extracted->kind));
-  // A title the user gave is kept (SaveExtraction only fills an empty one); otherwise the
-  // document's own title, then the uploaded file's name, then the first line of the text.
+  // SaveExtraction keeps a title the user gave. An empty title is filled with the document's own
+  // title, else the uploaded file's name, else the first line of the text.
   if (!extracted->title.empty()) {
     extraction.title = extracted->title;
   } else if (source.original_filename) {
