@@ -17,6 +17,17 @@ constexpr std::string_view kChunkSearch =
     "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id AND sn.notebook_id = ?2)) "
     "ORDER BY rank LIMIT ?3";
 
+// Without a notebook scope the best chunks are picked inside FTS5 first (ORDER BY rank LIMIT on
+// the virtual table alone), so snippet() runs only for the rows returned; in the join form above
+// SQLite computes the snippet of every matching chunk before sorting.
+constexpr std::string_view kChunkSearchUnscoped =
+    "SELECT 'source', s.id, s.id, coalesce(s.title, ''), best.score, best.snippet, c.chunk_index, c.page, 'chunk' "
+    "FROM (SELECT rowid AS chunk_rowid, -bm25(chunk_fts) AS score, "
+    "snippet(chunk_fts, 0, char(1), char(2), '…', 32) AS snippet FROM chunk_fts WHERE chunk_fts MATCH ?1 "
+    "ORDER BY rank LIMIT ?3) best "
+    "JOIN source_chunk c ON c.id = best.chunk_rowid JOIN source s ON s.id = c.source_id "
+    "WHERE ?2 IS NULL ORDER BY best.score DESC";
+
 constexpr std::string_view kTitleSearch =
     "SELECT 'source', s.id, s.id, coalesce(s.title, ''), -bm25(source_title_fts), "
     "highlight(source_title_fts, 1, char(1), char(2)), NULL, NULL, 'title' "
@@ -73,7 +84,7 @@ Result<std::vector<TextSearchHit>> SqliteStorage::SearchText(const TextSearchQue
     if (!found) return NotFound("notebook " + *query.notebook_id + " was not found");
   }
   if (query.search_sources) {
-    ON_RETURN_IF_ERROR(RunSearch(*reader, kChunkSearch, query, hits));
+    ON_RETURN_IF_ERROR(RunSearch(*reader, query.notebook_id ? kChunkSearch : kChunkSearchUnscoped, query, hits));
     ON_RETURN_IF_ERROR(RunSearch(*reader, kTitleSearch, query, hits));
   }
   if (query.search_notes) ON_RETURN_IF_ERROR(RunSearch(*reader, kNoteSearch, query, hits));
