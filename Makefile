@@ -30,7 +30,7 @@ $(BUILD_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
 build: $(BUILD_DIR)/build.ninja
-	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target open-notebook
 
 run: build
 	./$(BUILD_DIR)/open-notebook serve
@@ -43,11 +43,15 @@ test: $(TEST_BUILD_DIR)/build.ninja
 	cd $(TEST_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900
 
-test-release: build
+test-release: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900
 
 bench: build
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_search_direct
 	bash bench/api/run.sh
+	bash bench/ingest/run.sh
+	bash bench/search/run.sh
 
 # New corpus entries go to $(FUZZ_BUILD_DIR)/corpus; the seeds in tests/fuzz/corpus are only read.
 $(FUZZ_BUILD_DIR)/build.ninja: CMakeLists.txt tests/fuzz/CMakeLists.txt | $(DEPS_STAMP)

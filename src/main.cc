@@ -33,7 +33,8 @@ int main(int argc, char** argv) {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
-  CLI::App app("Open Notebook: a self-hosted research notebook.\nhttps://github.com/lfnovo/open-notebook API, in C++.");
+  CLI::App app("Open Notebook: a self-hosted research notebook, in C++ with the REST API of Open Notebook "
+                 "(github.com/lfnovo/open-notebook).");
   app.footer(on::SettingsHelpText());
   app.require_subcommand(1);
 

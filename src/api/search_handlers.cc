@@ -35,9 +35,10 @@ std::string SnippetHtml(std::string_view snippet) {
   return html;
 }
 
-// BM25 values depend on the collection (in a notebook of three sources every value is tiny), so
-// relevance is relative to the best hit: the best is 1 and minimum_score 0.2 keeps hits scoring at
-// least a fifth of it.
+// BM25 values depend on the collection (in a notebook of three sources every value is tiny), and
+// chunks, titles and notes are separate indexes whose values are not comparable. So relevance is
+// relative to the best hit of the same index: each index's best hit scores 1, and minimum_score
+// 0.2 keeps hits scoring at least a fifth of their index's best.
 double RelativeScore(double bm25, double best) { return best <= 0 ? 0 : std::max(0.0, bm25) / best; }
 
 Result<http::Response> Search(AppContext& context, http::Request& request) {
@@ -88,9 +89,17 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
 
   nlohmann::json results = nlohmann::json::array();
   std::map<std::string, size_t> position;  // result index by item id
-  const double best = hits.empty() ? 0 : hits.front().score;  // hits come best first
+  std::map<std::string, double> best_by_index;
   for (const auto& hit : hits) {
-    const double score = RelativeScore(hit.score, best);
+    double& best = best_by_index[hit.match_field];
+    best = std::max(best, hit.score);
+  }
+  std::vector<std::pair<double, const storage::TextSearchHit*>> ranked;
+  for (const auto& hit : hits) ranked.emplace_back(RelativeScore(hit.score, best_by_index[hit.match_field]), &hit);
+  std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+
+  for (const auto& [score, hit_pointer] : ranked) {
+    const storage::TextSearchHit& hit = *hit_pointer;
     if (score < minimum_score) continue;
     nlohmann::json match = {{"snippet", SnippetHtml(hit.snippet)}, {"field", hit.match_field}, {"score", score}};
     if (hit.chunk_index) match["chunk_index"] = *hit.chunk_index;

@@ -170,7 +170,10 @@ Result<storage::SourceCreate> PrepareSource(AppContext& context, const SourceFor
     }
     source.url = url;
   } else if (form.type == "upload") {
-    if (!form.has_file) return InvalidInput("file is required for a source of type upload");
+    if (!form.has_file) {
+      return InvalidInput("file is required for a source of type upload; send it to POST /api/sources as "
+                          "multipart/form-data");
+    }
     if (form.file_data.empty()) return InvalidInput("the uploaded file '" + form.file_name.value_or("") + "' is empty");
     const std::string original = ingest::NormalizeNfc(form.file_name.value_or("upload"));
     const std::string_view head = form.file_data.substr(0, ingest::kDetectionHeadBytes);
@@ -180,6 +183,8 @@ Result<storage::SourceCreate> PrepareSource(AppContext& context, const SourceFor
   } else if (form.type == "text") {
     if (!form.content || TrimWhitespace(*form.content).empty()) return InvalidInput("content is required for a source of type text");
     source.text = *form.content;
+  } else if (form.type.empty()) {
+    return InvalidInput("field 'type' is required: use link, upload or text");
   } else {
     return InvalidInput("type '" + form.type.substr(0, 32) + "' is invalid: use link, upload or text");
   }

@@ -17,6 +17,10 @@ nlohmann::json ProcessingInfo(const storage::Source& source) {
                          {"error", Optional(source.job_error)},
                          {"stage", Optional(source.job_stage)},
                          {"percent", source.job_percent ? nlohmann::json(*source.job_percent) : nlohmann::json(nullptr)}};
+  // The worker writes progress about twice a second, so a job that ends quickly can keep its
+  // first stage; a finished job reports no stage.
+  if (source.job_completed) info["stage"] = nullptr;
+  if (source.job_status == "completed") info["percent"] = 100;
   return info;
 }
 

@@ -1,6 +1,7 @@
 #include "ops/migrate_command.h"
 
 #include <cstdio>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
 
@@ -22,6 +23,14 @@ void PrintStatus(const storage::SchemaStatus& status) {
 }  // namespace
 
 int RunMigrate(const Settings& settings, const std::string& action, std::optional<int> target) {
+  // Only `up` may create the database file: `status` in the wrong directory must not leave an
+  // empty database behind.
+  auto path = settings.SqlitePath();
+  if (action != "up" && path.ok() && !std::filesystem::exists(*path)) {
+    std::fprintf(stderr, "no database at %s: check OPEN_NOTEBOOK_DATA_DIR (or --data-dir), or create it with "
+                         "`open-notebook migrate up`\n", path->c_str());
+    return 2;
+  }
   auto storage = storage::OpenStorage(settings);
   if (!storage.ok()) {
     std::fprintf(stderr, "cannot open the database: %s\n", storage.status().message().c_str());

@@ -168,7 +168,8 @@ TEST(Lifecycle, MigrateCommand) {
   const auto data = dir.path() / "data";
   const std::string binary = ON_BINARY_PATH;
   const std::string prefix = "OPEN_NOTEBOOK_DATA_DIR=" + data.string() + " " + binary + " migrate ";
-  EXPECT_EQ(WEXITSTATUS(std::system((prefix + "status > /dev/null 2>&1").c_str())), 2) << "pending migrations";
+  EXPECT_EQ(WEXITSTATUS(std::system((prefix + "status > /dev/null 2>&1").c_str())), 2) << "no database yet";
+  EXPECT_FALSE(std::filesystem::exists(data / "open-notebook.db")) << "status must not create the database";
   EXPECT_EQ(WEXITSTATUS(std::system((prefix + "up > /dev/null 2>&1").c_str())), 0);
   EXPECT_EQ(WEXITSTATUS(std::system((prefix + "status > /dev/null 2>&1").c_str())), 0);
   EXPECT_EQ(WEXITSTATUS(std::system((prefix + "down --to 0 > /dev/null 2>&1").c_str())), 0);

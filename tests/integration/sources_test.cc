@@ -94,6 +94,24 @@ TEST_F(SourcesTest, TextSourceIsProcessedAndSearchable) {
   EXPECT_EQ(client_->Get("/api/notebooks/" + notebook_).Json()["source_count"], 1);
 }
 
+TEST_F(SourcesTest, NotesAndSourcesFoundTogether) {
+  StartServer();
+  for (int i = 0; i < 3; ++i) AddText("Generalized linear models: glm fits logistic regression, part " + std::to_string(i) + ".");
+  auto note = client_->Post("/api/notes", {{"title", "Regression plan"}, {"content", "Try glm on the survey data."},
+                                           {"notebook_id", notebook_}});
+  ASSERT_EQ(note.status, 200);
+
+  // Default minimum_score: chunk and note scores come from different indexes and are each scaled
+  // to their own best hit, so a note is not drowned by many matching sources.
+  auto response = client_->Post("/api/search", {{"query", "glm"}, {"type", "text"}});
+  ASSERT_EQ(response.status, 200);
+  const json results = response.Json()["results"];
+  bool found_note = false;
+  for (const auto& result : results) found_note = found_note || result["type"] == "note";
+  EXPECT_TRUE(found_note) << results.dump();
+  EXPECT_EQ(results.size(), 4u);
+}
+
 TEST_F(SourcesTest, ChineseAndJapaneseWordsAreFound) {
   StartServer();
   const std::string japanese = AddText("私は日本語を勉強します。東京に住んでいます。")["id"];
