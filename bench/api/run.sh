@@ -8,35 +8,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-BIN=${BIN:-build/open-notebook}
 DURATION=${DURATION:-10s}
 THREADS=${THREADS:-2}
 CONNECTIONS=${CONNECTIONS:-64}
 for tool in wrk nginx curl; do
   command -v "$tool" >/dev/null || { echo "missing $tool: run scripts/install-deps.sh" >&2; exit 1; }
 done
-
-work=$(mktemp -d)
-chmod 755 "$work"  # nginx workers run as an unprivileged user and must read the static file
-pids=()
-cleanup() {
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  if [ -f "$work/nginx.pid" ]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
-  sleep 0.5
-  if [ -z "${KEEP_WORK:-}" ]; then rm -rf "$work"; else echo "kept $work" >&2; fi
-}
-trap cleanup EXIT
-
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-
-wait_for() {
-  for _ in $(seq 1 100); do
-    curl -fs "$1" >/dev/null 2>&1 && return 0
-    sleep 0.1
-  done
-  echo "timed out waiting for $1" >&2
-  return 1
-}
+source bench/lib.sh
 
 # wrk prints "Requests/sec: N" and, with --latency, a "99%" percentile line.
 run_wrk() {
@@ -48,17 +26,12 @@ run_wrk() {
   echo "$rps $p99"
 }
 
-start_server() {
-  local port=$1 access_log=$2
-  OPEN_NOTEBOOK_DATA_DIR="$work/data" API_PORT="$port" OPEN_NOTEBOOK_ACCESS_LOG="$access_log" \
-    "$BIN" serve > "$work/serve-$port.log" 2>&1 &
-  pids+=($!)
-  wait_for "http://127.0.0.1:$port/health"
-  echo "${pids[-1]}"
+stop_nginx() {
+  if [ -f "$work/nginx.pid" ]; then kill "$(cat "$work/nginx.pid")" 2>/dev/null || true; fi
 }
 
 api_port=$(free_port)
-server_pid=$(start_server "$api_port" false)
+start_server "$api_port"
 for i in $(seq 1 20); do
   curl -fs -X POST "http://127.0.0.1:$api_port/api/notebooks" -H 'Content-Type: application/json' \
     -d "{\"name\": \"Notebook $i\", \"description\": \"Benchmark notebook number $i with a short description\"}" >/dev/null
@@ -86,6 +59,7 @@ http {
 }
 CONF
 nginx -c "$work/nginx.conf" -p "$work"
+trap 'stop_nginx; cleanup' EXIT
 wait_for "http://127.0.0.1:$nginx_port/notebooks.json"
 
 read -r api_rps api_p99 < <(run_wrk "http://127.0.0.1:$api_port/api/notebooks" "$work/wrk-api.txt")
@@ -95,7 +69,7 @@ read -r nginx_rps nginx_p99 < <(run_wrk "http://127.0.0.1:$nginx_port/notebooks.
 kill "$server_pid"
 wait "$server_pid" 2>/dev/null || true
 logged_port=$(free_port)
-start_server "$logged_port" true >/dev/null
+start_server "$logged_port" OPEN_NOTEBOOK_ACCESS_LOG=true
 read -r logged_rps logged_p99 < <(run_wrk "http://127.0.0.1:$logged_port/api/notebooks" "$work/wrk-logged.txt")
 
 ratio=$(awk -v a="$api_rps" -v b="$nginx_rps" 'BEGIN {printf "%.2f", a / b}')

@@ -2,11 +2,11 @@
 #include <filesystem>
 
 #include <nlohmann/json.hpp>
-#include <spdlog/spdlog.h>
 
 #include "api/app_context.h"
 #include "api/json_body.h"
 #include "core/ids.h"
+#include "ingest/uploads.h"
 
 namespace on::api {
 namespace {
@@ -109,29 +109,12 @@ Result<http::Response> DeletePreview(AppContext& context, http::Request& request
                              {"shared_source_count", preview.shared_source_count}});
 }
 
-// Removes files of deleted sources; only paths that stay inside the uploads folder are touched.
-void RemoveUploadedFiles(const Settings& settings, const std::vector<std::string>& files) {
-  namespace fs = std::filesystem;
-  std::error_code error;
-  const fs::path uploads = fs::weakly_canonical(fs::path(settings.data_dir) / "uploads", error);
-  for (const auto& relative : files) {
-    const fs::path target = fs::weakly_canonical(uploads / relative, error);
-    const auto [root_end, unused] = std::mismatch(uploads.begin(), uploads.end(), target.begin(), target.end());
-    (void)unused;
-    if (error || root_end != uploads.end()) {
-      spdlog::warn("not deleting {}: the path is outside the uploads folder", relative);
-      continue;
-    }
-    fs::remove(target, error);
-    if (error) spdlog::warn("could not delete uploaded file {}: {}", target.string(), error.message());
-  }
-}
-
 Result<http::Response> DeleteNotebook(AppContext& context, http::Request& request) {
   ON_ASSIGN_OR_RETURN(std::string id, NotebookIdParam(request));
   ON_ASSIGN_OR_RETURN(auto delete_sources, QueryBool(request, "delete_exclusive_sources"));
   ON_ASSIGN_OR_RETURN(auto result, context.storage().DeleteNotebook(id, delete_sources.value_or(false)));
-  RemoveUploadedFiles(context.settings(), result.deleted_source_files);
+  const auto uploads = std::filesystem::path(context.settings().data_dir) / "uploads";
+  for (const auto& file : result.deleted_source_files) ingest::RemoveUpload(uploads, file);
   return http::JsonResponse({{"message", "Notebook deleted successfully"},
                              {"deleted_notes", result.deleted_notes},
                              {"deleted_sources", result.deleted_sources},

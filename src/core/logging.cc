@@ -2,6 +2,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <optional>
 
@@ -17,18 +18,29 @@ namespace {
 
 thread_local std::string log_context;
 
-std::string FormatTime(spdlog::log_clock::time_point time) {
+// Appends "2026-12-04T20:15:03.123Z". The date and time up to the second are formatted once per
+// second and thread, because the access log writes a line per request.
+void AppendTime(spdlog::log_clock::time_point time, spdlog::memory_buf_t& dest) {
+  thread_local int64_t cached_second = -1;
+  thread_local char cached_prefix[32];
   const auto since_epoch = time.time_since_epoch();
   const auto seconds = std::chrono::duration_cast<std::chrono::seconds>(since_epoch);
   const auto millis = std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - seconds).count();
-  std::time_t raw = seconds.count();
-  std::tm utc{};
-  gmtime_r(&raw, &utc);
-  char buffer[96];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, static_cast<int>(millis));
-  return buffer;
+  if (seconds.count() != cached_second) {
+    std::time_t raw = seconds.count();
+    std::tm utc{};
+    gmtime_r(&raw, &utc);
+    std::snprintf(cached_prefix, sizeof(cached_prefix), "%04d-%02d-%02dT%02d:%02d:%02d.", (utc.tm_year + 1900) % 10000,
+                  (utc.tm_mon + 1) % 100, utc.tm_mday % 100, utc.tm_hour % 100, utc.tm_min % 100, utc.tm_sec % 100);
+    cached_second = seconds.count();
+  }
+  dest.append(cached_prefix, cached_prefix + std::strlen(cached_prefix));
+  const char digits[5] = {static_cast<char>('0' + millis / 100), static_cast<char>('0' + millis / 10 % 10),
+                          static_cast<char>('0' + millis % 10), 'Z', '\0'};
+  dest.append(digits, digits + 4);
 }
+
+void Append(spdlog::memory_buf_t& dest, std::string_view text) { dest.append(text.data(), text.data() + text.size()); }
 
 std::string_view LevelName(spdlog::level::level_enum level) {
   switch (level) {
@@ -50,17 +62,31 @@ class LineFormatter final : public spdlog::formatter {
 
   void format(const spdlog::details::log_msg& msg, spdlog::memory_buf_t& dest) override {
     const std::string_view text(msg.payload.data(), msg.payload.size());
-    std::string line;
     if (format_ == LogFormat::kJson) {
-      line = "{\"time\":\"" + FormatTime(msg.time) + "\",\"level\":\"" + std::string(LevelName(msg.level)) + "\"";
-      if (!log_context.empty()) line += ",\"context\":\"" + JsonEscape(log_context) + "\"";
-      line += ",\"msg\":\"" + JsonEscape(text) + "\"}\n";
-    } else {
-      line = FormatTime(msg.time) + " " + std::string(LevelName(msg.level));
-      if (!log_context.empty()) line += " [" + log_context + "]";
-      line += " " + std::string(text) + "\n";
+      Append(dest, "{\"time\":\"");
+      AppendTime(msg.time, dest);
+      Append(dest, "\",\"level\":\"");
+      Append(dest, LevelName(msg.level));
+      if (!log_context.empty()) {
+        Append(dest, "\",\"context\":\"");
+        Append(dest, JsonEscape(log_context));
+      }
+      Append(dest, "\",\"msg\":\"");
+      Append(dest, JsonEscape(text));
+      Append(dest, "\"}\n");
+      return;
     }
-    dest.append(line.data(), line.data() + line.size());
+    AppendTime(msg.time, dest);
+    Append(dest, " ");
+    Append(dest, LevelName(msg.level));
+    if (!log_context.empty()) {
+      Append(dest, " [");
+      Append(dest, log_context);
+      Append(dest, "]");
+    }
+    Append(dest, " ");
+    Append(dest, text);
+    Append(dest, "\n");
   }
 
   std::unique_ptr<spdlog::formatter> clone() const override { return std::make_unique<LineFormatter>(format_); }

@@ -151,6 +151,11 @@ TEST_F(SourcesTest, UploadKeepsFileNamesExactly) {
   EXPECT_EQ(download.Header("content-type"), "application/octet-stream");
   EXPECT_NE(download.Header("content-disposition").find("filename*=UTF-8''%E7%AC%AC1"), std::string::npos)
       << download.Header("content-disposition");
+
+  const auto stored = dir_.path() / "data" / "uploads" / source["asset"]["file_path"].get<std::string>();
+  ASSERT_TRUE(std::filesystem::exists(stored));
+  ASSERT_EQ(client_->Delete("/api/notebooks/" + notebook_ + "?delete_exclusive_sources=true").status, 200);
+  EXPECT_FALSE(std::filesystem::exists(stored)) << "deleting the notebook removes its exclusive source's file";
 }
 
 TEST_F(SourcesTest, UnsupportedUploadIs415AndStoresNothing) {
