@@ -65,7 +65,9 @@ int main(int argc, char** argv) {
 
   CLI::App* status = app.add_subcommand(
       "status", "Check the API, database, workers and job queue; exit 1 and name the fix when something is wrong");
-  add_server_options(status);
+  status->add_option("--host", host, "Address of the API to check (overrides API_HOST)");
+  status->add_option("--port", port, "Port of the API to check (overrides API_PORT)");
+  status->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
 
   CLI11_PARSE(app, argc, argv);
 
