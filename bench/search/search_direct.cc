@@ -40,7 +40,7 @@ int main(int argc, char** argv) {
       const auto start = std::chrono::steady_clock::now();
       on::storage::TextSearchQuery text_query;
       text_query.fts_match = on::search::BuildFts5Match(query, tokenizer);
-      text_query.limit = 400;  // what POST /api/search asks the index for with limit 100
+      text_query.limit = 400;  // the rows POST /api/search requests from the index for limit 100
       auto found = (*storage)->SearchText(text_query);
       millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
       if (found.ok()) hits += found->size();

@@ -46,6 +46,14 @@ class AppContext {
   std::string startup_state_ = "starting";  // guarded by state_mutex_
 };
 
+// A handler taking the shared context, as the route files write them.
+using ContextHandler = Result<http::Response> (*)(AppContext&, http::Request&);
+
+// Wraps `handler` into a router handler bound to `context`, which must outlive the router.
+inline http::Handler Bind(AppContext& context, ContextHandler handler) {
+  return [&context, handler](http::Request& request) { return handler(context, request); };
+}
+
 // Registers every API route on `router`.
 void RegisterRoutes(http::Router& router, AppContext& context);
 

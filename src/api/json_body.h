@@ -1,8 +1,8 @@
 // Reading and checking JSON request bodies and query parameters.
 //
 // Shape errors (malformed JSON, wrong types, unknown fields, values over their length limit)
-// return kValidation (HTTP 422) and name the field; callers report semantic problems (an empty
-// name) as kInvalidInput (HTTP 400).
+// return kValidation (HTTP 422) and name the field. Callers report semantic problems, such as an
+// empty name, as kInvalidInput (HTTP 400).
 #pragma once
 
 #include <initializer_list>

@@ -94,14 +94,11 @@ Result<http::Response> DeleteNote(AppContext& context, http::Request& request) {
 }  // namespace
 
 void RegisterNoteRoutes(http::Router& router, AppContext& context) {
-  auto bind = [&context](Result<http::Response> (*handler)(AppContext&, http::Request&)) {
-    return [&context, handler](http::Request& request) { return handler(context, request); };
-  };
-  router.Add("GET", "/api/notes", bind(ListNotes));
-  router.Add("POST", "/api/notes", bind(CreateNote));
-  router.Add("GET", "/api/notes/{note_id}", bind(GetNote));
-  router.Add("PUT", "/api/notes/{note_id}", bind(UpdateNote));
-  router.Add("DELETE", "/api/notes/{note_id}", bind(DeleteNote));
+  router.Add("GET", "/api/notes", Bind(context, ListNotes));
+  router.Add("POST", "/api/notes", Bind(context, CreateNote));
+  router.Add("GET", "/api/notes/{note_id}", Bind(context, GetNote));
+  router.Add("PUT", "/api/notes/{note_id}", Bind(context, UpdateNote));
+  router.Add("DELETE", "/api/notes/{note_id}", Bind(context, DeleteNote));
 }
 
 }  // namespace on::api

@@ -135,16 +135,13 @@ Result<http::Response> RecentlyViewed(AppContext& context, http::Request& reques
 }  // namespace
 
 void RegisterNotebookRoutes(http::Router& router, AppContext& context) {
-  auto bind = [&context](Result<http::Response> (*handler)(AppContext&, http::Request&)) {
-    return [&context, handler](http::Request& request) { return handler(context, request); };
-  };
-  router.Add("GET", "/api/notebooks", bind(ListNotebooks));
-  router.Add("POST", "/api/notebooks", bind(CreateNotebook));
-  router.Add("GET", "/api/notebooks/{notebook_id}", bind(GetNotebook));
-  router.Add("PUT", "/api/notebooks/{notebook_id}", bind(UpdateNotebook));
-  router.Add("DELETE", "/api/notebooks/{notebook_id}", bind(DeleteNotebook));
-  router.Add("GET", "/api/notebooks/{notebook_id}/delete-preview", bind(DeletePreview));
-  router.Add("GET", "/api/recently-viewed", bind(RecentlyViewed));
+  router.Add("GET", "/api/notebooks", Bind(context, ListNotebooks));
+  router.Add("POST", "/api/notebooks", Bind(context, CreateNotebook));
+  router.Add("GET", "/api/notebooks/{notebook_id}", Bind(context, GetNotebook));
+  router.Add("PUT", "/api/notebooks/{notebook_id}", Bind(context, UpdateNotebook));
+  router.Add("DELETE", "/api/notebooks/{notebook_id}", Bind(context, DeleteNotebook));
+  router.Add("GET", "/api/notebooks/{notebook_id}/delete-preview", Bind(context, DeletePreview));
+  router.Add("GET", "/api/recently-viewed", Bind(context, RecentlyViewed));
 }
 
 }  // namespace on::api

@@ -367,18 +367,15 @@ Result<http::Response> LinkSource(AppContext& context, http::Request& request, b
 }  // namespace
 
 void RegisterSourceRoutes(http::Router& router, AppContext& context) {
-  auto bind = [&context](Result<http::Response> (*handler)(AppContext&, http::Request&)) {
-    return [&context, handler](http::Request& request) { return handler(context, request); };
-  };
-  router.Add("GET", "/api/sources", bind(ListSources));
-  router.Add("POST", "/api/sources", bind(CreateSource));
-  router.Add("POST", "/api/sources/json", bind(CreateSourceJson));
-  router.Add("GET", "/api/sources/{source_id}", bind(GetSource));
-  router.Add("PUT", "/api/sources/{source_id}", bind(UpdateSource));
-  router.Add("DELETE", "/api/sources/{source_id}", bind(DeleteSource));
-  router.Add("GET", "/api/sources/{source_id}/status", bind(SourceStatus));
-  router.Add("POST", "/api/sources/{source_id}/retry", bind(RetrySource));
-  router.Add("GET", "/api/sources/{source_id}/download", bind(DownloadSource));
+  router.Add("GET", "/api/sources", Bind(context, ListSources));
+  router.Add("POST", "/api/sources", Bind(context, CreateSource));
+  router.Add("POST", "/api/sources/json", Bind(context, CreateSourceJson));
+  router.Add("GET", "/api/sources/{source_id}", Bind(context, GetSource));
+  router.Add("PUT", "/api/sources/{source_id}", Bind(context, UpdateSource));
+  router.Add("DELETE", "/api/sources/{source_id}", Bind(context, DeleteSource));
+  router.Add("GET", "/api/sources/{source_id}/status", Bind(context, SourceStatus));
+  router.Add("POST", "/api/sources/{source_id}/retry", Bind(context, RetrySource));
+  router.Add("GET", "/api/sources/{source_id}/download", Bind(context, DownloadSource));
   router.Add("POST", "/api/notebooks/{notebook_id}/sources/{source_id}",
              [&context](http::Request& request) { return LinkSource(context, request, true); });
   router.Add("DELETE", "/api/notebooks/{notebook_id}/sources/{source_id}",

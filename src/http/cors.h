@@ -19,7 +19,7 @@ class CorsPolicy {
   // True for a CORS preflight: OPTIONS with Origin and Access-Control-Request-Method.
   static bool IsPreflight(const Request& request);
 
-  // The answer to a preflight: 204 with the allowed methods and headers (for an allowed origin).
+  // The response to a preflight: 204 with the allowed methods and headers (for an allowed origin).
   Response Preflight(const Request& request) const;
 
   // Adds Access-Control-* and Vary headers to `response` for the request's origin.

@@ -37,7 +37,7 @@ struct Response {
   std::string content_type = "application/json";
   std::string body;
   HeaderList headers;
-  // Set by a handler whose answer depends only on the request target and the stored data.
+  // Set by a handler whose response depends only on the request target and the stored data.
   bool cacheable = false;
 
   void SetHeader(std::string name, std::string value);

@@ -1,7 +1,7 @@
 // Cached GET responses, valid while the data version they were built from is current.
 //
 // Handlers mark a response cacheable (Response::cacheable) when it depends only on the request
-// target and the stored data. The server answers a repeated GET from the cache on its I/O
+// target and the stored data. The server serves a repeated GET from the cache on its I/O
 // thread, after authentication, without running the handler; any write to the database changes
 // the data version and so invalidates every entry at once.
 #pragma once

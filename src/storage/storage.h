@@ -23,7 +23,7 @@ class Storage {
  public:
   virtual ~Storage() = default;
 
-  // Checks that the database answers a trivial query.
+  // Checks that the database responds to a trivial query.
   virtual Status Ping() = 0;
 
   // A number that changes when the stored data may have changed (see sqlite::Database).
@@ -61,7 +61,7 @@ class Storage {
   virtual Status DeleteNote(const std::string& id) = 0;
 
   // Sources. CreateSource inserts the source, its notebook links and its processing job in one
-  // transaction and returns the source with command_id set; kNotFound names a missing notebook.
+  // transaction and returns the source with command_id set. A missing notebook gives kNotFound.
   virtual Result<Source> CreateSource(const SourceCreate& source) = 0;
   virtual Result<Source> GetSource(const std::string& id, bool with_text) = 0;
   virtual Result<std::vector<Source>> ListSources(const SourceQuery& query) = 0;

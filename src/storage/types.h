@@ -87,7 +87,7 @@ struct MigrationState {
 
 struct SchemaStatus {
   int current_version = 0;  // highest version recorded in the database
-  int latest_version = 0;   // highest version this binary knows
+  int latest_version = 0;   // highest version this binary contains
   std::vector<MigrationState> migrations;
 };
 

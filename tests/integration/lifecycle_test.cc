@@ -89,7 +89,7 @@ TEST(Lifecycle, SigtermDrainsInFlightRequests) {
   auto client = server.Client();
 
   // Requests keep arriving while SIGTERM lands; each one either completes with 200 or is never
-  // accepted (connection refused); none gets a truncated or 5xx answer.
+  // accepted (connection refused); none gets a truncated or 5xx response.
   std::atomic<bool> stop{false};
   std::atomic<int> completed{0}, refused{0}, broken{0};
   std::vector<std::thread> threads;

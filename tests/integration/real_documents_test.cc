@@ -38,7 +38,7 @@ bool IsFaqChapter(const fs::path& path) {
   return name.ends_with(".en.html") && name != "index.en.html";
 }
 
-// True when `chunk` holds the section of `question`: its heading followed by answer text, not
+// True when `chunk` contains the section of `question`: its heading followed by answer text, not
 // just the entry in a table of contents.
 bool HoldsSection(const std::string& chunk, const std::string& question) {
   for (size_t at = chunk.find(question); at != std::string::npos; at = chunk.find(question, at + 1)) {
@@ -155,9 +155,9 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
   const auto questions = FaqQuestions();
   ASSERT_GE(questions.size(), 40u);
   int found = 0;
-  int asked = 0;
+  int questions_searched = 0;
   for (const auto& question : questions) {
-    ++asked;
+    ++questions_searched;
     auto response = client_->Post("/api/search", {{"query", question.question}, {"type", "text"}, {"limit", 20},
                                                   {"minimum_score", 0}, {"search_notes", false}});
     ASSERT_EQ(response.status, 200) << response.body;
@@ -183,7 +183,7 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
       sqlite3_reset(chunk_text);
     }
     found += hit ? 1 : 0;
-    if (!hit && asked - found <= 3) {
+    if (!hit && questions_searched - found <= 3) {
       std::printf("missed: [%s] in %s; best chunks:", question.question.c_str(), question.file.c_str());
       for (size_t i = 0; i < std::min<size_t>(chunks.size(), 5); ++i) {
         std::printf(" %s#%lld", std::get<1>(chunks[i]).c_str(), static_cast<long long>(std::get<2>(chunks[i])));
@@ -194,8 +194,8 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
   sqlite3_finalize(chunk_text);
   sqlite3_close(db);
 
-  const double recall = static_cast<double>(found) / asked;
-  std::printf("debian-faq keyword recall@5: %d of %d questions (%.3f)\n", found, asked, recall);
+  const double recall = static_cast<double>(found) / questions_searched;
+  std::printf("debian-faq keyword recall@5: %d of %d questions (%.3f)\n", found, questions_searched, recall);
   RecordProperty("faq_recall_at_5", std::to_string(recall));
   EXPECT_GE(recall, 0.6);
 }

@@ -16,13 +16,13 @@ namespace on::test {
 
 class ServerProcess {
  public:
-  // `data_dir` holds the database; `env` adds or overrides environment variables (the child
+  // `data_dir` contains the database; `env` adds or overrides environment variables (the child
   // gets only PATH, HOME and these, plus API_PORT and OPEN_NOTEBOOK_DATA_DIR).
   ServerProcess(std::filesystem::path data_dir, std::map<std::string, std::string> env = {},
                 std::vector<std::string> args = {"serve"});
   ~ServerProcess();  // kills the child if it still runs
 
-  // Starts the child and waits until GET /health answers 200. Returns false (with the log in
+  // Starts the child and waits until GET /health returns 200. Returns false (with the log in
   // `log()`) when the process exits or the wait times out.
   bool Start(std::chrono::seconds timeout = std::chrono::seconds(20));
   // Starts without waiting for health.

@@ -86,7 +86,8 @@ TEST_F(SqliteStorageTest, NotebookCountsAndDeletePreview) {
   ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
   auto first = storage_->CreateNotebook("First", "");
   auto second = storage_->CreateNotebook("Second", "");
-  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
   ExecuteRaw("INSERT INTO source (id, title, created, updated) VALUES ('source:only', 'only', 'x', 'x'), ('source:both', 'both', 'x', 'x');"
              "INSERT INTO source_notebook VALUES ('source:only', '" + first->id + "', 'x'), ('source:both', '" + first->id +
              "', 'x'), ('source:both', '" + second->id + "', 'x');");

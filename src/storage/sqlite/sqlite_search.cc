@@ -17,9 +17,9 @@ constexpr std::string_view kChunkSearch =
     "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id AND sn.notebook_id = ?2)) "
     "ORDER BY rank LIMIT ?3";
 
-// Without a notebook scope the best chunks are picked inside FTS5 first (ORDER BY rank LIMIT on
-// the virtual table alone), so snippet() runs only for the rows returned; in the join form above
-// SQLite computes the snippet of every matching chunk before sorting.
+// Without a notebook scope, FTS5 picks the best chunks first (ORDER BY rank LIMIT on the virtual
+// table alone), so snippet() runs only for the rows returned. In the join form above, SQLite
+// computes the snippet of every matching chunk before sorting.
 constexpr std::string_view kChunkSearchUnscoped =
     "SELECT 'source', s.id, s.id, coalesce(s.title, ''), best.score, best.snippet, c.chunk_index, c.page, 'chunk' "
     "FROM (SELECT rowid AS chunk_rowid, -bm25(chunk_fts) AS score, "
