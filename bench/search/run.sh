@@ -3,19 +3,20 @@
 # connection, so latency is not queueing) against the same storage query run directly on the
 # SQLite file (bench_search_direct), in the same run.
 #
-#   bash bench/search/run.sh     (after `make build`; DOCUMENTS and CHUNKS set the corpus size)
+#   bash bench/search/run.sh     (after `make build`; CORPUS=<dir> reuses a corpus written earlier by
+#                                 bench/search/make_corpus.py, which takes a few minutes)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 source bench/lib.sh
 
-DOCUMENTS=${DOCUMENTS:-250}
-CHUNKS=${CHUNKS:-410}
-python3 bench/search/make_corpus.py "$work/corpus" "$DOCUMENTS" "$CHUNKS"
+corpus=${CORPUS:-$work/corpus}
+[ -d "$corpus" ] || python3 bench/search/make_corpus.py "$corpus"
+documents=$(ls "$corpus" | wc -l)
 
 port=$(free_port)
 start_server "$port" OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB=200
 start=$(now)
-upload_all "$port" "$work"/corpus/*.txt > "$work/ids"
+upload_all "$port" "$corpus"/*.txt > "$work/ids"
 wait_sources "$port" "$work/ids"
 indexing_seconds=$(echo "$(now) - $start" | bc)
 chunks=$(python3 -c "import sqlite3; print(sqlite3.connect('$work/data/open-notebook.db').execute('select count(*) from source_chunk').fetchone()[0])")
@@ -28,7 +29,7 @@ http_rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
 
 direct=$(build/bench/bench_search_direct "$work/data/open-notebook.db" bench/search/queries.txt 10)
 
-echo "corpus: $DOCUMENTS documents, $chunks chunks, indexed through the API in $indexing_seconds s"
+echo "corpus: $documents documents, $chunks chunks, indexed through the API in $indexing_seconds s"
 echo "| path | p50 | p99 | note |"
 echo "|---|---|---|---|"
 echo "| POST /api/search over HTTP (wrk -t1 -c1 -d10s) | $http_p50 | $http_p99 | $http_rps requests/s |"

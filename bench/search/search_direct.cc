@@ -2,9 +2,11 @@
 // latency percentiles: the baseline for bench/search/run.sh.
 //
 //   bench_search_direct <database file> <queries file, one per line> <rounds>
+//   (PER_QUERY=1 also prints each query's time in the first round to stderr)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <string>
 #include <vector>
@@ -39,11 +41,16 @@ int main(int argc, char** argv) {
     for (const auto& query : queries) {
       const auto start = std::chrono::steady_clock::now();
       on::storage::TextSearchQuery text_query;
-      text_query.fts_match = on::search::BuildFts5Match(query, tokenizer);
+      for (auto& term : on::search::ExtractQueryTerms(query, tokenizer)) {
+        text_query.terms.push_back({std::move(term.term), std::move(term.surface)});
+      }
       text_query.limit = 400;  // the rows POST /api/search requests from the index for limit 100
       auto found = (*storage)->SearchText(text_query);
       millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
       if (found.ok()) hits += found->size();
+      if (round == 0 && std::getenv("PER_QUERY") != nullptr) {
+        std::fprintf(stderr, "%8.3f ms %4zu hits  %s\n", millis.back(), found.ok() ? found->size() : 0, query.c_str());
+      }
     }
   }
   std::sort(millis.begin(), millis.end());

@@ -7,6 +7,7 @@
 #include "api/app_context.h"
 #include "api/json_body.h"
 #include "core/ids.h"
+#include "search/snippet.h"
 #include "search/tokenizer.h"
 
 namespace on::api {
@@ -22,8 +23,8 @@ std::string SnippetHtml(std::string_view snippet) {
   html.reserve(snippet.size() + 32);
   for (char c : snippet) {
     switch (c) {
-      case '\x01': html += "<mark>"; break;
-      case '\x02': html += "</mark>"; break;
+      case search::kMatchBegin: html += "<mark>"; break;
+      case search::kMatchEnd: html += "</mark>"; break;
       case '&': html += "&amp;"; break;
       case '<': html += "&lt;"; break;
       case '>': html += "&gt;"; break;
@@ -77,7 +78,11 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
 
   storage::TextSearchQuery text_query;
   static const search::Tokenizer tokenizer;
-  text_query.fts_match = search::BuildFts5Match(query, tokenizer);
+  std::vector<std::string> query_terms;
+  for (auto& term : search::ExtractQueryTerms(query, tokenizer)) {
+    query_terms.push_back(term.term);
+    text_query.terms.push_back({std::move(term.term), std::move(term.surface)});
+  }
   // Several hits of one source fold into one result, so ask the index for more rows than results.
   text_query.limit = static_cast<int>(std::min<int64_t>(limit * 4, 4000));
   text_query.search_sources = search_sources.value_or(true);
@@ -87,8 +92,6 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
   }
   ON_ASSIGN_OR_RETURN(auto hits, context.storage().SearchText(text_query));
 
-  nlohmann::json results = nlohmann::json::array();
-  std::map<std::string, size_t> position;  // result index by item id
   std::map<std::string, double> best_by_index;
   for (const auto& hit : hits) {
     double& best = best_by_index[hit.match_field];
@@ -98,28 +101,59 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
   for (const auto& hit : hits) ranked.emplace_back(RelativeScore(hit.score, best_by_index[hit.match_field]), &hit);
   std::stable_sort(ranked.begin(), ranked.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
 
-  for (const auto& [score, hit_pointer] : ranked) {
-    const storage::TextSearchHit& hit = *hit_pointer;
+  // Results in rank order, each with the hits it shows; only those hits get a snippet.
+  struct ResultEntry {
+    double relevance;
+    std::vector<std::pair<double, const storage::TextSearchHit*>> matches;
+  };
+  std::vector<ResultEntry> entries;
+  std::map<std::string, size_t> position;  // index in `entries` by item id
+  for (const auto& [score, hit] : ranked) {
     if (score < minimum_score) continue;
-    nlohmann::json match = {{"snippet", SnippetHtml(hit.snippet)}, {"field", hit.match_field}, {"score", score}};
-    if (hit.chunk_index) match["chunk_index"] = *hit.chunk_index;
-    if (hit.page) match["page"] = *hit.page;
-
-    auto found = position.find(hit.id);
+    auto found = position.find(hit->id);
     if (found != position.end()) {
-      auto& matches = results[found->second]["matches"];
-      if (matches.size() < kMaxMatchesPerResult) matches.push_back(match);
+      auto& matches = entries[found->second].matches;
+      if (matches.size() < kMaxMatchesPerResult) matches.emplace_back(score, hit);
       continue;
     }
-    if (results.size() >= static_cast<size_t>(limit)) continue;
-    position[hit.id] = results.size();
-    results.push_back({{"id", hit.id},
-                       {"parent_id", hit.parent_id},
-                       {"title", hit.title},
-                       {"type", hit.type},
-                       {"relevance", score},
-                       {"snippet", match["snippet"]},
-                       {"matches", nlohmann::json::array({match})}});
+    if (entries.size() >= static_cast<size_t>(limit)) continue;
+    position[hit->id] = entries.size();
+    entries.push_back(ResultEntry{score, {{score, hit}}});
+  }
+
+  std::vector<const storage::TextSearchHit*> snippet_hits;
+  for (const ResultEntry& result : entries) {
+    for (const auto& [score, hit] : result.matches) {
+      if (hit->match_field != "title") snippet_hits.push_back(hit);
+    }
+  }
+  ON_ASSIGN_OR_RETURN(auto texts, context.storage().LoadSearchTexts(snippet_hits));
+  std::map<const storage::TextSearchHit*, std::string> snippets;
+  search::SnippetBuilder snippet_builder(std::move(query_terms), tokenizer);
+  for (size_t i = 0; i < snippet_hits.size(); ++i) {
+    snippets[snippet_hits[i]] = SnippetHtml(snippet_builder.Build(texts[i]));
+  }
+
+  nlohmann::json results = nlohmann::json::array();
+  for (const ResultEntry& result : entries) {
+    nlohmann::json matches = nlohmann::json::array();
+    for (const auto& [score, hit] : result.matches) {
+      const auto snippet = snippets.find(hit);
+      nlohmann::json match = {{"snippet", snippet != snippets.end() ? snippet->second : SnippetHtml(hit->snippet)},
+                              {"field", hit->match_field},
+                              {"score", score}};
+      if (hit->chunk_index) match["chunk_index"] = *hit->chunk_index;
+      if (hit->page) match["page"] = *hit->page;
+      matches.push_back(std::move(match));
+    }
+    const storage::TextSearchHit& best = *result.matches.front().second;
+    results.push_back({{"id", best.id},
+                       {"parent_id", best.parent_id},
+                       {"title", best.title},
+                       {"type", best.type},
+                       {"relevance", result.relevance},
+                       {"snippet", matches.front()["snippet"]},
+                       {"matches", std::move(matches)}});
   }
   return http::JsonResponse({{"results", results}, {"total_count", results.size()}, {"search_type", "text"}});
 }

@@ -55,8 +55,8 @@ std::string_view TruncateUtf8(std::string_view text, size_t max_bytes) {
   return text.substr(0, end);
 }
 
-// Appends `text` as an FTS5 string: inside double quotes every character is literal, and a
-// double quote is written twice.
+}  // namespace
+
 void AppendFts5String(std::string_view text, std::string& out) {
   out.push_back('"');
   for (char c : text) {
@@ -65,8 +65,6 @@ void AppendFts5String(std::string_view text, std::string& out) {
   }
   out.push_back('"');
 }
-
-}  // namespace
 
 std::vector<QueryTerm> ExtractQueryTerms(std::string_view user_query, const Tokenizer& tokenizer) {
   const std::string_view query = TruncateUtf8(user_query, kMaxQueryBytes);

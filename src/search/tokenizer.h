@@ -90,6 +90,10 @@ inline constexpr size_t kMaxQueryTerms = 64;
 inline constexpr size_t kMaxQueryBytes = 16 * 1024;
 std::vector<QueryTerm> ExtractQueryTerms(std::string_view user_query, const Tokenizer& tokenizer);
 
+// Appends `text` as an FTS5 string: inside double quotes every character is literal, and a double
+// quote is written twice, so no FTS5 syntax survives.
+void AppendFts5String(std::string_view text, std::string& out);
+
 // Returns an FTS5 MATCH expression for a user query: the surface text of each query term as an
 // FTS5 string ("..."), joined with OR, so a document matching any term is found and bm25 ranks
 // documents matching more terms higher. No FTS5 syntax from the user survives quoting. Accepts

@@ -76,8 +76,12 @@ class Storage {
   virtual Status LinkSource(const std::string& notebook_id, const std::string& source_id) = 0;
   virtual Status UnlinkSource(const std::string& notebook_id, const std::string& source_id) = 0;
 
-  // Keyword search over source titles, source chunks and notes, best first.
+  // Keyword search over source titles, source chunks and notes, best first. Chunk and note hits
+  // carry no snippet: a caller loads the texts of the hits it shows with LoadSearchTexts.
   virtual Result<std::vector<TextSearchHit>> SearchText(const TextSearchQuery& query) = 0;
+  // The text each hit was found in, in the order of `hits`: a chunk's content, a note's content, a
+  // source's title. A hit whose record was deleted since the search gets "".
+  virtual Result<std::vector<std::string>> LoadSearchTexts(const std::vector<const TextSearchHit*>& hits) = 0;
 
   // The background-job queue on the same database (storage/job_store.h).
   virtual JobStore& jobs() = 0;

@@ -177,8 +177,15 @@ struct SourceDeleteResult {
 };
 
 // Keyword search.
+// One word of a search query: `term` as the search tokenizer indexes it, `surface` as the user
+// typed it (the form an FTS5 expression quotes, so the index tokenizes it the same way again).
+struct SearchTerm {
+  std::string term;
+  std::string surface;
+};
+
 struct TextSearchQuery {
-  std::string fts_match;  // an FTS5 MATCH expression built by search::BuildFts5Match
+  std::vector<SearchTerm> terms;  // distinct, from search::ExtractQueryTerms
   int limit = 100;
   bool search_sources = true;
   bool search_notes = true;
@@ -191,7 +198,8 @@ struct TextSearchHit {
   std::string parent_id;  // the source id for source hits, the notebook id (or "") for notes
   std::string title;
   double score = 0;            // -bm25, larger is better
-  std::string snippet;         // text with matched words between \x01 and \x02
+  std::string snippet;         // titles only: the title with matched words between \x01 and \x02
+  int64_t row = 0;             // the chunk's or note's row, for LoadSearchTexts
   std::optional<int64_t> chunk_index;
   std::optional<int> page;
   std::string match_field;     // "title", "content" or "chunk"

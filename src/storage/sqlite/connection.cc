@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 
+#include "storage/sqlite/fts5_rank.h"
 #include "storage/sqlite/fts5_tokenizer.h"
 
 namespace on::storage::sqlite {
@@ -96,9 +97,19 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& op
   std::unique_ptr<Connection> connection(new Connection(db));
   std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA synchronous = " + options.synchronous + ";";
   if (!options.read_only) pragmas = "PRAGMA journal_mode = WAL; " + pragmas;
+  // Searches read the same keyword-index pages again and again; SQLite's default cache of 2 MiB
+  // sends most of those reads to the kernel. Pages are cached only once read, so an idle reader
+  // stays small.
+  if (options.read_only) pragmas += " PRAGMA cache_size = -16384;";
   ON_RETURN_IF_ERROR(connection->Execute(pragmas));
   // The keyword index tables use this tokenizer; every connection that may touch them needs it.
   ON_RETURN_IF_ERROR(RegisterFts5Tokenizer(db));
+  ON_RETURN_IF_ERROR(RegisterFts5RankFunction(db));
+  // Document frequencies of the chunk index, which keyword search reads to plan its query. The
+  // table lives in this connection's temp schema and is resolved when queried, so it is the same
+  // before and after migrations and never part of the database file.
+  ON_RETURN_IF_ERROR(
+      connection->Execute("CREATE VIRTUAL TABLE temp.chunk_vocab USING fts5vocab(main, 'chunk_fts', 'row')"));
   return connection;
 }
 

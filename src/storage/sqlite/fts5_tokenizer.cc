@@ -62,9 +62,8 @@ int TokenizeText(Fts5Tokenizer* handle, void* context, int /*flags*/, const char
   return rc;
 }
 
-// Returns the connection's fts5_api, or nullptr when SQLite has no FTS5. This is the lookup
-// the FTS5 documentation prescribes: the fts5() SQL function writes the pointer into a bound
-// pointer of type "fts5_api_ptr".
+}  // namespace
+
 fts5_api* FindFts5Api(sqlite3* db) {
   sqlite3_stmt* statement = nullptr;
   if (sqlite3_prepare_v2(db, "SELECT fts5(?1)", -1, &statement, nullptr) != SQLITE_OK) {
@@ -77,8 +76,6 @@ fts5_api* FindFts5Api(sqlite3* db) {
   sqlite3_finalize(statement);
   return api;
 }
-
-}  // namespace
 
 Status RegisterFts5Tokenizer(sqlite3* db) {
   if (db == nullptr) {

@@ -22,4 +22,9 @@ inline constexpr char kFts5TokenizerName[] = "on_icu";
 // SQLite library was built without FTS5.
 Status RegisterFts5Tokenizer(sqlite3* db);
 
+// Returns the connection's fts5_api, or nullptr when SQLite has no FTS5. This is the lookup the
+// FTS5 documentation prescribes: the fts5() SQL function writes the pointer into a bound pointer
+// of type "fts5_api_ptr".
+fts5_api* FindFts5Api(sqlite3* db);
+
 }  // namespace on::storage::sqlite

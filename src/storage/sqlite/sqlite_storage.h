@@ -10,6 +10,9 @@
 
 namespace on::storage::sqlite {
 
+struct TermFrequencyCache;
+std::shared_ptr<TermFrequencyCache> NewTermFrequencyCache();
+
 class SqliteStorage final : public Storage {
  public:
   // Opens (creating when missing) the database at options.path. Does not migrate.
@@ -49,10 +52,10 @@ class SqliteStorage final : public Storage {
   Status LinkSource(const std::string& notebook_id, const std::string& source_id) override;
   Status UnlinkSource(const std::string& notebook_id, const std::string& source_id) override;
   Result<std::vector<TextSearchHit>> SearchText(const TextSearchQuery& query) override;
+  Result<std::vector<std::string>> LoadSearchTexts(const std::vector<const TextSearchHit*>& hits) override;
 
   JobStore& jobs() override { return *jobs_; }
 
- private:
  private:
   explicit SqliteStorage(std::unique_ptr<Database> database)
       : database_(std::move(database)), jobs_(std::make_unique<SqliteJobStore>(*database_)) {}
@@ -62,6 +65,8 @@ class SqliteStorage final : public Storage {
   std::unique_ptr<Database> database_;
   std::unique_ptr<SqliteJobStore> jobs_;  // declared after database_, which it uses
   Writer* writer_ = &database_->writer();
+  // Document frequencies of common words of the chunk index; defined in sqlite_search.cc.
+  std::shared_ptr<TermFrequencyCache> term_frequencies_ = NewTermFrequencyCache();
 };
 
 }  // namespace on::storage::sqlite

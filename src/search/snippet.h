@@ -1,0 +1,47 @@
+// Snippets for search results: a short excerpt of the text a result was found in, with the
+// words that match the query marked.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "search/tokenizer.h"
+
+namespace on::search {
+
+// Marks around a matched word in a snippet; the API turns them into <mark> tags after escaping.
+inline constexpr char kMatchBegin = '\x01';
+inline constexpr char kMatchEnd = '\x02';
+
+// Builds the snippets of one search. A snippet is about `max_words` words of a text around the
+// part with the most distinct query terms. Each matching word is put between kMatchBegin and
+// kMatchEnd, "…" marks where the text was cut, and whitespace runs are folded to one space. With
+// no matching word the snippet is the start of the text.
+//
+// English and other text written in ASCII is scanned without ICU, and only words that can match
+// are tokenized, once per builder: snippets cost microseconds, so a result page can show one for
+// every result. Not thread-safe; use one builder per request.
+class SnippetBuilder {
+ public:
+  // `query_terms` as Tokenizer returns them.
+  SnippetBuilder(std::vector<std::string> query_terms, const Tokenizer& tokenizer, size_t max_words = 32);
+
+  std::string Build(std::string_view text);
+
+ private:
+  struct Word;
+  std::vector<Word> SplitWords(std::string_view text);
+  int TermIndex(std::string_view term) const;
+  // The query term an ASCII word stands for, or -1.
+  int AsciiWordTerm(std::string_view word);
+
+  std::vector<std::string> query_terms_;
+  const Tokenizer& tokenizer_;
+  size_t max_words_;
+  bool first_letters_[128] = {};
+  std::unordered_map<std::string, int> word_terms_;  // memo for AsciiWordTerm
+};
+
+}  // namespace on::search

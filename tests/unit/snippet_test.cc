@@ -1,0 +1,123 @@
+#include "search/snippet.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+namespace on::search {
+namespace {
+
+std::vector<std::string> QueryTerms(const Tokenizer& tokenizer, std::string_view query) {
+  std::vector<std::string> terms;
+  for (const QueryTerm& term : ExtractQueryTerms(query, tokenizer)) terms.push_back(term.term);
+  return terms;
+}
+
+// The words between the match markers, in order.
+std::vector<std::string> Marked(const std::string& snippet) {
+  std::vector<std::string> marked;
+  size_t begin = 0;
+  while ((begin = snippet.find(kMatchBegin, begin)) != std::string::npos) {
+    const size_t end = snippet.find(kMatchEnd, begin);
+    marked.push_back(snippet.substr(begin + 1, end - begin - 1));
+    begin = end;
+  }
+  return marked;
+}
+
+std::string Plain(std::string snippet) {
+  std::erase(snippet, kMatchBegin);
+  std::erase(snippet, kMatchEnd);
+  return snippet;
+}
+
+TEST(SnippetBuilder, MarksStemmedMatchesInTheDensestPart) {
+  const Tokenizer tokenizer;
+  std::string text;
+  for (int i = 0; i < 40; ++i) text += "filler words about nothing much. ";
+  text += "The virus spreads by transmission between hosts.";
+  for (int i = 0; i < 40; ++i) text += " more filler words here.";
+
+  const std::string snippet = SnippetBuilder(QueryTerms(tokenizer, "viruses transmissions"), tokenizer, 12).Build(text);
+  EXPECT_EQ(Marked(snippet), (std::vector<std::string>{"virus", "transmission"})) << snippet;
+  EXPECT_EQ(snippet.rfind("… ", 0), 0u) << "cut at the start: " << snippet;
+  EXPECT_EQ(snippet.substr(snippet.size() - 4), " …") << snippet;
+  EXPECT_NE(Plain(snippet).find("The virus spreads by transmission between hosts"), std::string::npos) << snippet;
+}
+
+TEST(SnippetBuilder, StartOfTextWithoutMatches) {
+  const Tokenizer tokenizer;
+  const std::string snippet =
+      SnippetBuilder(QueryTerms(tokenizer, "absent"), tokenizer, 4).Build("One two three four five six seven");
+  EXPECT_EQ(snippet, "One two three four …");
+}
+
+TEST(SnippetBuilder, WholeShortTextWithWhitespaceFolded) {
+  const Tokenizer tokenizer;
+  EXPECT_EQ(SnippetBuilder(QueryTerms(tokenizer, "packages"), tokenizer).Build("Install\n\n  the   package.\n"),
+            "Install the \x01package\x02.");
+}
+
+TEST(SnippetBuilder, ChineseAndJapaneseWordsInsideUnspacedText) {
+  const Tokenizer tokenizer;
+  EXPECT_EQ(Marked(SnippetBuilder(QueryTerms(tokenizer, "北京"), tokenizer).Build("我们明天去北京参观博物馆。")),
+            (std::vector<std::string>{"北京"}));
+  EXPECT_EQ(Marked(SnippetBuilder(QueryTerms(tokenizer, "東京"), tokenizer).Build("私は東京に住んでいます。")),
+            (std::vector<std::string>{"東京"}));
+}
+
+TEST(SnippetBuilder, NonAsciiWordsAmongAsciiOnes) {
+  const Tokenizer tokenizer;
+  const std::string snippet =
+      SnippetBuilder(QueryTerms(tokenizer, "CAFÉ zürich don't"), tokenizer).Build("A café in Zürich — don't miss the Café au lait.");
+  EXPECT_EQ(Marked(snippet), (std::vector<std::string>{"café", "Zürich", "don't", "Café"})) << snippet;
+}
+
+TEST(SnippetBuilder, EmptyTextGivesEmptySnippet) {
+  const Tokenizer tokenizer;
+  EXPECT_EQ(SnippetBuilder(QueryTerms(tokenizer, "word"), tokenizer).Build(""), "");
+  EXPECT_EQ(SnippetBuilder(QueryTerms(tokenizer, "word"), tokenizer).Build(" \n\t "), "");
+}
+
+// Every word the tokenizer turns into a query term is marked, and no other word is: the fast
+// scan of ASCII text agrees with the index on a page of real documentation.
+TEST(SnippetBuilder, MarksWhatTheIndexMatchesOnRealText) {
+  const Tokenizer tokenizer;
+  std::ifstream file(std::string(ON_SOURCE_DIR) + "/README.md", std::ios::binary);
+  std::stringstream contents;
+  contents << file.rdbuf();
+  const std::string text = contents.str();
+  ASSERT_GT(text.size(), 2000u);
+
+  const std::vector<std::string> query_terms = QueryTerms(tokenizer, "search tests running sources notebook's");
+  const std::string snippet = SnippetBuilder(query_terms, tokenizer, 1'000'000).Build(text);
+
+  std::vector<std::string> expected;
+  for (const Token& token : tokenizer.Tokenize(text)) {
+    if (std::find(query_terms.begin(), query_terms.end(), token.term) != query_terms.end()) {
+      expected.push_back(text.substr(token.begin, token.end - token.begin));
+    }
+  }
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(Marked(snippet), expected);
+}
+
+// One builder serves a whole result page; the words it remembers change no later snippet.
+TEST(SnippetBuilder, ReusedBuilderGivesTheSameSnippets) {
+  const Tokenizer tokenizer;
+  const std::vector<std::string> texts = {"Holding packages back with apt.", "The package is on hold.",
+                                          "Packaging and holding: packages held."};
+  SnippetBuilder reused(QueryTerms(tokenizer, "package hold"), tokenizer);
+  for (int round = 0; round < 2; ++round) {
+    for (const std::string& text : texts) {
+      EXPECT_EQ(reused.Build(text), SnippetBuilder(QueryTerms(tokenizer, "package hold"), tokenizer).Build(text));
+    }
+  }
+  EXPECT_EQ(Marked(reused.Build(texts[1])), (std::vector<std::string>{"package", "hold"}));
+}
+
+}  // namespace
+}  // namespace on::search
