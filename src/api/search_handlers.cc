@@ -16,15 +16,23 @@ namespace {
 constexpr size_t kMaxQueryLength = 4096;
 constexpr size_t kMaxMatchesPerResult = 3;
 
-// Escapes text for HTML and turns the \x01 / \x02 match markers from the index into <mark> tags,
-// so a client can insert the snippet as HTML without risk.
+// Escapes text for HTML and turns the match markers of a snippet or highlight into <mark> tags,
+// so a client can insert the snippet as HTML without risk. Tags always pair up, even when the
+// text itself contains marker bytes.
 std::string SnippetHtml(std::string_view snippet) {
   std::string html;
   html.reserve(snippet.size() + 32);
+  bool open = false;
   for (char c : snippet) {
     switch (c) {
-      case search::kMatchBegin: html += "<mark>"; break;
-      case search::kMatchEnd: html += "</mark>"; break;
+      case search::kMatchBegin:
+        if (!open) html += "<mark>";
+        open = true;
+        break;
+      case search::kMatchEnd:
+        if (open) html += "</mark>";
+        open = false;
+        break;
       case '&': html += "&amp;"; break;
       case '<': html += "&lt;"; break;
       case '>': html += "&gt;"; break;
@@ -33,6 +41,7 @@ std::string SnippetHtml(std::string_view snippet) {
       default: html += c;
     }
   }
+  if (open) html += "</mark>";
   return html;
 }
 

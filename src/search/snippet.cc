@@ -13,10 +13,12 @@ bool IsAsciiSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\
 
 char AsciiLower(char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; }
 
-// Appends text[begin, end) with every whitespace run folded to one space.
+// Appends text[begin, end) with every whitespace run folded to one space. Marker bytes in the
+// text itself are dropped, so the only markers in a snippet are the builder's.
 void AppendFolded(std::string_view text, size_t begin, size_t end, std::string& out) {
   for (size_t i = begin; i < end; ++i) {
     const char c = text[i];
+    if (c == kMatchBegin || c == kMatchEnd) continue;
     if (!IsAsciiSpace(c)) {
       out.push_back(c);
     } else if (!out.empty() && out.back() != ' ') {
