@@ -238,14 +238,22 @@ Result<HttpResponse> SendOnce(const HttpRequest& request, const HttpOptions& opt
 Result<HttpResponse> SendWithRetries(const HttpRequest& request, const HttpOptions& options, const RetryOptions& retry,
                                      const CancelToken& cancel, const BodyCallback& on_body) {
   const int max_attempts = std::max(1, retry.policy.max_attempts);
+  // Once body bytes reached the caller, a new attempt would repeat them, so none is made.
+  bool streamed = false;
+  BodyCallback counting_body;
+  if (on_body) {
+    counting_body = [&](std::string_view piece) {
+      streamed = true;
+      return on_body(piece);
+    };
+  }
   for (int attempt = 1;; ++attempt) {
-    Result<HttpResponse> result = SendOnce(request, options, cancel, on_body);
-    const bool streamed = result.ok() && result->streamed_bytes > 0;
+    Result<HttpResponse> result = SendOnce(request, options, cancel, counting_body);
 
     std::optional<std::chrono::milliseconds> wait;
     std::string reason;
     if (!result.ok()) {
-      if (result.status().code() != ErrorCode::kUpstream) return result;
+      if (result.status().code() != ErrorCode::kUpstream || streamed) return result;
       reason = result.status().message();
       wait = retry.policy.Delay(attempt);
     } else if (IsRetryableStatus(result->status) && !streamed) {

@@ -1,5 +1,5 @@
 // The provider-neutral model interfaces the rest of the product uses, and the factory that builds
-// them from a ProviderConfig. Nothing outside src/ai sees a provider's wire format.
+// them from a ProviderConfig. Code outside src/ai never depends on a provider's wire format.
 //
 //   ai::ProviderConfig config{.provider = "openai", .api_key = key, .model = "gpt-4o-mini"};
 //   ON_ASSIGN_OR_RETURN(auto chat, ai::MakeChatModel(config));
@@ -97,7 +97,7 @@ class TextToSpeechModel {
 class SpeechToTextModel {
  public:
   virtual ~SpeechToTextModel() = default;
-  // Returns the transcript of `audio`; `filename` tells the provider the format ("talk.mp3").
+  // Returns the transcript of `audio`; `filename` gives the provider the format ("talk.mp3").
   virtual Result<std::string> Transcribe(std::string_view audio, std::string_view filename,
                                          const CancelToken& cancel = {}) = 0;
 };
@@ -129,10 +129,10 @@ struct ConnectionTestResult {
 ConnectionTestResult TestConnection(const ProviderConfig& config, const CancelToken& cancel = {});
 
 // Classifies a failed connection test from the HTTP status (0 for a transport error) and the
-// provider's reason: 401 "Invalid API key"; 403 "API key lacks required permissions"; 429 or a
-// quota message succeeds with "Rate limited - but connection works"; a missing or unavailable
-// model succeeds with "API key valid (test model unavailable)"; anything else fails with
-// "Error: " and the first 100 characters of the reason.
+// provider's reason. 401 fails with "Invalid API key" and 403 with "API key lacks required
+// permissions". 429 or a quota message succeeds with "Rate limited - but connection works". A
+// missing or unavailable model succeeds with "API key valid (test model unavailable)". Anything
+// else fails with "Error: " and the first 100 characters of the reason.
 ConnectionTestResult ClassifyConnectionTest(long http_status, std::string_view reason);
 
 }  // namespace on::ai

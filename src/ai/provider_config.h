@@ -1,4 +1,4 @@
-// Which provider to call and how: a plain struct that credential and model rows fill in.
+// Provider settings of one call: a plain struct that credential and model rows fill in.
 #pragma once
 
 #include <chrono>

@@ -218,8 +218,9 @@ void ShapeStream(Reply& reply, const std::optional<Fault>& fault) {
   reply.headers.emplace_back("Cache-Control", "no-cache");
   if (!fault) return;
   if (fault->kind == Fault::Kind::kSlow) reply.interval = fault->interval;
-  if (fault->kind == Fault::Kind::kStall) {
+  if (fault->kind == Fault::Kind::kStall || fault->kind == Fault::Kind::kCut) {
     reply.stall_after = static_cast<std::size_t>(std::max(0, fault->tokens));
+    reply.reset_at_stall = fault->kind == Fault::Kind::kCut;
     reply.interval = fault->interval;
   }
 }
@@ -710,6 +711,9 @@ std::optional<Fault> ParseFault(std::string_view spec) {
     fault.kind = Fault::Kind::kStall;
     fault.tokens = arg(0, 1);
     fault.interval = std::chrono::milliseconds(arg(1, 0));
+  } else if (name == "cut") {
+    fault.kind = Fault::Kind::kCut;
+    fault.tokens = arg(0, 1);
   } else if (name == "timeout") {
     fault.kind = Fault::Kind::kTimeout;
   } else if (name == "context_length") {

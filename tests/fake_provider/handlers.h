@@ -37,6 +37,7 @@ struct Fault {
     kSlow,           // tokens (or the whole answer) arrive one every interval
     kTimeout,        // the request is read and never answered
     kStall,          // a stream sends `tokens` pieces, then goes silent without closing
+    kCut,            // a stream sends `tokens` pieces, then the connection is reset
     kContextLength,  // the protocol's context-length error
     kEmptyAnswer,    // a well-formed answer with empty text
     kMalformedJson,  // a 200 whose JSON is cut off
@@ -67,6 +68,7 @@ struct Reply {
   std::vector<std::string> frames;
   std::chrono::milliseconds interval{0};
   std::optional<std::size_t> stall_after;
+  bool reset_at_stall = false;  // reset the connection where the stream stalls instead of waiting
 
   std::chrono::milliseconds delay{0};  // wait before the status line
   bool reset = false;                  // reset the connection instead of answering

@@ -91,6 +91,12 @@ asio::awaitable<bool> Send(beast::tcp_stream& stream, const on::fake::Reply& rep
   if (auto [error, bytes] = co_await bhttp::async_write_header(stream, serializer, kAsTuple); error) co_return false;
   for (std::size_t i = 0; i < reply.frames.size(); ++i) {
     if (reply.stall_after && i == *reply.stall_after) {
+      beast::error_code ignored;
+      if (reply.reset_at_stall) {
+        stream.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+        stream.socket().close(ignored);
+        co_return false;
+      }
       co_await WaitForClose(stream);
       co_return false;
     }

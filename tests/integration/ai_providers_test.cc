@@ -179,7 +179,8 @@ TEST(AiProviders, SpeechRoundTrip) {
   FakeProviderProcess fake({"--api-key", "test-key"});
   auto speech = MakeTextToSpeechModel(Config(fake, "openai_compatible", "fake-tts"));
   auto transcription = MakeSpeechToTextModel(Config(fake, "openai_compatible", "fake-stt"));
-  ASSERT_TRUE(speech.ok() && transcription.ok());
+  ASSERT_TRUE(speech.ok()) << speech.status().ToString();
+  ASSERT_TRUE(transcription.ok()) << transcription.status().ToString();
   const Result<SpeechAudio> audio = (*speech)->Synthesize("Hello from Open Notebook", "alloy", "wav");
   ASSERT_TRUE(audio.ok()) << audio.status().ToString();
   EXPECT_EQ(audio->bytes.substr(0, 4), "RIFF");
@@ -253,6 +254,18 @@ TEST(AiProviders, ConnectionResetRetried) {
   const auto vectors = (*embedder)->Embed({"a text"});
   ASSERT_TRUE(vectors.ok()) << vectors.status().ToString();
   EXPECT_EQ(fake.RequestCount("/v1/embeddings"), 3);
+}
+
+TEST(AiProviders, BrokenStreamNotRetried) {
+  FakeProviderProcess fake;
+  std::string received;
+  const Result<ChatResult> answer = MustChat(Config(fake, "openai_compatible", "fake-chat~cut=4"))
+                                        ->Stream(RetrievalRequest(), [&](std::string_view delta) { received += delta; });
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.status().code(), ErrorCode::kUpstream);
+  EXPECT_NE(answer.status().message().find("stream broke"), std::string::npos) << answer.status().message();
+  EXPECT_FALSE(received.empty());  // the caller keeps the text that arrived
+  EXPECT_EQ(fake.RequestCount("/v1/chat/completions"), 1);
 }
 
 TEST(AiProviders, SlowStreamWithinIdleTimeout) {
