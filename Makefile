@@ -14,7 +14,8 @@ FUZZ_BUILD_DIR ?= build-fuzz
 FUZZ_SECONDS ?= 60
 # name:max_len pairs; max_len is the largest input worth mutating for that parser.
 FUZZ_TARGETS ?= multipart_fuzzer:16384 http_parsing_fuzzer:4096 json_body_fuzzer:16384 \
-                file_name_fuzzer:2048 extract_fuzzer:65536 snippet_fuzzer:8192
+                file_name_fuzzer:2048 extract_fuzzer:65536 snippet_fuzzer:8192 \
+                sse_fuzzer:16384
 
 .PHONY: all deps build run test test-release bench fuzz clean
 

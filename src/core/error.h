@@ -33,7 +33,9 @@ namespace on {
   X(kMigration, 15, "the database schema does not match this binary")                 \
   X(kIo, 16, "a file could not be read or written")                                   \
   X(kCancelled, 17, "the operation was cancelled")                                    \
-  X(kInternal, 18, "an unexpected internal failure")
+  X(kInternal, 18, "an unexpected internal failure")                                 \
+  X(kProviderRejected, 19, "an AI provider rejected the request; retrying cannot help") \
+  X(kContextLengthExceeded, 20, "the input is longer than the model's context window")
 
 enum class ErrorCode {
 #define ON_ERROR_ENUM(name, number, description) name = number,

@@ -23,6 +23,8 @@ int HttpStatusFor(ErrorCode code) {
     case ErrorCode::kIo: return 500;
     case ErrorCode::kCancelled: return 409;
     case ErrorCode::kInternal: return 500;
+    case ErrorCode::kProviderRejected: return 502;
+    case ErrorCode::kContextLengthExceeded: return 400;
   }
   return 500;
 }

@@ -1,0 +1,125 @@
+// Send helpers shared by the API families: JSON answers, raw bytes and event streams, with the
+// provider's errors turned into Status values.
+#include <algorithm>
+
+#include "ai/provider_clients.h"
+
+namespace on::ai::internal {
+namespace {
+
+bool IsSuccess(long status) { return status >= 200 && status < 300; }
+
+std::string Excerpt(std::string_view text) {
+  constexpr std::size_t kMaxShown = 200;
+  std::string shown(text.substr(0, kMaxShown));
+  if (text.size() > kMaxShown) shown += "...";
+  return shown;
+}
+
+bool IsBlank(std::string_view text) {
+  return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
+}
+
+}  // namespace
+
+Result<nlohmann::json> SendForJson(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
+  ON_ASSIGN_OR_RETURN(HttpResponse response, SendWithRetries(request, config.http, config.retry, cancel));
+  const std::string label = ProviderLabel(config);
+  if (!IsSuccess(response.status)) return ProviderErrorStatus(label, response);
+  if (IsBlank(response.body)) {
+    return Status(ErrorCode::kUpstream, label + " returned an empty response (HTTP " + std::to_string(response.status) +
+                                            " with no body) from " + UrlForLog(request.url));
+  }
+  nlohmann::json value = nlohmann::json::parse(response.body, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) {
+    return Status(ErrorCode::kUpstream, label + " returned malformed JSON (HTTP " + std::to_string(response.status) +
+                                            ") from " + UrlForLog(request.url) + ": " + Excerpt(response.body));
+  }
+  if (value.contains("error") && !value["error"].is_null()) {
+    return Status(ErrorCode::kUpstream, label + " returned an error in a successful response: " + ProviderReason(response.body));
+  }
+  return value;
+}
+
+Result<HttpResponse> SendForBytes(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
+  ON_ASSIGN_OR_RETURN(HttpResponse response, SendWithRetries(request, config.http, config.retry, cancel));
+  const std::string label = ProviderLabel(config);
+  if (!IsSuccess(response.status)) return ProviderErrorStatus(label, response);
+  if (response.body.empty()) {
+    return Status(ErrorCode::kUpstream, label + " returned an empty response (HTTP " + std::to_string(response.status) +
+                                            " with no body) from " + UrlForLog(request.url));
+  }
+  return response;
+}
+
+Status SendForEvents(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel,
+                     const SseEventHandler& on_event) {
+  const std::string label = ProviderLabel(config);
+  SseParser parser;
+  std::vector<SseEvent> events;
+  Status handler_error;
+  std::size_t event_count = 0;
+  std::string body_start;  // the first bytes, to show when the body turns out not to be a stream
+
+  auto dispatch = [&]() -> bool {
+    for (const SseEvent& event : events) {
+      ++event_count;
+      Status status = on_event(event);
+      if (!status.ok()) {
+        handler_error = std::move(status);
+        events.clear();
+        return false;
+      }
+    }
+    events.clear();
+    return true;
+  };
+  const BodyCallback on_body = [&](std::string_view piece) {
+    if (body_start.size() < 200) body_start.append(piece.substr(0, 200 - body_start.size()));
+    if (!parser.Feed(piece, events)) {
+      handler_error = Status(ErrorCode::kUpstream, label + " sent a stream event larger than the parser accepts");
+      return false;
+    }
+    return dispatch();
+  };
+
+  Result<HttpResponse> result = SendWithRetries(request, config.http, config.retry, cancel, on_body);
+  if (!handler_error.ok()) return handler_error;
+  if (!result.ok()) {
+    if (result.status().code() == ErrorCode::kUpstream && event_count > 0) {
+      return Status(ErrorCode::kUpstream, label + " stream broke after " + std::to_string(event_count) +
+                                              " events: " + result.status().message());
+    }
+    return result.status();
+  }
+  if (!IsSuccess(result->status)) return ProviderErrorStatus(label, *result);
+  parser.Finish(events);
+  if (!dispatch()) return handler_error;
+  if (result->streamed_bytes == 0) {
+    return Status(ErrorCode::kUpstream, label + " returned an empty response (HTTP " + std::to_string(result->status) +
+                                            " with no body) from " + UrlForLog(request.url));
+  }
+  if (event_count == 0) {
+    return Status(ErrorCode::kUpstream, label + " answered a streaming request without any server-sent event (content type '" +
+                                            result->content_type + "'): " + Excerpt(body_start));
+  }
+  return Status::Ok();
+}
+
+Result<nlohmann::json> ParseEventJson(const ProviderConfig& config, const SseEvent& event) {
+  nlohmann::json value = nlohmann::json::parse(event.data, nullptr, false);
+  if (value.is_discarded() || !value.is_object()) {
+    return Status(ErrorCode::kUpstream, ProviderLabel(config) + " sent a malformed stream event (invalid JSON): " + Excerpt(event.data));
+  }
+  if (value.contains("error") && !value["error"].is_null()) {
+    return Status(ErrorCode::kUpstream, ProviderLabel(config) + " reported an error in the stream: " + ProviderReason(event.data));
+  }
+  return value;
+}
+
+Status EmptyAnswerStatus(const ProviderConfig& config, std::string_view finish_reason) {
+  return Status(ErrorCode::kUpstream, ProviderLabel(config) + " returned an empty answer for model '" + config.model +
+                                          "' (finish reason '" + std::string(finish_reason) + "')");
+}
+
+}  // namespace on::ai::internal
