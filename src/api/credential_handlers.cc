@@ -279,7 +279,13 @@ Result<http::Response> CredentialStatus(AppContext& context, http::Request&) {
     const bool in_database = std::any_of(credentials.begin(), credentials.end(),
                                          [&](const storage::Credential& c) { return c.provider == name; });
     const bool in_environment = ai::EnvConfigured(provider, context.env);
-    source[name] = in_database ? "database" : in_environment ? "environment" : "none";
+    std::string origin = "none";
+    if (in_database) {
+      origin = "database";
+    } else if (in_environment) {
+      origin = "environment";
+    }
+    source[name] = origin;
     configured[name] = in_database || in_environment;
   }
   return http::JsonResponse(
@@ -326,8 +332,8 @@ Result<http::Response> RegisterModels(AppContext& context, http::Request& reques
   return http::JsonResponse({{"created", registration.created}, {"existing", registration.existing}});
 }
 
-// Builds a credential from a provider's environment variables; kInvalidInput when it cannot be
-// stored (an API key without an encryption key, a URL the provider check rejects).
+// Builds a credential from a provider's environment variables. Returns kInvalidInput when it
+// cannot be stored: an API key without an encryption key, or a URL the provider check rejects.
 Result<storage::Credential> CredentialFromEnv(AppContext& context, const ai::ProviderSpec& provider) {
   ai::EnvProviderSettings env = ai::ReadEnvProviderSettings(provider, context.env);
   storage::Credential credential;
@@ -345,6 +351,7 @@ Result<storage::Credential> CredentialFromEnv(AppContext& context, const ai::Pro
   credential.project = env.project;
   credential.location = env.location;
   credential.credentials_path = env.credentials_path;
+
   for (std::string_view field : kUrlFields) {
     const std::optional<std::string>* value = nullptr;
     if (field == "base_url") value = &credential.base_url;
@@ -355,6 +362,7 @@ Result<storage::Credential> CredentialFromEnv(AppContext& context, const ai::Pro
     if (field == "endpoint_tts") value = &credential.endpoint_tts;
     if (value != nullptr && *value) ON_RETURN_IF_ERROR(ingest::CheckProviderUrl(field, **value));
   }
+
   if (env.api_key) {
     if (context.cipher() == nullptr) return InvalidInput(std::string(kNoKeyMessage));
     credential.api_key = context.cipher()->Seal(*env.api_key, credential.id);
