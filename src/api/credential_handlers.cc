@@ -21,7 +21,7 @@ namespace {
 using nlohmann::json;
 
 constexpr size_t kMaxNameLength = 200;
-constexpr size_t kMaxApiKeyLength = 16384;  // service-account style keys run to a few KiB
+constexpr size_t kMaxApiKeyLength = 16384;  // room for long tokens, not only 50-byte keys
 constexpr size_t kMaxFieldLength = 2048;
 constexpr int64_t kMaxNumCtx = 10'000'000;
 
@@ -155,6 +155,13 @@ Status ApplyConnectionFields(const JsonBody& body, storage::Credential& credenti
   if (num_ctx) credential.num_ctx = *num_ctx;
   if (body.Has("modalities")) {
     ON_ASSIGN_OR_RETURN(credential.modalities, ParseModalities(body));
+    // An empty list would make the credential unusable for every model type, so it means "the
+    // provider's defaults", as an absent list does on creation.
+    if (credential.modalities.empty()) {
+      if (const ai::ProviderSpec* provider = ai::FindProvider(credential.provider)) {
+        credential.modalities.assign(provider->modalities.begin(), provider->modalities.end());
+      }
+    }
   }
   return Status::Ok();
 }
@@ -393,7 +400,12 @@ Result<http::Response> MigrateFromEnv(AppContext& context, http::Request&) {
       continue;
     }
     auto linked = context.storage().LinkUnassignedModels(name, credential->id);
-    if (!linked.ok()) spdlog::warn("linking models of {} to {} failed: {}", name, credential->id, linked.status().message());
+    if (linked.ok()) {
+      spdlog::info("credential {} created for provider {} from environment variables; {} models linked",
+                   credential->id, name, *linked);
+    } else {
+      spdlog::warn("linking models of {} to {} failed: {}", name, credential->id, linked.status().message());
+    }
     migrated.push_back(name);
   }
 

@@ -74,6 +74,7 @@ class CredentialsTest : public ::testing::Test {
 
   void ExpectKeysNeverLogged() {
     StopServer();
+    ASSERT_NE(logs_.find("credential credential:"), std::string::npos) << "the server log was not captured";
     EXPECT_EQ(logs_.find(kApiKey), std::string::npos) << "the API key was logged";
     EXPECT_EQ(logs_.find(kOtherApiKey), std::string::npos) << "the API key was logged";
   }
@@ -107,7 +108,8 @@ TEST_F(CredentialsTest, ApiKeyRequiresEncryptionKey) {
 }
 
 TEST_F(CredentialsTest, CredentialLifecycle) {
-  StartServer({{"OPEN_NOTEBOOK_ENCRYPTION_KEY", "first key"}});
+  // The most verbose log level, so the check below covers every log line the server can write.
+  StartServer({{"OPEN_NOTEBOOK_ENCRYPTION_KEY", "first key"}, {"OPEN_NOTEBOOK_LOG_LEVEL", "trace"}});
   auto created = Post("/api/credentials", {{"name", "  Work OpenAI "},
                                            {"provider", "openai"},
                                            {"api_key", kApiKey},
@@ -145,6 +147,12 @@ TEST_F(CredentialsTest, CredentialLifecycle) {
   EXPECT_TRUE(cleared.Json()["base_url"].is_null());
   EXPECT_TRUE(cleared.Json()["num_ctx"].is_null());
   EXPECT_EQ(cleared.Json()["has_api_key"], true) << "an empty api_key keeps the stored key";
+
+  auto modalities = Put("/api/credentials/" + id, {{"modalities", {"embedding", "language", "embedding"}}});
+  ASSERT_EQ(modalities.status, 200) << modalities.body;
+  EXPECT_EQ(modalities.Json()["modalities"], json({"embedding", "language"}));
+  auto default_modalities = Put("/api/credentials/" + id, {{"modalities", json::array()}});
+  EXPECT_EQ(default_modalities.Json()["modalities"].size(), 4u) << "an empty list means the provider's defaults";
 
   auto rekeyed = Put("/api/credentials/" + id, {{"api_key", kOtherApiKey}});
   ASSERT_EQ(rekeyed.status, 200) << rekeyed.body;
