@@ -31,6 +31,8 @@ struct ProviderConfig {
   std::optional<std::string> endpoint_tts;
   std::optional<std::string> project;
   std::optional<std::string> location;
+  // NOTE: a path on the server, stored as the API client sent it and not confined to the data
+  // directory; a Vertex client must report read failures without echoing the file's content.
   std::optional<std::string> credentials_path;
   std::optional<int64_t> num_ctx;
 };
