@@ -68,6 +68,38 @@ SCHEMAS = {
     "Config": obj(version=S, latestVersion=N, hasUpdate=B, dbStatus={"enum": ["online", "offline"]},
                   schemaVersion={"type": ["integer", "null"]}, settings=OBJ),
     "AuthStatus": obj(auth_enabled=B, message=S),
+    "Credential": obj(["id", "name", "provider"], id=S, name=S, provider=S, modalities=arr(S), base_url=N, endpoint=N,
+                      api_version=N, endpoint_llm=N, endpoint_embedding=N, endpoint_stt=N, endpoint_tts=N, project=N,
+                      location=N, credentials_path=N, num_ctx={"type": ["integer", "null"]}, has_api_key=B, created=S,
+                      updated=S, model_count=I,
+                      decryption_error={"type": ["string", "null"],
+                                        "description": "Why the stored API key cannot be used; null when it can"}),
+    "CredentialCreate": obj(["name", "provider"], name=S, provider=S, modalities=arr(S),
+                            api_key={"type": "string", "description": "Stored encrypted, never returned"},
+                            base_url=S, endpoint=S, api_version=S, endpoint_llm=S, endpoint_embedding=S,
+                            endpoint_stt=S, endpoint_tts=S, project=S, location=S, credentials_path=S, num_ctx=I),
+    "CredentialUpdate": obj(name=S, modalities=arr(S),
+                            api_key={"type": ["string", "null"], "description": "Replaces the stored key when not empty"},
+                            base_url=N, endpoint=N, api_version=N, endpoint_llm=N, endpoint_embedding=N,
+                            endpoint_stt=N, endpoint_tts=N, project=N, location=N, credentials_path=N,
+                            num_ctx={"type": ["integer", "null"]}),
+    "CredentialDeleteResult": obj(message=S, deleted_models=I, migrated_models=I),
+    "CredentialStatus": obj(configured=OBJ, source=OBJ, encryption_configured=B),
+    "RegisterModels": obj(["models"], models=arr(obj(["name"], name=S, provider=S, model_type=S))),
+    "RegisterModelsResult": obj(created=I, existing=I),
+    "MigrateFromEnvResult": obj(message=S, migrated=arr(S), skipped=arr(S), not_configured=arr(S), errors=arr(S)),
+    "Provider": obj(name=S, display_name=S, modalities=arr(S), docs_url=N, env_configured=B),
+    "Model": obj(["id", "name", "provider", "type"], id=S, name=S, provider=S,
+                 type={"enum": ["language", "embedding", "text_to_speech", "speech_to_text"]}, credential=N,
+                 created=S, updated=S),
+    "ModelCreate": obj(["name", "provider", "type"], name=S, provider=S,
+                       type={"enum": ["language", "embedding", "text_to_speech", "speech_to_text"]}, credential=S),
+    "DefaultModels": obj(default_chat_model=N, default_transformation_model=N, large_context_model=N,
+                         default_text_to_speech_model=N, default_speech_to_text_model=N, default_embedding_model=N,
+                         default_tools_model=N),
+    "ModelProviders": obj(available=arr(S), unavailable=arr(S), supported_types=OBJ),
+    "ModelCounts": obj(provider=S, counts=OBJ, total=I),
+    "AutoAssignResult": obj(assigned=OBJ, skipped=arr(S), missing=arr(S)),
 }
 
 # (method, path, summary, tag, request schema or None, response schema, query parameters)
@@ -115,7 +147,47 @@ ROUTES = [
     ("GET", "/api/commands/jobs/{job_id}", "Get a job's status, progress and result", "jobs", None, "Job", []),
     ("DELETE", "/api/commands/jobs/{job_id}", "Cancel a job", "jobs", None, "JobCancelled", []),
     ("GET", "/api/commands/registry/debug", "Commands this server can run", "jobs", None, OBJ, []),
+    ("GET", "/api/providers", "AI providers in display order, with whether their environment variables are set",
+     "credentials", None, arr({"$ref": "#/components/schemas/Provider"}), []),
+    ("GET", "/api/credentials", "List credentials (API keys are never returned)", "credentials", None,
+     arr({"$ref": "#/components/schemas/Credential"}), [("provider", S)]),
+    ("POST", "/api/credentials", "Create a credential; 201, 400 when an API key is sent without an encryption key",
+     "credentials", "CredentialCreate", "Credential", []),
+    ("GET", "/api/credentials/status", "Which providers are configured, and from where", "credentials", None,
+     "CredentialStatus", []),
+    ("GET", "/api/credentials/env-status", "Which providers are configured by environment variables", "credentials",
+     None, OBJ, []),
+    ("POST", "/api/credentials/migrate-from-env", "Store environment-configured providers as credentials",
+     "credentials", None, "MigrateFromEnvResult", []),
+    ("GET", "/api/credentials/by-provider/{provider}", "List the credentials of one provider", "credentials", None,
+     arr({"$ref": "#/components/schemas/Credential"}), []),
+    ("GET", "/api/credentials/{credential_id}", "Get a credential", "credentials", None, "Credential", []),
+    ("PUT", "/api/credentials/{credential_id}", "Update a credential; null or \"\" clears a field", "credentials",
+     "CredentialUpdate", "Credential", []),
+    ("DELETE", "/api/credentials/{credential_id}", "Delete a credential and its models, or move them to migrate_to",
+     "credentials", None, "CredentialDeleteResult", [("migrate_to", S)]),
+    ("POST", "/api/credentials/{credential_id}/register-models", "Register models linked to a credential",
+     "credentials", "RegisterModels", "RegisterModelsResult", []),
+    ("GET", "/api/models", "List registered models", "models", None, arr({"$ref": "#/components/schemas/Model"}),
+     [("type", S)]),
+    ("POST", "/api/models", "Register a model; 400 for a duplicate or an invalid type", "models", "ModelCreate",
+     "Model", []),
+    ("DELETE", "/api/models/{model_id}", "Delete a model and empty the default slots that named it", "models", None,
+     "Message", []),
+    ("GET", "/api/models/defaults", "The default model of each role", "models", None, "DefaultModels", []),
+    ("PUT", "/api/models/defaults", "Set default models; absent slots stay, null empties an optional slot", "models",
+     "DefaultModels", "DefaultModels", []),
+    ("GET", "/api/models/providers", "Providers configured by a credential or environment variables", "models", None,
+     "ModelProviders", []),
+    ("GET", "/api/models/count/{provider}", "Number of models of a provider by type", "models", None, "ModelCounts", []),
+    ("GET", "/api/models/by-provider/{provider}", "Models of a provider, by type and name", "models", None,
+     arr({"$ref": "#/components/schemas/Model"}), []),
+    ("POST", "/api/models/auto-assign", "Fill empty chat and embedding defaults from registered models", "models",
+     None, "AutoAssignResult", []),
 ]
+
+# Routes that answer 201 Created instead of 200.
+CREATED = {("POST", "/api/credentials")}
 
 ERRORS = {
     "400": "Invalid value (the detail names it)",
@@ -139,7 +211,8 @@ def schema_ref(schema):
 def main():
     paths = {}
     for method, path, summary, tag, request, response, query in ROUTES:
-        operation = {"summary": summary, "tags": [tag], "responses": {"200": {
+        success = "201" if (method, path) in CREATED else "200"
+        operation = {"summary": summary, "tags": [tag], "responses": {success: {
             "description": "Success", "content": {"application/json": {"schema": schema_ref(response)}}}}}
         for code, text in ERRORS.items():
             operation["responses"][code] = {"description": text, "content": {"application/json": {

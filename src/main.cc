@@ -8,6 +8,7 @@
 #include "core/logging.h"
 #include "core/settings.h"
 #include "ops/api_service.h"
+#include "ops/credentials_command.h"
 #include "ops/migrate_command.h"
 #include "ops/status_command.h"
 #include "ops/worker_service.h"
@@ -69,6 +70,20 @@ int main(int argc, char** argv) {
   status->add_option("--port", port, "Port of the API to check (overrides API_PORT)");
   status->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
 
+  CLI::App* credentials = app.add_subcommand("credentials", "Manage stored provider credentials");
+  credentials->require_subcommand(1);
+  CLI::App* rotate_key = credentials->add_subcommand(
+      "rotate-key",
+      "Re-encrypt every stored API key from the old encryption key (OPEN_NOTEBOOK_ENCRYPTION_KEY_OLD) to the new "
+      "one (OPEN_NOTEBOOK_ENCRYPTION_KEY) in one transaction; changes nothing when any key does not decrypt");
+  on::ops::RotateKeyOptions rotate_options;
+  rotate_key->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
+  rotate_key->add_option("--old-key-file", rotate_options.old_key_file,
+                         "File whose first line is the old key (overrides OPEN_NOTEBOOK_ENCRYPTION_KEY_OLD)");
+  rotate_key->add_option("--new-key-file", rotate_options.new_key_file,
+                         "File whose first line is the new key (overrides OPEN_NOTEBOOK_ENCRYPTION_KEY)");
+  rotate_key->add_flag("--dry-run", rotate_options.dry_run, "Check every stored key and report; change nothing");
+
   CLI11_PARSE(app, argc, argv);
 
   auto settings = on::Settings::Load(on::ProcessEnv());
@@ -95,6 +110,7 @@ int main(int argc, char** argv) {
   if (api->parsed()) exit_code = on::ops::RunApi(*settings, false);
   if (worker->parsed()) exit_code = on::ops::RunWorker(*settings, static_cast<int>(settings->worker_max_tasks));
   if (status->parsed()) exit_code = on::ops::RunStatus(*settings);
+  if (rotate_key->parsed()) exit_code = on::ops::RunRotateKey(*settings, rotate_options);
   if (migrate->parsed()) exit_code = on::ops::RunMigrate(*settings, action, target);
   on::FlushLogs();
   return exit_code;

@@ -30,6 +30,8 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterSourceRoutes(router, context);
   RegisterSearchRoutes(router, context);
   RegisterCommandRoutes(router, context);
+  RegisterCredentialRoutes(router, context);
+  RegisterModelRoutes(router, context);
 }
 
 }  // namespace on::api

@@ -6,6 +6,7 @@
 #include <mutex>
 #include <string>
 
+#include "ai/credential_cipher.h"
 #include "core/settings.h"
 #include "http/router.h"
 #include "jobs/command_registry.h"
@@ -34,13 +35,23 @@ class AppContext {
   // Ok when ready; kUnavailable with the start-up state otherwise.
   Status Readiness() const;
 
+  // The cipher for stored API keys, or null when no encryption key is configured (credentials
+  // with an API key are then rejected).
+  const ai::CredentialCipher* cipher() const { return cipher_ ? &*cipher_ : nullptr; }
+  // Set once at start-up, before the server accepts requests.
+  void SetCipher(std::optional<ai::CredentialCipher> cipher) { cipher_ = std::move(cipher); }
+
   bool auth_enabled = false;
+  // Where provider environment variables (OPENAI_API_KEY, ...) are read; tests may replace it
+  // before start-up.
+  EnvLookup env = ProcessEnv();
   // Commands that jobs may run; set before SetReady and read-only afterwards.
   std::unique_ptr<jobs::CommandRegistry> commands;
 
  private:
   Settings settings_;
   std::unique_ptr<storage::Storage> storage_;
+  std::optional<ai::CredentialCipher> cipher_;
   std::atomic<bool> ready_{false};
   mutable std::mutex state_mutex_;
   std::string startup_state_ = "starting";  // guarded by state_mutex_
@@ -63,5 +74,7 @@ void RegisterNoteRoutes(http::Router& router, AppContext& context);
 void RegisterSourceRoutes(http::Router& router, AppContext& context);
 void RegisterSearchRoutes(http::Router& router, AppContext& context);
 void RegisterCommandRoutes(http::Router& router, AppContext& context);
+void RegisterCredentialRoutes(http::Router& router, AppContext& context);
+void RegisterModelRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

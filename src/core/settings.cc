@@ -146,23 +146,36 @@ nlohmann::json Settings::PublicValues() const {
   return values;
 }
 
-Result<std::string> Settings::ResolvePassword() const {
-  if (!password.empty()) return password;
-  if (password_file.empty()) return std::string();
+namespace {
 
-  std::ifstream file(password_file);
+// Reads the first line of a secret file, without trailing blanks; kInvalidInput naming `setting`.
+Result<std::string> ReadSecretFile(std::string_view setting, const std::string& path, std::string_view what) {
+  std::ifstream file(path);
   if (!file) {
-    return InvalidInput("OPEN_NOTEBOOK_PASSWORD_FILE='" + password_file +
-                        "' cannot be read; check the path and its permissions");
+    return InvalidInput(std::string(setting) + "='" + path + "' cannot be read; check the path and its permissions");
   }
   std::string line;
   std::getline(file, line);
   while (!line.empty() && (line.back() == '\r' || line.back() == ' ' || line.back() == '\t')) line.pop_back();
   if (line.empty()) {
-    return InvalidInput("OPEN_NOTEBOOK_PASSWORD_FILE='" + password_file +
-                        "' is empty; write the password on its first line");
+    return InvalidInput(std::string(setting) + "='" + path + "' is empty; write the " + std::string(what) +
+                        " on its first line");
   }
   return line;
+}
+
+}  // namespace
+
+Result<std::string> Settings::ResolvePassword() const {
+  if (!password.empty()) return password;
+  if (password_file.empty()) return std::string();
+  return ReadSecretFile("OPEN_NOTEBOOK_PASSWORD_FILE", password_file, "password");
+}
+
+Result<std::string> Settings::ResolveEncryptionKey() const {
+  if (!encryption_key.empty()) return encryption_key;
+  if (encryption_key_file.empty()) return std::string();
+  return ReadSecretFile("OPEN_NOTEBOOK_ENCRYPTION_KEY_FILE", encryption_key_file, "encryption key");
 }
 
 Result<std::string> Settings::SqlitePath() const {

@@ -61,6 +61,15 @@ namespace on {
     "Milliseconds SQLite waits for a lock held by another process before failing a statement.")        \
   X(sqlite_synchronous, "OPEN_NOTEBOOK_SQLITE_SYNCHRONOUS", String, "full", 0, 0, "normal|full", 0,      \
     "SQLite synchronous mode: full survives power loss; normal survives process crashes only.")         \
+  X(encryption_key, "OPEN_NOTEBOOK_ENCRYPTION_KEY", String, "", 0, 0, "", kSecret,                       \
+    "Secret that encrypts provider API keys stored in the database (any string; a long random one is "  \
+    "best). Without it, credentials with an API key cannot be saved.")                                   \
+  X(encryption_key_file, "OPEN_NOTEBOOK_ENCRYPTION_KEY_FILE", String, "", 0, 0, "", 0,                   \
+    "File whose first line is the encryption key (for Docker and systemd secrets). Used when "          \
+    "OPEN_NOTEBOOK_ENCRYPTION_KEY is empty.")                                                            \
+  X(encryption_key_old, "OPEN_NOTEBOOK_ENCRYPTION_KEY_OLD", String, "", 0, 0, "", kSecret,               \
+    "Previous encryption key, read only by `open-notebook credentials rotate-key`, which re-encrypts "  \
+    "stored API keys from this key to OPEN_NOTEBOOK_ENCRYPTION_KEY.")                                    \
   X(url_allowlist, "OPEN_NOTEBOOK_URL_ALLOWLIST", String, "", 0, 0, "", 0,                                 \
     "Comma-separated CIDRs that URL sources may reach although they are loopback or private "           \
     "(e.g. 127.0.0.1/32 for a local wiki). Everything else private is refused.")                         \
@@ -153,6 +162,10 @@ struct Settings {
 
   // The password from OPEN_NOTEBOOK_PASSWORD or the first line of OPEN_NOTEBOOK_PASSWORD_FILE.
   Result<std::string> ResolvePassword() const;
+
+  // The encryption key from OPEN_NOTEBOOK_ENCRYPTION_KEY or the first line of
+  // OPEN_NOTEBOOK_ENCRYPTION_KEY_FILE; empty when neither is set.
+  Result<std::string> ResolveEncryptionKey() const;
 
   // SQLite database file: from database_url when it is sqlite://, else <data_dir>/open-notebook.db.
   Result<std::string> SqlitePath() const;

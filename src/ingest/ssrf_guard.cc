@@ -362,4 +362,70 @@ Result<FetchUrlParts> ParseFetchUrl(std::string_view url) {
   return parts;
 }
 
+namespace {
+
+// Categories a provider URL may not reach: metadata services live in link-local space, and the
+// others are never a provider's API.
+bool ProviderMayReach(const IpAddress& address) {
+  // AWS publishes its IPv6 instance metadata service inside unique-local space.
+  static const Cidr kAwsMetadataV6 = CidrOrDie("fd00:ec2::254/128");
+  if (!address.is_v4 && PrefixMatches(address, kAwsMetadataV6)) return false;
+  switch (ClassifyAddress(address)) {
+    case AddressCategory::kPublic:
+    case AddressCategory::kLoopback:
+    case AddressCategory::kPrivate:
+    case AddressCategory::kSharedAddress:
+    case AddressCategory::kUniqueLocal:
+    case AddressCategory::kDocumentation:
+    case AddressCategory::kBenchmarking:
+      return true;
+    case AddressCategory::kUnspecified:
+    case AddressCategory::kLinkLocal:
+    case AddressCategory::kMulticast:
+    case AddressCategory::kBroadcast:
+    case AddressCategory::kReserved:
+      return false;
+  }
+  return false;
+}
+
+bool IsMetadataHostName(std::string_view host) {
+  static constexpr std::string_view kNames[] = {"metadata.google.internal", "metadata.goog", "metadata",
+                                                "instance-data", "instance-data.ec2.internal"};
+  if (!host.empty() && host.back() == '.') host.remove_suffix(1);
+  for (std::string_view name : kNames) {
+    if (host == name) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status CheckProviderUrl(std::string_view field, std::string_view url) {
+  auto parts = ParseFetchUrl(url);
+  if (!parts.ok()) return InvalidInput(std::string(field) + ": " + parts.status().message());
+  if (IsMetadataHostName(parts->host)) {
+    return InvalidInput(std::string(field) + " points at the cloud metadata service " + parts->host +
+                        ", which a provider URL may not reach");
+  }
+  if (parts->host_is_address) {
+    ON_ASSIGN_OR_RETURN(const IpAddress address, ParseIpAddress(parts->host));
+    if (!ProviderMayReach(address)) {
+      return InvalidInput(std::string(field) + " host " + address.ToString() + " is " +
+                          std::string(AddressCategoryDescription(ClassifyAddress(address))) +
+                          ", which a provider URL may not reach; use the provider's http:// or https:// address");
+    }
+  }
+  return Status::Ok();
+}
+
+Status CheckProviderAddress(std::string_view host, std::string_view address_literal) {
+  ON_ASSIGN_OR_RETURN(const IpAddress address, ParseIpAddress(address_literal));
+  if (ProviderMayReach(address)) return Status::Ok();
+  return Status(ErrorCode::kForbidden, "provider host " + std::string(host) + " resolves to " + address.ToString() +
+                                           ", which is " +
+                                           std::string(AddressCategoryDescription(ClassifyAddress(address))) +
+                                           "; a provider URL may not reach it");
+}
+
 }  // namespace on::ingest

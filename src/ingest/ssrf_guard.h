@@ -97,4 +97,18 @@ struct FetchUrlParts {
 // accepted. Returns kInvalidInput naming the problem; the message never repeats a password.
 Result<FetchUrlParts> ParseFetchUrl(std::string_view url);
 
+// Checks a provider base URL or endpoint stored in a credential (an AI provider's API, often a
+// local Ollama or LM Studio), without resolving or connecting. Provider URLs are chosen by the
+// operator, so loopback, private and unique-local addresses are allowed, unlike URL sources.
+// Rejected with kInvalidInput naming `field`: schemes other than http and https, user names or
+// passwords in the URL, and hosts that are or name link-local (cloud metadata), unspecified,
+// multicast, broadcast or reserved addresses, including the metadata names
+// metadata.google.internal and instance-data. Callers must also check each address the host
+// resolves to with CheckProviderAddress before connecting.
+Status CheckProviderUrl(std::string_view field, std::string_view url);
+
+// Checks one address that a provider URL host resolved to, by the rules of CheckProviderUrl.
+// Returns kForbidden naming the host and the address.
+Status CheckProviderAddress(std::string_view host, std::string_view address_literal);
+
 }  // namespace on::ingest

@@ -85,8 +85,21 @@ int RunApi(const Settings& settings, bool with_worker) {
     spdlog::info("CORS_ORIGINS is '*': any web origin may call the API without credentials; list your origins to restrict it");
   }
 
+  auto cipher = ai::CredentialCipher::FromSettings(settings);
+  if (!cipher.ok()) {
+    spdlog::critical("{}", cipher.status().message());
+    return 1;
+  }
+  if (*cipher) {
+    spdlog::info("credential encryption key configured (key version {})", (*cipher)->key_version());
+  } else {
+    spdlog::warn("OPEN_NOTEBOOK_ENCRYPTION_KEY is not set: provider API keys cannot be saved in the database; "
+                 "set it (any long random string) to store credentials");
+  }
+
   api::AppContext context(settings);
   context.auth_enabled = !password->empty();
+  context.SetCipher(std::move(*cipher));
   http::Router router;
   api::RegisterRoutes(router, context);
   http::CorsPolicy cors(settings.cors_origins);

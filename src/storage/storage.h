@@ -7,9 +7,11 @@
 // schema does not match the binary.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "core/error.h"
@@ -82,6 +84,50 @@ class Storage {
   // The text each hit was found in, in the order of `hits`: a chunk's content, a note's content, a
   // source's title. A hit whose record was deleted since the search gets "".
   virtual Result<std::vector<std::string>> LoadSearchTexts(const std::vector<const TextSearchHit*>& hits) = 0;
+
+  // Credentials. The caller seals the API key (ai::CredentialCipher) with the credential id as
+  // associated data, so it chooses the id: CreateCredential stores `credential` as given, with
+  // created and updated set to now.
+  virtual Result<Credential> CreateCredential(const Credential& credential) = 0;
+  virtual Result<Credential> GetCredential(const std::string& id) = 0;
+  // Credentials of `provider` (all when nullopt), oldest first.
+  virtual Result<std::vector<Credential>> ListCredentials(const std::optional<std::string>& provider) = 0;
+  // Reads the credential, lets `change` modify it and writes it back, all in one transaction.
+  // `change` must not modify id or created; an error from it rolls everything back.
+  virtual Result<Credential> UpdateCredential(const std::string& id,
+                                              const std::function<Status(Credential&)>& change) = 0;
+  // Deletes the credential. Its models are re-pointed to `migrate_to` when given (kNotFound when
+  // that credential is missing, kInvalidInput when its provider differs), otherwise deleted
+  // together with the default-model slots that named them.
+  virtual Result<CredentialDeleteResult> DeleteCredential(const std::string& id,
+                                                          const std::optional<std::string>& migrate_to) = 0;
+  // Re-seals stored API keys in one transaction: `reseal` gets each credential that has a key and
+  // returns the replacement, or nullopt to leave the row unchanged. The first error from
+  // `reseal` rolls back every row and is returned. Returns the number of rows changed.
+  virtual Result<int64_t> ResealApiKeys(
+      const std::function<Result<std::optional<SealedApiKey>>(const Credential&)>& reseal) = 0;
+
+  // Models. CreateModel returns kInvalidInput when a model with the same provider, name and type
+  // (compared case-insensitively) exists, kNotFound when credential_id names no credential.
+  virtual Result<Model> CreateModel(const Model& model) = 0;
+  virtual Result<Model> GetModel(const std::string& id) = 0;
+  // Models ordered by provider, type and name (case-insensitive).
+  virtual Result<std::vector<Model>> ListModels(const ModelQuery& query) = 0;
+  // Deletes the model and empties the default-model slots that named it.
+  virtual Status DeleteModel(const std::string& id) = 0;
+  // Creates the models that do not exist yet (same duplicate rule as CreateModel), linked to
+  // `credential_id`, in one transaction.
+  virtual Result<ModelRegistration> RegisterModels(const std::string& credential_id,
+                                                   const std::vector<Model>& models) = 0;
+  // Links models of `provider` that have no credential to `credential_id`; returns how many.
+  virtual Result<int64_t> LinkUnassignedModels(const std::string& provider, const std::string& credential_id) = 0;
+
+  // Default models. SetDefaultModels applies `changes` (slot to model id, nullopt empties the
+  // slot) in one transaction and stamps `updated` on each slot whose model changes. kInvalidInput
+  // for an unknown slot or a model of the wrong type, kNotFound for a missing model.
+  virtual Result<DefaultModels> GetDefaultModels() = 0;
+  virtual Result<DefaultModels> SetDefaultModels(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) = 0;
 
   // The background-job queue on the same database (storage/job_store.h).
   virtual JobStore& jobs() = 0;

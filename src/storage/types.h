@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace on::storage {
@@ -203,6 +204,95 @@ struct TextSearchHit {
   std::optional<int64_t> chunk_index;
   std::optional<int> page;
   std::string match_field;     // "title", "content" or "chunk"
+};
+
+}  // namespace on::storage
+
+namespace on::storage {
+
+// An API key sealed by ai::CredentialCipher: base64 ciphertext and nonce, and the version (a
+// fingerprint) of the key that sealed it. The plaintext never crosses the storage interface.
+struct SealedApiKey {
+  std::string ciphertext;
+  std::string nonce;
+  std::string key_version;
+};
+
+// A provider credential as stored.
+struct Credential {
+  std::string id;
+  std::string name;
+  std::string provider;
+  std::vector<std::string> modalities;
+  std::optional<SealedApiKey> api_key;
+  std::optional<std::string> base_url;
+  std::optional<std::string> endpoint;
+  std::optional<std::string> api_version;
+  std::optional<std::string> endpoint_llm;
+  std::optional<std::string> endpoint_embedding;
+  std::optional<std::string> endpoint_stt;
+  std::optional<std::string> endpoint_tts;
+  std::optional<std::string> project;
+  std::optional<std::string> location;
+  std::optional<std::string> credentials_path;
+  std::optional<int64_t> num_ctx;
+  std::string created;
+  std::string updated;
+  int64_t model_count = 0;  // models linked to this credential; filled by reads
+};
+
+struct CredentialDeleteResult {
+  int64_t deleted_models = 0;
+  int64_t migrated_models = 0;
+};
+
+inline constexpr std::string_view kModelTypes[] = {"language", "embedding", "text_to_speech", "speech_to_text"};
+
+struct Model {
+  std::string id;
+  std::string name;
+  std::string provider;
+  std::string type;  // one of kModelTypes
+  std::optional<std::string> credential_id;
+  std::string created;
+  std::string updated;
+};
+
+struct ModelQuery {
+  std::optional<std::string> type;
+  std::optional<std::string> provider;  // matched case-insensitively
+};
+
+// Outcome of registering a batch of models: how many were new and how many already existed.
+struct ModelRegistration {
+  int64_t created = 0;
+  int64_t existing = 0;
+};
+
+// The default-model slots in the order the API returns them. Chat and embedding are required
+// once set (they cannot be cleared); the others are optional.
+inline constexpr std::string_view kDefaultModelSlots[] = {
+    "default_chat_model",           "default_transformation_model", "large_context_model",
+    "default_text_to_speech_model", "default_speech_to_text_model", "default_embedding_model",
+    "default_tools_model"};
+
+// The model type a slot accepts: "language" for chat, transformation, large context and tools.
+std::string_view DefaultSlotModelType(std::string_view slot);
+
+struct DefaultModelSlot {
+  std::string slot;
+  std::optional<std::string> model_id;
+  std::string updated;  // time model_id last changed
+};
+
+// All seven slots, in kDefaultModelSlots order.
+struct DefaultModels {
+  std::vector<DefaultModelSlot> slots;
+
+  // The model id in `slot`, or nullopt when the slot is empty or unknown.
+  std::optional<std::string> ModelId(std::string_view slot) const;
+  // The time `slot` last changed, or "" for an unknown slot.
+  std::string Updated(std::string_view slot) const;
 };
 
 }  // namespace on::storage

@@ -54,6 +54,24 @@ class SqliteStorage final : public Storage {
   Result<std::vector<TextSearchHit>> SearchText(const TextSearchQuery& query) override;
   Result<std::vector<std::string>> LoadSearchTexts(const std::vector<const TextSearchHit*>& hits) override;
 
+  Result<Credential> CreateCredential(const Credential& credential) override;
+  Result<Credential> GetCredential(const std::string& id) override;
+  Result<std::vector<Credential>> ListCredentials(const std::optional<std::string>& provider) override;
+  Result<Credential> UpdateCredential(const std::string& id, const std::function<Status(Credential&)>& change) override;
+  Result<CredentialDeleteResult> DeleteCredential(const std::string& id,
+                                                  const std::optional<std::string>& migrate_to) override;
+  Result<int64_t> ResealApiKeys(
+      const std::function<Result<std::optional<SealedApiKey>>(const Credential&)>& reseal) override;
+  Result<Model> CreateModel(const Model& model) override;
+  Result<Model> GetModel(const std::string& id) override;
+  Result<std::vector<Model>> ListModels(const ModelQuery& query) override;
+  Status DeleteModel(const std::string& id) override;
+  Result<ModelRegistration> RegisterModels(const std::string& credential_id, const std::vector<Model>& models) override;
+  Result<int64_t> LinkUnassignedModels(const std::string& provider, const std::string& credential_id) override;
+  Result<DefaultModels> GetDefaultModels() override;
+  Result<DefaultModels> SetDefaultModels(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
+
   JobStore& jobs() override { return *jobs_; }
 
  private:
