@@ -1,0 +1,278 @@
+// Measures the vector index: recall@10 of the HNSW graph against exact search, and query latency
+// of both, on real embeddings from a file or on generated clustered vectors.
+//
+//   bench_vector file <float32 file> <dimension> <model> [threads]
+//       Every vector is a query against all the others: the query's own label is excluded from
+//       both result lists (self-match excluded), so no query is held out.
+//   bench_vector synthetic <count> <dimension> <clusters> <queries> [threads] [save directory]
+//       Queries are fresh points from the same generator, not in the index.
+//
+// Prints Markdown table rows. Timings are wall-clock per query on one thread.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "search/vector_index.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using on::search::VectorIndex;
+using on::search::VectorIndexOptions;
+using on::search::VectorMatch;
+using on::search::VectorSearchOptions;
+
+constexpr size_t kRecallK = 10;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double Percentile(std::vector<double> values, double fraction) {
+  std::sort(values.begin(), values.end());
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(fraction * values.size()));
+  return values[index];
+}
+
+[[noreturn]] void Fail(const on::Status& status, const char* what) {
+  std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
+  std::exit(1);
+}
+
+// Deterministic generator (SplitMix64 and Box-Muller), independent of the standard library's
+// distributions, so every build produces the same vectors.
+class Random {
+ public:
+  explicit Random(uint64_t seed) : state_(seed) {}
+
+  uint64_t Next() {
+    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return z ^ (z >> 31);
+  }
+
+  double Uniform() { return static_cast<double>(Next() >> 11) * 0x1.0p-53; }
+
+  float Normal() {
+    const double u1 = std::max(Uniform(), 1e-300);
+    const double u2 = Uniform();
+    return static_cast<float>(std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * M_PI * u2));
+  }
+
+ private:
+  uint64_t state_;
+};
+
+// Clustered vectors: each cluster has a centre and a basis of kClusterRank directions; a point
+// is its centre plus a random combination of that basis plus small isotropic noise.
+class ClusteredGenerator {
+ public:
+  static constexpr size_t kClusterRank = 16;
+  // Centres and basis directions have an expected norm of 1; kSpread is the standard deviation of
+  // each basis weight and kNoise the expected norm of the isotropic noise.
+  static constexpr float kSpread = 0.15F;
+  static constexpr float kNoise = 0.2F;
+
+  ClusteredGenerator(uint32_t dimension, size_t clusters, uint64_t seed)
+      : dimension_(dimension), clusters_(clusters), random_(seed) {
+    centres_.resize(clusters * dimension);
+    for (float& value : centres_) value = random_.Normal() / std::sqrt(static_cast<float>(dimension));
+    basis_.resize(clusters * kClusterRank * dimension);
+    for (float& value : basis_) value = random_.Normal() / std::sqrt(static_cast<float>(dimension));
+  }
+
+  void Append(std::vector<float>& out) {
+    const size_t cluster = random_.Next() % clusters_;
+    const size_t start = out.size();
+    out.insert(out.end(), centres_.begin() + cluster * dimension_,
+               centres_.begin() + (cluster + 1) * dimension_);
+    for (size_t r = 0; r < kClusterRank; ++r) {
+      const float weight = kSpread * random_.Normal();
+      const float* direction = &basis_[(cluster * kClusterRank + r) * dimension_];
+      for (uint32_t d = 0; d < dimension_; ++d) out[start + d] += weight * direction[d];
+    }
+    const float noise = kNoise / std::sqrt(static_cast<float>(dimension_));
+    for (uint32_t d = 0; d < dimension_; ++d) out[start + d] += noise * random_.Normal();
+  }
+
+ private:
+  uint32_t dimension_;
+  size_t clusters_;
+  Random random_;
+  std::vector<float> centres_;
+  std::vector<float> basis_;
+};
+
+struct RunResult {
+  double recall = 0;
+  double p50_ms = 0;
+  double p99_ms = 0;
+};
+
+// Searches every query and compares with `truth` (the exact top 10 per query). `exclude[q]` is a
+// label to drop from the results (the query itself), or UINT64_MAX.
+RunResult Measure(const VectorIndex& index, const std::vector<float>& queries, uint32_t dimension,
+                  const std::vector<uint64_t>& exclude, const VectorSearchOptions& base,
+                  std::vector<std::vector<VectorMatch>>* truth) {
+  const size_t count = queries.size() / dimension;
+  std::vector<double> latencies;
+  latencies.reserve(count);
+  double recall_sum = 0;
+  for (size_t q = 0; q < count; ++q) {
+    VectorSearchOptions options = base;
+    options.k = kRecallK + (exclude[q] != UINT64_MAX ? 1 : 0);
+    const auto start = Clock::now();
+    auto result = index.Search(std::span(queries).subspan(q * dimension, dimension), options);
+    latencies.push_back(SecondsSince(start) * 1000.0);
+    if (!result.ok()) Fail(result.status(), "search");
+    std::vector<VectorMatch> matches;
+    for (const auto& match : result.value()) {
+      if (match.label != exclude[q] && matches.size() < kRecallK) matches.push_back(match);
+    }
+    if (truth->size() <= q) {
+      truth->push_back(matches);  // the first (exact) run defines the truth
+      recall_sum += 1.0;
+      continue;
+    }
+    std::set<uint64_t> expected;
+    for (const auto& match : (*truth)[q]) expected.insert(match.label);
+    size_t hits = 0;
+    for (const auto& match : matches) hits += expected.count(match.label);
+    recall_sum += expected.empty() ? 1.0 : static_cast<double>(hits) / expected.size();
+  }
+  return {recall_sum / count, Percentile(latencies, 0.50), Percentile(latencies, 0.99)};
+}
+
+std::unique_ptr<VectorIndex> Build(const VectorIndexOptions& options, const std::vector<uint64_t>& labels,
+                                   const std::vector<float>& vectors, double* seconds) {
+  auto index = VectorIndex::Create(options);
+  if (!index.ok()) Fail(index.status(), "create");
+  const auto start = Clock::now();
+  on::Status status = index.value()->UpsertBatch(labels, vectors);
+  *seconds = SecondsSince(start);
+  if (!status.ok()) Fail(status, "build");
+  return std::move(index).value();
+}
+
+void Report(const char* name, const RunResult& result, const char* note) {
+  std::printf("| %s | %.4f | %.3f ms | %.3f ms | %s |\n", name, result.recall, result.p50_ms,
+              result.p99_ms, note);
+}
+
+void RunAll(const std::vector<float>& vectors, const std::vector<float>& queries,
+            const std::vector<uint64_t>& exclude, uint32_t dimension, const std::string& model,
+            size_t threads, const std::filesystem::path& save_directory) {
+  const size_t count = vectors.size() / dimension;
+  std::vector<uint64_t> labels(count);
+  for (size_t i = 0; i < count; ++i) labels[i] = i;
+
+  VectorIndexOptions exact_options;
+  exact_options.model = model;
+  exact_options.dimension = dimension;
+  exact_options.exact_threshold = count;  // never builds a graph
+  double exact_build = 0;
+  auto exact = Build(exact_options, labels, vectors, &exact_build);
+
+  VectorIndexOptions graph_options = exact_options;
+  graph_options.exact_threshold = 0;  // always a graph, whatever the size
+  graph_options.build_threads = threads;
+  double graph_build = 0;
+  auto graph = Build(graph_options, labels, vectors, &graph_build);
+
+  std::printf("vectors: %zu x %u, queries: %zu, graph M=%zu ef_construction=%zu, built on %zu "
+              "threads in %.1f s (%.0f vectors/s); exact array filled in %.2f s\n",
+              count, dimension, queries.size() / dimension, graph_options.hnsw_m,
+              graph_options.ef_construction, threads, graph_build, count / graph_build, exact_build);
+  std::printf("| search | recall@10 | p50 | p99 | note |\n|---|---|---|---|---|\n");
+
+  std::vector<std::vector<VectorMatch>> truth;
+  Report("exact scan", Measure(*exact, queries, dimension, exclude, {}, &truth), "defines the truth");
+  for (size_t ef : {32, 64, 128, 256}) {
+    VectorSearchOptions options;
+    options.ef_search = ef;
+    const std::string name = "HNSW ef_search=" + std::to_string(ef);
+    Report(name.c_str(), Measure(*graph, queries, dimension, exclude, options, &truth),
+           ef == graph_options.ef_search ? "default" : "");
+  }
+
+  if (!save_directory.empty()) {
+    const auto path = save_directory / "bench-vector-index.bin";
+    auto start = Clock::now();
+    on::Status saved = graph->Save(path);
+    if (!saved.ok()) Fail(saved, "save");
+    const double save_seconds = SecondsSince(start);
+    start = Clock::now();
+    auto loaded = VectorIndex::Load(path, graph_options);
+    if (!loaded.ok()) Fail(loaded.status(), "load");
+    std::printf("graph file: %.1f MiB, saved (with fsync) in %.1f s, loaded and verified in %.1f s\n",
+                std::filesystem::file_size(path) / 1048576.0, save_seconds, SecondsSince(start));
+    std::filesystem::remove(path);
+  }
+}
+
+int RunFile(int argc, char** argv) {
+  if (argc < 5) return 2;
+  const uint32_t dimension = static_cast<uint32_t>(std::stoul(argv[3]));
+  const size_t threads = argc > 5 ? std::stoul(argv[5]) : 2;
+  std::ifstream in(argv[2], std::ios::binary);
+  std::vector<char> bytes((std::istreambuf_iterator<char>(in)), {});
+  if (bytes.empty() || bytes.size() % (dimension * sizeof(float)) != 0) {
+    std::fprintf(stderr, "%s: %zu bytes is not a whole number of %u-float vectors\n", argv[2],
+                 bytes.size(), dimension);
+    return 1;
+  }
+  std::vector<float> vectors(bytes.size() / sizeof(float));
+  std::memcpy(vectors.data(), bytes.data(), bytes.size());
+  std::vector<uint64_t> exclude(vectors.size() / dimension);
+  for (size_t i = 0; i < exclude.size(); ++i) exclude[i] = i;
+  RunAll(vectors, vectors, exclude, dimension, argv[4], threads, {});
+  return 0;
+}
+
+int RunSynthetic(int argc, char** argv) {
+  if (argc < 6) return 2;
+  const size_t count = std::stoul(argv[2]);
+  const uint32_t dimension = static_cast<uint32_t>(std::stoul(argv[3]));
+  const size_t clusters = std::stoul(argv[4]);
+  const size_t query_count = std::stoul(argv[5]);
+  const size_t threads = argc > 6 ? std::stoul(argv[6]) : 2;
+  const std::filesystem::path save_directory = argc > 7 ? argv[7] : "";
+
+  ClusteredGenerator generator(dimension, clusters, 20261204);
+  std::vector<float> vectors;
+  vectors.reserve(count * dimension);
+  for (size_t i = 0; i < count; ++i) generator.Append(vectors);
+  std::vector<float> queries;
+  for (size_t i = 0; i < query_count; ++i) generator.Append(queries);
+  std::printf("synthetic: %zu clusters of rank %zu, spread %.2f, noise %.2f, seed 20261204\n",
+              clusters, ClusteredGenerator::kClusterRank, ClusteredGenerator::kSpread,
+              ClusteredGenerator::kNoise);
+  RunAll(vectors, queries, std::vector<uint64_t>(query_count, UINT64_MAX), dimension,
+         "synthetic", threads, save_directory);
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int code = 2;
+  if (argc > 1 && std::string(argv[1]) == "file") code = RunFile(argc, argv);
+  if (argc > 1 && std::string(argv[1]) == "synthetic") code = RunSynthetic(argc, argv);
+  if (code == 2) {
+    std::fprintf(stderr,
+                 "usage: %s file <float32 file> <dimension> <model> [threads]\n"
+                 "       %s synthetic <count> <dimension> <clusters> <queries> [threads] [save directory]\n",
+                 argv[0], argv[0]);
+  }
+  return code;
+}
