@@ -11,7 +11,7 @@ Status CheckStoredUrl(std::string_view field, const std::optional<std::string>& 
   return ingest::CheckProviderUrl(field, *url);
 }
 
-Status CheckConfigUrls(const ProviderConfig& config) {
+Status CheckConfigUrls(const ModelConnection& config) {
   ON_RETURN_IF_ERROR(CheckStoredUrl("base_url", config.base_url));
   ON_RETURN_IF_ERROR(CheckStoredUrl("endpoint", config.endpoint));
   ON_RETURN_IF_ERROR(CheckStoredUrl("endpoint_llm", config.endpoint_llm));
@@ -37,7 +37,7 @@ Result<std::optional<std::string>> DecryptApiKey(const storage::Credential& cred
   return std::optional<std::string>(std::move(plaintext).value());
 }
 
-Status ApplyCredential(const storage::Credential& credential, const CredentialCipher* cipher, ProviderConfig& config) {
+Status ApplyCredential(const storage::Credential& credential, const CredentialCipher* cipher, ModelConnection& config) {
   ON_ASSIGN_OR_RETURN(config.api_key, DecryptApiKey(credential, cipher));
   config.credential_id = credential.id;
   config.base_url = credential.base_url;
@@ -54,10 +54,10 @@ Status ApplyCredential(const storage::Credential& credential, const CredentialCi
   return Status::Ok();
 }
 
-Result<ProviderConfig> ResolveModelConfig(storage::Storage& storage, const CredentialCipher* cipher,
+Result<ModelConnection> ResolveModelConfig(storage::Storage& storage, const CredentialCipher* cipher,
                                           const EnvLookup& env, const std::string& model_id) {
   ON_ASSIGN_OR_RETURN(storage::Model model, storage.GetModel(model_id));
-  ProviderConfig config;
+  ModelConnection config;
   config.provider = model.provider;
   config.model_name = model.name;
   config.model_type = model.type;

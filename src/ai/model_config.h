@@ -16,7 +16,7 @@ namespace on::ai {
 
 // Everything a provider client needs to call one model. Plain values; `api_key` is the decrypted
 // key, so never log this struct.
-struct ProviderConfig {
+struct ModelConnection {
   std::string provider;    // registry name, e.g. "openai_compatible"
   std::string model_name;  // the provider's model name, e.g. "gpt-4o-mini"
   std::string model_type;  // language, embedding, text_to_speech or speech_to_text
@@ -37,19 +37,19 @@ struct ProviderConfig {
   std::optional<int64_t> num_ctx;
 };
 
-// Builds the ProviderConfig of model `model_id`. Settings come from the model's credential, or
+// Builds the ModelConnection of model `model_id`. Settings come from the model's credential, or
 // when it has none from the oldest credential of its provider, or when there is none from the
 // provider's environment variables (OPENAI_API_KEY, OLLAMA_API_BASE, ...). Stored URLs are checked
 // again with ingest::CheckProviderUrl. Errors: kNotFound for an unknown model; kConfiguration when
 // the credential's API key cannot be decrypted (no key configured, another key, damaged row), with
 // the fix in the message; kInvalidInput for a stored URL that the check rejects. `cipher` is null
 // when no encryption key is configured.
-Result<ProviderConfig> ResolveModelConfig(storage::Storage& storage, const CredentialCipher* cipher,
+Result<ModelConnection> ResolveModelConfig(storage::Storage& storage, const CredentialCipher* cipher,
                                           const EnvLookup& env, const std::string& model_id);
 
 // Copies the connection settings of `credential` into `config`, decrypting its API key.
 // kConfiguration when the key cannot be decrypted.
-Status ApplyCredential(const storage::Credential& credential, const CredentialCipher* cipher, ProviderConfig& config);
+Status ApplyCredential(const storage::Credential& credential, const CredentialCipher* cipher, ModelConnection& config);
 
 // Decrypts the API key of `credential` (nullopt when it has none). kConfiguration naming the
 // credential and the fix when it cannot be decrypted.

@@ -32,6 +32,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterCommandRoutes(router, context);
   RegisterCredentialRoutes(router, context);
   RegisterModelRoutes(router, context);
+  RegisterEmbeddingRoutes(router, context);
 }
 
 }  // namespace on::api

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <atomic>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -10,13 +11,15 @@
 #include "core/settings.h"
 #include "http/router.h"
 #include "jobs/command_registry.h"
+#include "search/vector_search.h"
 #include "storage/storage.h"
 
 namespace on::api {
 
 class AppContext {
  public:
-  explicit AppContext(Settings settings) : settings_(std::move(settings)) {}
+  explicit AppContext(Settings settings)
+      : settings_(std::move(settings)), vectors_(std::filesystem::path(settings_.data_dir) / "vectors") {}
 
   const Settings& settings() const { return settings_; }
 
@@ -41,6 +44,9 @@ class AppContext {
   // Set once at start-up, before the server accepts requests.
   void SetCipher(std::optional<ai::CredentialCipher> cipher) { cipher_ = std::move(cipher); }
 
+  // The vector indexes of this process, one per embedding model.
+  search::VectorSearcher& vectors() { return vectors_; }
+
   bool auth_enabled = false;
   // Where provider environment variables (OPENAI_API_KEY, ...) are read; tests may replace it
   // before start-up.
@@ -52,6 +58,7 @@ class AppContext {
   Settings settings_;
   std::unique_ptr<storage::Storage> storage_;
   std::optional<ai::CredentialCipher> cipher_;
+  search::VectorSearcher vectors_;
   std::atomic<bool> ready_{false};
   mutable std::mutex state_mutex_;
   std::string startup_state_ = "starting";  // guarded by state_mutex_
@@ -76,5 +83,6 @@ void RegisterSearchRoutes(http::Router& router, AppContext& context);
 void RegisterCommandRoutes(http::Router& router, AppContext& context);
 void RegisterCredentialRoutes(http::Router& router, AppContext& context);
 void RegisterModelRoutes(http::Router& router, AppContext& context);
+void RegisterEmbeddingRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

@@ -7,6 +7,8 @@
 #include "api/app_context.h"
 #include "api/json_body.h"
 #include "core/ids.h"
+#include "ai/embedding_service.h"
+#include "search/hybrid.h"
 #include "search/snippet.h"
 #include "search/tokenizer.h"
 
@@ -51,54 +53,34 @@ std::string SnippetHtml(std::string_view snippet) {
 // 0.2 keeps hits scoring at least a fifth of their index's best.
 double RelativeScore(double bm25, double best) { return best <= 0 ? 0 : std::max(0.0, bm25) / best; }
 
-Result<http::Response> Search(AppContext& context, http::Request& request) {
-  ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"query", "type", "limit", "search_sources", "search_notes",
-                                                                "minimum_score", "notebook_id"}));
-  ON_ASSIGN_OR_RETURN(std::string query, body.RequiredString("query", kMaxQueryLength));
-  ON_ASSIGN_OR_RETURN(auto type, body.String("type", 16));
-  ON_ASSIGN_OR_RETURN(auto search_sources, body.Bool("search_sources"));
-  ON_ASSIGN_OR_RETURN(auto search_notes, body.Bool("search_notes"));
-  ON_ASSIGN_OR_RETURN(auto notebook, body.String("notebook_id", 128));
-
+// A parsed POST /api/search request.
+struct SearchRequest {
+  std::string query;
+  std::string type;
   int64_t limit = 100;
-  if (body.Has("limit") && !body.IsNull("limit")) {
-    const auto& value = body.object()["limit"];
-    if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1000) {
-      return ValidationError("field 'limit' must be an integer from 1 to 1000");
-    }
-    limit = value.get<int64_t>();
-  }
   double minimum_score = 0.2;
-  if (body.Has("minimum_score") && !body.IsNull("minimum_score")) {
-    const auto& value = body.object()["minimum_score"];
-    if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
-      return ValidationError("field 'minimum_score' must be a number from 0 to 1");
-    }
-    minimum_score = value.get<double>();
-  }
+  bool search_sources = true;
+  bool search_notes = true;
+  std::optional<std::string> notebook_id;
+  std::vector<storage::SearchTerm> terms;
+  std::vector<std::string> query_terms;  // the terms alone, for snippets
+};
 
-  const std::string search_type = type.value_or("text");
-  if (search_type == "vector" || search_type == "hybrid") {
-    return Status(ErrorCode::kConfiguration,
-                  "vector search needs an embedding model, and none is configured; use type \"text\" for keyword search");
-  }
-  if (search_type != "text") return InvalidInput("type '" + search_type.substr(0, 16) + "' is invalid: use text");
-  if (TrimWhitespace(query).empty()) return InvalidInput("query cannot be empty");
-
-  storage::TextSearchQuery text_query;
+const search::Tokenizer& QueryTokenizer() {
   static const search::Tokenizer tokenizer;
-  std::vector<std::string> query_terms;
-  for (auto& term : search::ExtractQueryTerms(query, tokenizer)) {
-    query_terms.push_back(term.term);
-    text_query.terms.push_back({std::move(term.term), std::move(term.surface)});
-  }
+  return tokenizer;
+}
+
+// Keyword results, best first: one per source or note, each with up to kMaxMatchesPerResult
+// matches.
+Result<nlohmann::json> TextResults(AppContext& context, const SearchRequest& search) {
+  storage::TextSearchQuery text_query;
+  text_query.terms = search.terms;
   // Several hits of one source fold into one result, so ask the index for more rows than results.
-  text_query.limit = static_cast<int>(std::min<int64_t>(limit * 4, 4000));
-  text_query.search_sources = search_sources.value_or(true);
-  text_query.search_notes = search_notes.value_or(true);
-  if (notebook) {
-    ON_ASSIGN_OR_RETURN(text_query.notebook_id, NormalizeId("notebook", *notebook, "notebook_id"));
-  }
+  text_query.limit = static_cast<int>(std::min<int64_t>(search.limit * 4, 4000));
+  text_query.search_sources = search.search_sources;
+  text_query.search_notes = search.search_notes;
+  text_query.notebook_id = search.notebook_id;
   ON_ASSIGN_OR_RETURN(auto hits, context.storage().SearchText(text_query));
 
   std::map<std::string, double> best_by_index;
@@ -118,14 +100,14 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
   std::vector<ResultEntry> entries;
   std::map<std::string, size_t> position;  // index in `entries` by item id
   for (const auto& [score, hit] : ranked) {
-    if (score < minimum_score) continue;
+    if (score < search.minimum_score) continue;
     auto found = position.find(hit->id);
     if (found != position.end()) {
       auto& matches = entries[found->second].matches;
       if (matches.size() < kMaxMatchesPerResult) matches.emplace_back(score, hit);
       continue;
     }
-    if (entries.size() >= static_cast<size_t>(limit)) continue;
+    if (entries.size() >= static_cast<size_t>(search.limit)) continue;
     position[hit->id] = entries.size();
     entries.push_back(ResultEntry{score, {{score, hit}}});
   }
@@ -138,7 +120,7 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
   }
   ON_ASSIGN_OR_RETURN(auto texts, context.storage().LoadSearchTexts(snippet_hits));
   std::map<const storage::TextSearchHit*, std::string> snippets;
-  search::SnippetBuilder snippet_builder(std::move(query_terms), tokenizer);
+  search::SnippetBuilder snippet_builder(search.query_terms, QueryTokenizer());
   for (size_t i = 0; i < snippet_hits.size(); ++i) {
     snippets[snippet_hits[i]] = SnippetHtml(snippet_builder.Build(texts[i]));
   }
@@ -164,7 +146,147 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
                        {"snippet", matches.front()["snippet"]},
                        {"matches", std::move(matches)}});
   }
-  return http::JsonResponse({{"results", results}, {"total_count", results.size()}, {"search_type", "text"}});
+  return results;
+}
+
+// Vector results, best first, in the shape of keyword results with `similarity` added.
+Result<nlohmann::json> VectorResults(AppContext& context, const SearchRequest& search, const ai::EmbeddingSetup& setup) {
+  ON_ASSIGN_OR_RETURN(auto model, ai::MakeEmbeddingModel(setup.config));
+  ON_ASSIGN_OR_RETURN(auto vectors, ai::EmbedInBatches(*model, {search.query}));
+  // Several chunks of one source fold into one result, as for keyword search.
+  const size_t k = static_cast<size_t>(std::min<int64_t>(search.limit * 4, 4000));
+  ON_ASSIGN_OR_RETURN(auto hits, context.vectors().Search(context.storage(), setup.key, vectors.front(), k,
+                                                          static_cast<float>(search.minimum_score), search.notebook_id));
+
+  search::SnippetBuilder snippet_builder(search.query_terms, QueryTokenizer());
+  nlohmann::json results = nlohmann::json::array();
+  std::map<std::string, size_t> position;
+  for (const auto& hit : hits) {
+    const storage::EmbeddingTarget& target = hit.target;
+    if ((target.type == "source" && !search.search_sources) || (target.type == "note" && !search.search_notes)) continue;
+    nlohmann::json match = {{"snippet", SnippetHtml(snippet_builder.Build(target.content))},
+                            {"field", target.type == "source" ? "chunk" : "content"},
+                            {"score", hit.similarity}};
+    if (target.chunk_index) match["chunk_index"] = *target.chunk_index;
+    if (target.page) match["page"] = *target.page;
+    auto found = position.find(target.item_id);
+    if (found != position.end()) {
+      auto& matches = results[found->second]["matches"];
+      if (matches.size() < kMaxMatchesPerResult) matches.push_back(std::move(match));
+      continue;
+    }
+    if (results.size() >= static_cast<size_t>(search.limit)) continue;
+    position[target.item_id] = results.size();
+    results.push_back({{"id", target.item_id},
+                       {"parent_id", target.parent_id},
+                       {"title", target.title},
+                       {"type", target.type},
+                       {"similarity", hit.similarity},
+                       {"relevance", hit.similarity},
+                       {"snippet", match["snippet"]},
+                       {"matches", nlohmann::json::array({match})}});
+  }
+  return results;
+}
+
+// Keyword and vector results fused by reciprocal rank, best first. Each result keeps its ranks
+// in both lists; `relevance` is the fused score scaled so the best result has 1.
+Result<nlohmann::json> HybridResults(AppContext& context, const SearchRequest& search, const ai::EmbeddingSetup& setup) {
+  ON_ASSIGN_OR_RETURN(nlohmann::json keyword, TextResults(context, search));
+  ON_ASSIGN_OR_RETURN(nlohmann::json vector, VectorResults(context, search, setup));
+  std::vector<search::RankedHit> keyword_ranking;
+  std::vector<search::RankedHit> vector_ranking;
+  std::map<std::string, nlohmann::json*> by_id;
+  for (auto& result : keyword) {
+    keyword_ranking.push_back({result["id"].get<std::string>(), result["relevance"].get<double>()});
+    by_id.emplace(result["id"].get<std::string>(), &result);
+  }
+  for (auto& result : vector) {
+    vector_ranking.push_back({result["id"].get<std::string>(), result["similarity"].get<double>()});
+    by_id.emplace(result["id"].get<std::string>(), &result);  // keeps the keyword entry when both exist
+  }
+  search::FusionOptions options;
+  options.limit = static_cast<size_t>(search.limit);
+  ON_ASSIGN_OR_RETURN(auto fused, search::FuseReciprocalRank(keyword_ranking, vector_ranking, options));
+
+  nlohmann::json results = nlohmann::json::array();
+  const double best = fused.empty() ? 1 : fused.front().fused_score;
+  for (const auto& hit : fused) {
+    nlohmann::json result = *by_id.at(hit.key);
+    result["relevance"] = best > 0 ? hit.fused_score / best : 0;
+    result["keyword_rank"] = hit.keyword_rank ? nlohmann::json(*hit.keyword_rank) : nlohmann::json();
+    result["vector_rank"] = hit.vector_rank ? nlohmann::json(*hit.vector_rank) : nlohmann::json();
+    if (hit.vector_score) result["similarity"] = *hit.vector_score;
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
+Result<http::Response> Search(AppContext& context, http::Request& request) {
+  ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"query", "type", "limit", "search_sources", "search_notes",
+                                                                "minimum_score", "notebook_id"}));
+  SearchRequest search;
+  ON_ASSIGN_OR_RETURN(search.query, body.RequiredString("query", kMaxQueryLength));
+  ON_ASSIGN_OR_RETURN(auto type, body.String("type", 16));
+  ON_ASSIGN_OR_RETURN(auto search_sources, body.Bool("search_sources"));
+  ON_ASSIGN_OR_RETURN(auto search_notes, body.Bool("search_notes"));
+  ON_ASSIGN_OR_RETURN(auto notebook, body.String("notebook_id", 128));
+  search.search_sources = search_sources.value_or(true);
+  search.search_notes = search_notes.value_or(true);
+
+  if (body.Has("limit") && !body.IsNull("limit")) {
+    const auto& value = body.object()["limit"];
+    if (!value.is_number_integer() || value.get<int64_t>() < 1 || value.get<int64_t>() > 1000) {
+      return ValidationError("field 'limit' must be an integer from 1 to 1000");
+    }
+    search.limit = value.get<int64_t>();
+  }
+  if (body.Has("minimum_score") && !body.IsNull("minimum_score")) {
+    const auto& value = body.object()["minimum_score"];
+    if (!value.is_number() || value.get<double>() < 0 || value.get<double>() > 1) {
+      return ValidationError("field 'minimum_score' must be a number from 0 to 1");
+    }
+    search.minimum_score = value.get<double>();
+  }
+  if (type && *type != "text" && *type != "vector" && *type != "hybrid") {
+    return InvalidInput("type '" + type->substr(0, 16) + "' is invalid: use text, vector or hybrid");
+  }
+  if (TrimWhitespace(search.query).empty()) return InvalidInput("query cannot be empty");
+  if (notebook) {
+    ON_ASSIGN_OR_RETURN(search.notebook_id, NormalizeId("notebook", *notebook, "notebook_id"));
+  }
+  for (auto& term : search::ExtractQueryTerms(search.query, QueryTokenizer())) {
+    search.query_terms.push_back(term.term);
+    search.terms.push_back({std::move(term.term), std::move(term.surface)});
+  }
+
+  ON_ASSIGN_OR_RETURN(auto setup, ai::DefaultEmbeddingSetup(context.storage(), context.cipher(), context.env));
+  // Hybrid is the default once vectors of the embedding model exist; before that, keyword.
+  if (type) {
+    search.type = *type;
+  } else {
+    search.type = "text";
+    if (setup) {
+      ON_ASSIGN_OR_RETURN(int64_t vectors, context.vectors().Count(context.storage(), setup->key));
+      if (vectors > 0) search.type = "hybrid";
+    }
+  }
+  if (search.type != "text" && !setup) {
+    return Status(ErrorCode::kConfiguration,
+                  search.type + " search needs an embedding model, and none is configured: choose one with "
+                                "PUT /api/models/defaults (default_embedding_model), or use type \"text\"");
+  }
+
+  nlohmann::json results;
+  if (search.type == "text") {
+    ON_ASSIGN_OR_RETURN(results, TextResults(context, search));
+  } else if (search.type == "vector") {
+    ON_ASSIGN_OR_RETURN(results, VectorResults(context, search, *setup));
+  } else {
+    ON_ASSIGN_OR_RETURN(results, HybridResults(context, search, *setup));
+  }
+  const size_t count = results.size();
+  return http::JsonResponse({{"results", std::move(results)}, {"total_count", count}, {"search_type", search.type}});
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 #include "jobs/builtin_commands.h"
 
+#include "jobs/embed_commands.h"
 #include "jobs/process_source_command.h"
 
 #include <spdlog/spdlog.h>
@@ -61,6 +62,7 @@ Status RegisterDebugCommands(CommandRegistry& registry) {
 Result<std::unique_ptr<CommandRegistry>> BuildCommandRegistry(const CommandEnvironment& environment) {
   auto registry = std::make_unique<CommandRegistry>(DefaultRetryPolicy(environment.settings));
   ON_RETURN_IF_ERROR(RegisterProcessSourceCommand(*registry, environment));
+  ON_RETURN_IF_ERROR(RegisterEmbedCommands(*registry, environment));
   if (environment.settings.enable_test_commands) {
     ON_RETURN_IF_ERROR(RegisterDebugCommands(*registry));
     spdlog::warn("OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS is true: the debug.sleep job command is registered; "

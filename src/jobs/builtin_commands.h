@@ -3,6 +3,7 @@
 
 #include <memory>
 
+#include "ai/credential_cipher.h"
 #include "core/settings.h"
 #include "jobs/command_registry.h"
 #include "storage/storage.h"
@@ -13,6 +14,10 @@ namespace on::jobs {
 struct CommandEnvironment {
   const Settings& settings;
   storage::Storage& storage;
+  // The cipher for stored API keys (null without OPEN_NOTEBOOK_ENCRYPTION_KEY); outlives the
+  // registry. `env` is where provider environment variables are read.
+  const ai::CredentialCipher* cipher = nullptr;
+  EnvLookup env = ProcessEnv();
 };
 
 // Builds the registry of every command, with the default retry policy from the settings. The

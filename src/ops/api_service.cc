@@ -50,7 +50,8 @@ Status StartStorage(const Settings& settings, api::AppContext& context, const st
   context.SetStartupState("applying database migrations");
   ON_RETURN_IF_ERROR(storage->MigrateUp(std::nullopt));
   ON_RETURN_IF_ERROR(storage->CheckSchema());
-  ON_ASSIGN_OR_RETURN(context.commands, jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, *storage}));
+  ON_ASSIGN_OR_RETURN(context.commands, jobs::BuildCommandRegistry(
+                                              jobs::CommandEnvironment{settings, *storage, context.cipher(), context.env}));
   context.SetReady(std::move(storage));
   spdlog::info("database ready; serving requests");
   return Status::Ok();

@@ -8,6 +8,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ai/credential_cipher.h"
 #include "jobs/builtin_commands.h"
 
 namespace on::ops {
@@ -101,7 +102,13 @@ int RunWorker(const Settings& settings, int max_tasks) {
     spdlog::critical("worker start-up failed: {}", storage.status().message());
     return finish(1);
   }
-  auto commands = jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, **storage});
+  auto cipher = ai::CredentialCipher::FromSettings(settings);
+  if (!cipher.ok()) {
+    spdlog::critical("worker start-up failed: {}", cipher.status().message());
+    return finish(1);
+  }
+  const ai::CredentialCipher* cipher_pointer = *cipher ? &**cipher : nullptr;
+  auto commands = jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, **storage, cipher_pointer});
   if (!commands.ok()) {
     spdlog::critical("registering job commands failed: {}", commands.status().message());
     return finish(1);

@@ -129,6 +129,33 @@ class Storage {
   virtual Result<DefaultModels> SetDefaultModels(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) = 0;
 
+  // Embeddings (types.h). `model` is a model key.
+  // Chunks of the source, or the note, that have no vector of `model`, at most `limit`, in order.
+  virtual Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model,
+                                                            const std::optional<std::string>& source_id,
+                                                            const std::optional<std::string>& note_id, int limit) = 0;
+  // Stores vectors[i] for items[i], replacing a vector of the same model. Items whose chunk or note
+  // was deleted meanwhile are skipped. Returns how many were stored.
+  virtual Result<int64_t> SaveEmbeddings(const std::string& model, const std::vector<EmbeddingItem>& items,
+                                         const std::vector<std::vector<float>>& vectors) = 0;
+  // Vectors of `model` with ids above `after_id`, in id order, at most `limit`.
+  virtual Result<std::vector<StoredEmbedding>> ListEmbeddings(const std::string& model, int64_t after_id,
+                                                              int limit) = 0;
+  virtual Result<EmbeddingModelState> GetEmbeddingState(const std::string& model) = 0;
+  // The live rows among `ids`, limited to a notebook's sources and notes when `notebook_id` is set.
+  virtual Result<std::vector<EmbeddingTarget>> ResolveEmbeddings(const std::vector<int64_t>& ids,
+                                                                 const std::optional<std::string>& notebook_id) = 0;
+  // Ids of the vectors of `model` that belong to a notebook's sources and notes.
+  virtual Result<std::vector<int64_t>> ListNotebookEmbeddingIds(const std::string& model, const std::string& notebook_id) = 0;
+  // The number of chunks plus the number of notes with content: what a full rebuild embeds.
+  virtual Result<int64_t> CountEmbeddableItems() = 0;
+  // The number of chunks of `source_id` that have a vector of `model`.
+  virtual Result<int64_t> CountSourceEmbeddings(const std::string& model, const std::string& source_id) = 0;
+  // Ids of sources and notes with text, for rebuilding: sources with chunks, notes with content.
+  // With `only_embedded`, only those that have a vector of any model.
+  virtual Result<std::vector<std::string>> ListEmbeddableSources(bool only_embedded) = 0;
+  virtual Result<std::vector<std::string>> ListEmbeddableNotes(bool only_embedded) = 0;
+
   // The background-job queue on the same database (storage/job_store.h).
   virtual JobStore& jobs() = 0;
 };

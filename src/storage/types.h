@@ -295,4 +295,39 @@ struct DefaultModels {
   std::string Updated(std::string_view slot) const;
 };
 
+// Embeddings. A model key names the model that made a vector ("openai_compatible/fake-embed-384").
+
+// A chunk or a note whose text has no vector of a model yet: exactly one of chunk_id, note_id.
+struct EmbeddingItem {
+  std::optional<int64_t> chunk_id;
+  std::optional<std::string> note_id;
+  std::string text;
+};
+
+// A stored vector, for loading a vector index.
+struct StoredEmbedding {
+  int64_t id = 0;
+  std::vector<float> vector;
+};
+
+// Where the vectors of one model stand: a vector index that holds every row up to max_id and
+// was built when `deletions` had this value is current.
+struct EmbeddingModelState {
+  int64_t max_id = 0;
+  int64_t count = 0;
+  int64_t deletions = 0;
+};
+
+// What a vector found by search belongs to, for live rows only.
+struct EmbeddingTarget {
+  int64_t id = 0;                // the embedding row (the vector's label)
+  std::string type;              // "source" or "note"
+  std::string item_id;           // the source id or the note id
+  std::string parent_id;         // the source id for chunks, the notebook id (or "") for notes
+  std::string title;
+  std::optional<int64_t> chunk_index;
+  std::optional<int> page;
+  std::string content;           // the chunk's or the note's text
+};
+
 }  // namespace on::storage

@@ -79,6 +79,17 @@ int64_t Statement::Int(int column) const { return sqlite3_column_int64(stmt_, co
 
 double Statement::Double(int column) const { return sqlite3_column_double(stmt_, column); }
 
+Statement& Statement::BindBlob(int index, const void* data, size_t size) {
+  sqlite3_bind_blob64(stmt_, index, data, size, SQLITE_TRANSIENT);
+  return *this;
+}
+
+std::string_view Statement::Blob(int column) const {
+  const void* data = sqlite3_column_blob(stmt_, column);
+  if (data == nullptr) return {};
+  return std::string_view(static_cast<const char*>(data), static_cast<size_t>(sqlite3_column_bytes(stmt_, column)));
+}
+
 bool Statement::IsNull(int column) const { return sqlite3_column_type(stmt_, column) == SQLITE_NULL; }
 
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& options) {

@@ -44,6 +44,8 @@ class Statement {
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
   // Binds NULL for an empty optional.
   Statement& BindOptional(int index, const std::optional<std::string>& text);
+  // Binds `size` bytes as a BLOB; SQLite copies them.
+  Statement& BindBlob(int index, const void* data, size_t size);
 
   // Resets the statement and clears its bindings, to run it again in a loop.
   void Reset();
@@ -58,6 +60,8 @@ class Statement {
   int64_t Int(int column) const;
   double Double(int column) const;
   bool IsNull(int column) const;
+  // The column's bytes, valid until the next Step or Reset.
+  std::string_view Blob(int column) const;
 
  private:
   Connection* connection_;

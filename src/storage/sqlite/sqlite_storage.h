@@ -72,6 +72,20 @@ class SqliteStorage final : public Storage {
   Result<DefaultModels> SetDefaultModels(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
 
+  Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model, const std::optional<std::string>& source_id,
+                                                    const std::optional<std::string>& note_id, int limit) override;
+  Result<int64_t> SaveEmbeddings(const std::string& model, const std::vector<EmbeddingItem>& items,
+                                 const std::vector<std::vector<float>>& vectors) override;
+  Result<std::vector<StoredEmbedding>> ListEmbeddings(const std::string& model, int64_t after_id, int limit) override;
+  Result<EmbeddingModelState> GetEmbeddingState(const std::string& model) override;
+  Result<std::vector<EmbeddingTarget>> ResolveEmbeddings(const std::vector<int64_t>& ids,
+                                                         const std::optional<std::string>& notebook_id) override;
+  Result<std::vector<int64_t>> ListNotebookEmbeddingIds(const std::string& model, const std::string& notebook_id) override;
+  Result<int64_t> CountEmbeddableItems() override;
+  Result<int64_t> CountSourceEmbeddings(const std::string& model, const std::string& source_id) override;
+  Result<std::vector<std::string>> ListEmbeddableSources(bool only_embedded) override;
+  Result<std::vector<std::string>> ListEmbeddableNotes(bool only_embedded) override;
+
   JobStore& jobs() override { return *jobs_; }
 
  private:

@@ -1,0 +1,60 @@
+// Vector search over the stored embeddings of one model, through an in-memory VectorIndex per
+// model that follows the database and is saved beside it.
+#pragma once
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "search/vector_index.h"
+#include "storage/storage.h"
+
+namespace on::search {
+
+struct VectorSearchHit {
+  storage::EmbeddingTarget target;
+  float similarity = 0;  // cosine similarity
+};
+
+// Thread-safe. Each process keeps its own indexes: before a search, the index of the model
+// loads the vectors stored since it last looked (by another process too), and it is rebuilt from
+// the database when its file is missing, damaged or stale, or when many of its vectors were
+// deleted. Hits are checked against the database, so a deleted chunk or note is never returned.
+class VectorSearcher {
+ public:
+  // `directory` holds the index files (data/vectors); it is created when missing.
+  explicit VectorSearcher(std::filesystem::path directory);
+
+  // The best `k` live vectors of `model_key` for `query` with similarity at least `min_score`,
+  // limited to a notebook when `notebook_id` is set, best first.
+  Result<std::vector<VectorSearchHit>> Search(storage::Storage& storage, const std::string& model_key,
+                                              std::span<const float> query, size_t k, float min_score,
+                                              const std::optional<std::string>& notebook_id);
+
+  // The number of vectors of `model_key` in the database.
+  Result<int64_t> Count(storage::Storage& storage, const std::string& model_key);
+
+ private:
+  struct Entry {
+    std::shared_ptr<VectorIndex> index;
+    int64_t deletions = 0;   // the database's deletion count when the index was last rebuilt
+    int64_t saved_max_id = 0;
+  };
+
+  Result<std::shared_ptr<VectorIndex>> Current(storage::Storage& storage, const std::string& model_key, uint32_t dimension);
+  Result<std::shared_ptr<VectorIndex>> Rebuild(storage::Storage& storage, const std::string& model_key, uint32_t dimension,
+                                               Entry& entry, int64_t deletions);
+  Status LoadNewRows(storage::Storage& storage, const std::string& model_key, VectorIndex& index);
+  std::filesystem::path FileFor(const std::string& model_key, uint32_t dimension) const;
+
+  std::filesystem::path directory_;
+  std::mutex mutex_;  // guards entries_ and serializes index updates
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace on::search

@@ -1,0 +1,241 @@
+// Embeddings and vector search over HTTP against the real binary and the fake provider:
+// embedding jobs, vector and hybrid search, the notebook scope, deletions, a change of model,
+// and provider faults.
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "support/fake_provider_process.h"
+#include "support/server_process.h"
+#include "support/temp_dir.h"
+
+namespace on {
+namespace {
+
+using nlohmann::json;
+
+const char* const kVirusText =
+    "Influenza viruses spread from person to person through droplets. Virus transmission is highest "
+    "in crowded rooms, and vaccination lowers the risk of infection.";
+const char* const kBreadText =
+    "Sourdough bread needs flour, water, salt and a starter. Knead the dough, let it rise overnight, "
+    "and bake it in a hot oven until the crust is dark.";
+const char* const kRailText =
+    "The railway timetable lists every train between the two cities. Trains leave the station each hour "
+    "and the journey takes ninety minutes.";
+
+class EmbeddingsTest : public ::testing::Test {
+ protected:
+  void StartServer(std::vector<std::string> fake_args = {}) {
+    fake_ = std::make_unique<test::FakeProviderProcess>(std::move(fake_args));
+    std::map<std::string, std::string> env = {{"OPENAI_COMPATIBLE_BASE_URL", fake_->BaseUrl("/v1")},
+                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MIN", "0"},
+                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MAX", "1"}};
+    server_ = std::make_unique<test::ServerProcess>(dir_.path() / "data", env);
+    ASSERT_TRUE(server_->Start()) << server_->log();
+    client_ = std::make_unique<test::HttpClient>(server_->Client());
+    notebook_ = client_->Post("/api/notebooks", {{"name", "Embeddings"}}).Json()["id"];
+  }
+
+  void TearDown() override {
+    if (server_) server_->Stop();
+  }
+
+  // Registers an embedding model of the fake provider and makes it the default.
+  std::string UseEmbeddingModel(const std::string& name) {
+    auto model = client_->Post("/api/models", {{"name", name}, {"provider", "openai_compatible"}, {"type", "embedding"}});
+    EXPECT_EQ(model.status, 200) << model.body;
+    const std::string id = model.Json()["id"];
+    auto defaults = client_->Put("/api/models/defaults", {{"default_embedding_model", id}});
+    EXPECT_EQ(defaults.status, 200) << defaults.body;
+    return id;
+  }
+
+  // Adds a text source with embedding on, processed before the answer; returns its id.
+  std::string AddText(const std::string& content, const std::string& notebook) {
+    auto created = client_->PostForm("/api/sources", {{"type", "text"},
+                                                      {"content", content},
+                                                      {"embed", "true"},
+                                                      {"notebooks", json::array({notebook}).dump()},
+                                                      {"async_processing", "false"}});
+    EXPECT_EQ(created.status, 200) << created.body;
+    return created.Json().value("id", "");
+  }
+
+  json Search(const std::string& query, const std::string& type, std::optional<std::string> notebook = std::nullopt) {
+    json body = {{"query", query}, {"minimum_score", 0}};
+    if (!type.empty()) body["type"] = type;
+    if (notebook) body["notebook_id"] = *notebook;
+    auto result = client_->Post("/api/search", body);
+    EXPECT_EQ(result.status, 200) << result.body;
+    return result.Json();
+  }
+
+  // Waits until every queued embedding job is done: the jobs list has none queued or running.
+  void WaitForEmbedJobs() {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (std::chrono::steady_clock::now() < deadline) {
+      bool busy = false;
+      for (const char* status : {"queued", "running"}) {
+        auto jobs = client_->Get(std::string("/api/commands/jobs?status_filter=") + status).Json();
+        for (const auto& job : jobs) {
+          const std::string command = job.value("command", "");
+          if (command.find("embed") != std::string::npos) busy = true;
+        }
+      }
+      if (!busy) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "embedding jobs did not finish within 60 s";
+  }
+
+  // Rows of the embedding table by model, read from the database file.
+  std::map<std::string, std::pair<int, int>> StoredModels() {
+    std::map<std::string, std::pair<int, int>> models;  // model -> (rows, dimension)
+    sqlite3* db = nullptr;
+    const std::string path = (dir_.path() / "data" / "open-notebook.db").string();
+    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+    sqlite3_stmt* statement = nullptr;
+    sqlite3_prepare_v2(db, "SELECT model, count(*), max(dimension), min(dimension) FROM embedding GROUP BY model", -1,
+                       &statement, nullptr);
+    while (sqlite3_step(statement) == SQLITE_ROW) {
+      const std::string model = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
+      EXPECT_EQ(sqlite3_column_int(statement, 2), sqlite3_column_int(statement, 3)) << "one dimension per model";
+      models[model] = {sqlite3_column_int(statement, 1), sqlite3_column_int(statement, 2)};
+    }
+    sqlite3_finalize(statement);
+    sqlite3_close(db);
+    return models;
+  }
+
+  test::TempDir dir_;
+  std::unique_ptr<test::FakeProviderProcess> fake_;
+  std::unique_ptr<test::ServerProcess> server_;
+  std::unique_ptr<test::HttpClient> client_;
+  std::string notebook_;
+};
+
+TEST_F(EmbeddingsTest, VectorAndHybridSearchFindByMeaning) {
+  StartServer();
+  EXPECT_EQ(Search("virus", "").value("search_type", ""), "text") << "keyword search until an embedding model is set";
+  UseEmbeddingModel("fake-embed-384");
+  const std::string virus = AddText(kVirusText, notebook_);
+  AddText(kBreadText, notebook_);
+  AddText(kRailText, notebook_);
+  WaitForEmbedJobs();
+
+  const json vector = Search("how do viruses spread between people", "vector");
+  EXPECT_EQ(vector["search_type"], "vector");
+  ASSERT_FALSE(vector["results"].empty());
+  EXPECT_EQ(vector["results"][0]["id"], virus);
+  EXPECT_GT(vector["results"][0]["similarity"].get<double>(), vector["results"].back()["similarity"].get<double>());
+  EXPECT_NE(vector["results"][0]["snippet"].get<std::string>().find("<mark>"), std::string::npos);
+
+  const json hybrid = Search("virus transmission", "");
+  EXPECT_EQ(hybrid["search_type"], "hybrid") << "hybrid is the default once vectors exist";
+  ASSERT_FALSE(hybrid["results"].empty());
+  EXPECT_EQ(hybrid["results"][0]["id"], virus);
+  EXPECT_EQ(hybrid["results"][0]["keyword_rank"], 1);
+  EXPECT_EQ(hybrid["results"][0]["vector_rank"], 1);
+  EXPECT_EQ(StoredModels().at("openai_compatible/fake-embed-384"), std::make_pair(3, 384));
+}
+
+TEST_F(EmbeddingsTest, NotebookScopeAndDeletedSources) {
+  StartServer();
+  UseEmbeddingModel("fake-embed-384");
+  const std::string other_notebook = client_->Post("/api/notebooks", {{"name", "Other"}}).Json()["id"];
+  const std::string virus = AddText(kVirusText, notebook_);
+  const std::string other_virus = AddText(std::string(kVirusText) + " Masks help too.", other_notebook);
+  WaitForEmbedJobs();
+
+  const json scoped = Search("virus infection", "vector", other_notebook);
+  ASSERT_EQ(scoped["results"].size(), 1u) << scoped.dump();
+  EXPECT_EQ(scoped["results"][0]["id"], other_virus);
+
+  ASSERT_EQ(client_->Delete("/api/sources/" + virus).status, 200);
+  for (const auto& result : Search("virus infection", "vector")["results"]) EXPECT_NE(result["id"], virus);
+  for (const auto& result : Search("virus infection", "hybrid")["results"]) EXPECT_NE(result["id"], virus);
+}
+
+TEST_F(EmbeddingsTest, NoteEmbeddedThroughEmbedEndpoint) {
+  StartServer();
+  UseEmbeddingModel("fake-embed-384");
+  auto note = client_->Post("/api/notes", {{"title", "Trains"}, {"content", kRailText}, {"notebook_id", notebook_}});
+  ASSERT_EQ(note.status, 200) << note.body;
+  const std::string note_id = note.Json()["id"];
+  auto embed = client_->Post("/api/embed", {{"item_id", note_id}, {"item_type", "note"}});
+  ASSERT_EQ(embed.status, 200) << embed.body;
+  EXPECT_TRUE(embed.Json()["command_id"].get<std::string>().starts_with("command:"));
+  WaitForEmbedJobs();
+
+  const json found = Search("train timetable", "vector");
+  ASSERT_FALSE(found["results"].empty());
+  EXPECT_EQ(found["results"][0]["id"], note_id);
+  EXPECT_EQ(found["results"][0]["type"], "note");
+
+  EXPECT_EQ(client_->Post("/api/embed", {{"item_id", "note:missing"}, {"item_type", "note"}}).status, 404);
+  EXPECT_EQ(client_->Post("/api/embed", {{"item_id", note_id}, {"item_type", "chunk"}}).status, 400);
+}
+
+TEST_F(EmbeddingsTest, ChangingModelRebuildsWithoutMixingDimensions) {
+  StartServer();
+  UseEmbeddingModel("fake-embed-384");
+  const std::string virus = AddText(kVirusText, notebook_);
+  AddText(kBreadText, notebook_);
+  WaitForEmbedJobs();
+  ASSERT_EQ(StoredModels().at("openai_compatible/fake-embed-384").second, 384);
+
+  UseEmbeddingModel("fake-embed-768");
+  // No vector of the new model exists yet: the default falls back to keyword search, and vector
+  // search finds nothing rather than comparing 768-dimension queries with 384-dimension vectors.
+  EXPECT_EQ(Search("virus", "")["search_type"], "text");
+  EXPECT_TRUE(Search("virus", "vector")["results"].empty());
+
+  auto rebuild = client_->Post("/api/embeddings/rebuild", {{"mode", "existing"}});
+  ASSERT_EQ(rebuild.status, 200) << rebuild.body;
+  const std::string command = rebuild.Json()["command_id"];
+  WaitForEmbedJobs();
+  json status;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (std::chrono::steady_clock::now() < deadline) {
+    status = client_->Get("/api/embeddings/rebuild/" + command + "/status").Json();
+    if (status["status"] == "completed" && status["progress"]["percentage"] == 100.0) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(status["status"], "completed") << status.dump();
+  EXPECT_EQ(status["progress"]["processed"], status["progress"]["total"]) << status.dump();
+
+  const auto models = StoredModels();
+  EXPECT_EQ(models.at("openai_compatible/fake-embed-768"), std::make_pair(2, 768));
+  EXPECT_EQ(models.at("openai_compatible/fake-embed-384"), std::make_pair(2, 384));
+  const json found = Search("how do viruses spread", "vector");
+  ASSERT_FALSE(found["results"].empty());
+  EXPECT_EQ(found["results"][0]["id"], virus);
+}
+
+TEST_F(EmbeddingsTest, LongTextsAreSplitAndPermanentErrorsFailOnce) {
+  // Inputs of more than 40 words get the provider's context-length error.
+  StartServer({"--embed-max-words", "40"});
+  UseEmbeddingModel("fake-embed-384");
+  std::string long_text;
+  for (int i = 0; i < 6; ++i) long_text += std::string(kVirusText) + " ";
+  const std::string virus = AddText(long_text, notebook_);
+  WaitForEmbedJobs();
+  const json found = Search("virus transmission", "vector");
+  ASSERT_FALSE(found["results"].empty());
+  EXPECT_EQ(found["results"][0]["id"], virus);
+
+  fake_->Reset();
+  fake_->Script("/v1/embeddings", {"bad_request"});
+  const std::string bread = AddText(kBreadText, notebook_);
+  WaitForEmbedJobs();
+  EXPECT_EQ(fake_->RequestCount("/v1/embeddings"), 1) << "a permanent 400 is not retried";
+  auto jobs = client_->Get("/api/commands/jobs?status_filter=failed").Json();
+  ASSERT_EQ(jobs.size(), 1u) << jobs.dump();
+  EXPECT_NE(jobs[0].value("error_message", "").find("Invalid request"), std::string::npos) << jobs.dump();
+  for (const auto& result : Search("sourdough bread", "vector")["results"]) EXPECT_NE(result["id"], bread);
+}
+
+}  // namespace
+}  // namespace on
