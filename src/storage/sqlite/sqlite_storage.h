@@ -22,6 +22,7 @@ class SqliteStorage final : public Storage {
   Status MigrateDown(int target) override;
   Status CheckSchema() override;
   Status CheckIntegrity() override;
+  Status BackupTo(const std::string& path) override;
 
   Result<Notebook> CreateNotebook(const std::string& name, const std::string& description) override;
   Result<std::vector<Notebook>> ListNotebooks(const NotebookQuery& query) override;
@@ -52,7 +53,6 @@ class SqliteStorage final : public Storage {
 
   JobStore& jobs() override { return *jobs_; }
 
- private:
  private:
   explicit SqliteStorage(std::unique_ptr<Database> database)
       : database_(std::move(database)), jobs_(std::make_unique<SqliteJobStore>(*database_)) {}
