@@ -302,7 +302,9 @@ Result<int> CreateExtractedFile(const std::filesystem::path& root, const std::st
 
 }  // namespace
 
-Result<ArchiveContents> ReadArchive(const std::filesystem::path& path, const ArchiveReadOptions& options) {
+namespace {
+
+Result<ArchiveContents> ReadEntries(const std::filesystem::path& path, const ArchiveReadOptions& options) {
   std::error_code error;
   if (!std::filesystem::is_regular_file(path, error)) return NotFound("no backup archive at " + path.string());
 
@@ -339,7 +341,7 @@ Result<ArchiveContents> ReadArchive(const std::filesystem::path& path, const Arc
     }
     const la_int64_t declared = archive_entry_size(entry);
     if (declared < 0 || static_cast<uint64_t>(declared) > options.max_total_bytes - std::min(total, options.max_total_bytes)) {
-      return InvalidInput("archive entry '" + name + "' is rejected: its size (" + std::to_string(declared) +
+      return Status(ErrorCode::kPayloadTooLarge, "archive entry '" + name + "' is rejected: its size (" + std::to_string(declared) +
                           " bytes) would exceed the space allowed for the restore (" +
                           std::to_string(options.max_total_bytes) + " bytes in all); free disk space and try again");
     }
@@ -401,6 +403,19 @@ Result<ArchiveContents> ReadArchive(const std::filesystem::path& path, const Arc
   ArchiveContents contents;
   contents.manifest = std::move(manifest);
   contents.total_bytes = total;
+  return contents;
+}
+
+}  // namespace
+
+Result<ArchiveContents> ReadArchive(const std::filesystem::path& path, const ArchiveReadOptions& options) {
+  auto contents = ReadEntries(path, options);
+  // Rejected names and unreadable manifests get the same lead as other damage, so the operator
+  // sees at once which archive failed and why.
+  const std::string& message = contents.status().message();
+  if (!contents.ok() && contents.status().code() == ErrorCode::kInvalidInput && message.rfind("the backup archive ", 0) != 0) {
+    return Damaged(path, message);
+  }
   return contents;
 }
 

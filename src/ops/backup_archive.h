@@ -98,7 +98,8 @@ struct ArchiveContents {
 
 // Reads the whole archive, checks every entry name and type, every file's size and sha256
 // against the manifest, and that the manifest lists no file the archive lacks. kInvalidInput
-// with the reason for a damaged, truncated or crafted archive; kNotFound when it does not exist.
+// with the reason for a damaged, truncated or crafted archive; kPayloadTooLarge when the files
+// exceed max_total_bytes; kNotFound when the archive does not exist.
 // Files already extracted stay in extract_to on failure; the caller removes that directory.
 Result<ArchiveContents> ReadArchive(const std::filesystem::path& archive, const ArchiveReadOptions& options);
 

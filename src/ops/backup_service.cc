@@ -305,6 +305,8 @@ Result<RestoreResult> RestoreBackup(const Settings& settings, const fs::path& ar
   const std::string stamp = CompactTimestamp(SystemClock::now());
   std::error_code error;
   const bool had_data = fs::exists(data_dir, error);
+  fs::create_directories(parent, error);
+  if (error) return Status(ErrorCode::kIo, "cannot create " + parent.string() + ": " + error.message());
 
   // The exclusive lock proves no server, worker or backup uses the directory, and keeps them
   // from starting until the restore ends.
