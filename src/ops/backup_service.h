@@ -51,24 +51,26 @@ struct LastBackup {
 std::filesystem::path BackupDir(const Settings& settings);
 
 // Writes one archive with a consistent copy of the database, the uploads and the podcasts of the
-// configured data directory while the server may be running. `output` is a directory (the
-// archive gets a timestamped name in it) or a file path ending in .tar.zst; without it the
-// archive goes to BackupDir(). Records the backup in <archive dir>/last-backup.json.
+// configured data directory while the server may be running. When `output` is a directory, the
+// archive gets a timestamped name in it. Any other `output` is the archive's file path, and
+// without `output` the archive goes to BackupDir(). Records the backup in <archive dir>/last-backup.json.
 Result<BackupResult> CreateBackup(const Settings& settings, const std::optional<std::filesystem::path>& output);
 
 // Reads the whole archive, checks every file against the manifest and runs the database's
 // integrity check on a copy of the database extracted under `scratch_dir`.
 Result<VerifyResult> VerifyBackup(const std::filesystem::path& archive, const std::filesystem::path& scratch_dir);
 
-// Replaces the data directory of `settings` with the archive's content. Refuses (kConflict) while
-// a process uses the directory, and refuses a damaged archive before anything is changed. The
+// Replaces the data directory of `settings` with the archive's content. Rejects the restore
+// (kConflict) while a process uses the directory, and rejects a damaged archive before anything
+// is changed. The
 // previous data is moved to <data_dir>.before-restore-<time> and put back if any later step fails.
 Result<RestoreResult> RestoreBackup(const Settings& settings, const std::filesystem::path& archive);
 
 // Backup archives in `directory`, oldest first (their names sort by creation time).
 std::vector<std::filesystem::path> ListBackups(const std::filesystem::path& directory);
 
-// Deletes the oldest archives in `directory` until `keep` remain; returns the deleted paths.
+// Deletes the oldest archives in `directory` until `keep` remain, and temporary files that a
+// backup process left there more than a day ago when it died. Returns the deleted paths.
 std::vector<std::filesystem::path> ApplyRetention(const std::filesystem::path& directory, size_t keep);
 
 // The record written by the last successful backup into `directory`, if any.

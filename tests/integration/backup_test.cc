@@ -294,7 +294,7 @@ TEST_F(BackupTest, VerifyReportsManifest) {
   server_->Stop();
 }
 
-TEST_F(BackupTest, DamagedArchiveRefusedAndDataUntouched) {
+TEST_F(BackupTest, DamagedArchiveRejectedDataUntouched) {
   StartWithContent();
   const fs::path archive = CreateBackup();
   ASSERT_FALSE(archive.empty());
@@ -326,7 +326,7 @@ TEST_F(BackupTest, DamagedArchiveRefusedAndDataUntouched) {
   }
 }
 
-TEST_F(BackupTest, RestoreRefusedWhileProcessesRun) {
+TEST_F(BackupTest, RestoreRejectedWhileProcessesRun) {
   StartWithContent();
   const fs::path archive = CreateBackup();
   ASSERT_FALSE(archive.empty());
@@ -350,14 +350,14 @@ TEST_F(BackupTest, RestoreRefusedWhileProcessesRun) {
   EXPECT_TRUE(worker_b.Running()) << worker_b.log();
   const auto before = TreeChecksums(Data() / "uploads");
 
-  auto refused = Cli({"backup", "restore", archive.string()});
-  EXPECT_EQ(refused.exit_code, 1) << refused.output;
-  EXPECT_NE(refused.output.find("is using"), std::string::npos) << refused.output;
+  auto rejected = Cli({"backup", "restore", archive.string()});
+  EXPECT_EQ(rejected.exit_code, 1) << rejected.output;
+  EXPECT_NE(rejected.output.find("is using"), std::string::npos) << rejected.output;
   EXPECT_EQ(client.Get("/health").status, 200);
 
   EXPECT_EQ(api.Stop(), 0);
-  refused = Cli({"backup", "restore", archive.string()});
-  EXPECT_EQ(refused.exit_code, 1) << "workers still hold the lock: " << refused.output;
+  rejected = Cli({"backup", "restore", archive.string()});
+  EXPECT_EQ(rejected.exit_code, 1) << "workers still hold the lock: " << rejected.output;
   EXPECT_EQ(worker_a.Stop(), 0);
   EXPECT_EQ(worker_b.Stop(), 0);
   EXPECT_EQ(TreeChecksums(Data() / "uploads"), before);
@@ -371,7 +371,7 @@ TEST_F(BackupTest, RestoreRefusedWhileProcessesRun) {
   EXPECT_TRUE(kept_previous);
 }
 
-TEST_F(BackupTest, CraftedEntriesRefused) {
+TEST_F(BackupTest, CraftedEntriesRejected) {
   fs::create_directories(Data());
   std::ofstream(Data() / "keep.txt") << "existing";
   const std::vector<std::pair<std::string, CraftedEntry>> cases = {
