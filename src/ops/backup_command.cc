@@ -36,7 +36,8 @@ int RunBackupCreate(const Settings& settings, const std::optional<std::filesyste
   std::printf("  %zu files, %s before compression, %s archive, schema version %d, %.1f s\n", result->file_count,
               Mebibytes(result->content_bytes).c_str(), Mebibytes(result->archive_bytes).c_str(), result->schema_version,
               result->seconds);
-  std::printf("The encryption key and the password are not in the archive; keep them with it, apart from it.\n");
+  std::printf("The archive contains neither the encryption key nor the password. Store them apart from it: a restore "
+              "needs the same OPEN_NOTEBOOK_ENCRYPTION_KEY.\n");
   return 0;
 }
 
