@@ -116,7 +116,6 @@ Status CheckEntryName(std::string_view name) {
   if (name.front() == '/') return invalid("absolute path");
   for (char c : name) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return invalid("control character in the name");
-    if (c == '\\') return invalid("backslash in the name");
   }
   std::string_view rest = name;
   if (rest.back() == '/') rest.remove_suffix(1);  // directories may end with '/'
@@ -412,11 +411,12 @@ Result<ArchiveContents> ReadArchive(const std::filesystem::path& path, const Arc
   auto contents = ReadEntries(path, options);
   // Rejected names and unreadable manifests get the same lead as other damage, so the operator
   // sees at once which archive failed and why.
-  const std::string& message = contents.status().message();
-  if (!contents.ok() && contents.status().code() == ErrorCode::kInvalidInput && message.rfind("the backup archive ", 0) != 0) {
-    return Damaged(path, message);
+  if (contents.ok()) return contents;
+  const Status status = contents.status();
+  if (status.code() == ErrorCode::kInvalidInput && status.message().rfind("the backup archive ", 0) != 0) {
+    return Damaged(path, status.message());
   }
-  return contents;
+  return status;
 }
 
 }  // namespace on::ops

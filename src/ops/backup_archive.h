@@ -45,8 +45,9 @@ struct BackupManifest {
 };
 
 // Checks an entry name before anything is written for it: relative, '/'-separated, no empty,
-// "." or ".." component, no backslash or control character, at most 4096 bytes, and inside the
-// layout above. kInvalidInput naming the entry otherwise.
+// "." or ".." component, no control character, at most 4096 bytes, and inside the layout above.
+// A backslash is an ordinary character in a POSIX file name, so it is accepted. kInvalidInput
+// naming the entry otherwise.
 Status CheckEntryName(std::string_view name);
 
 // Writes an archive to a temporary name in the target's directory; Finish makes it appear under
