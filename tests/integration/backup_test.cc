@@ -17,6 +17,7 @@
 #include <sstream>
 #include <thread>
 
+#include "ops/backup_archive.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -369,6 +370,47 @@ TEST_F(BackupTest, RestoreRejectedWhileProcessesRun) {
     kept_previous = kept_previous || entry.path().filename().string().rfind("data.before-restore-", 0) == 0;
   }
   EXPECT_TRUE(kept_previous);
+}
+
+TEST_F(BackupTest, FailedRestorePutsDataBack) {
+  StartWithContent();
+  const fs::path archive = CreateBackup();
+  ASSERT_FALSE(archive.empty());
+  EXPECT_EQ(server_->Stop(), 0);
+
+  // A well-formed archive whose database passes the integrity check but whose migration record
+  // was altered: the restore gets as far as migrating, after the data directories were swapped.
+  const fs::path extracted = dir_.path() / "extracted";
+  fs::create_directories(extracted);
+  ops::ArchiveReadOptions options;
+  options.extract_to = extracted;
+  auto contents = ops::ReadArchive(archive, options);
+  ASSERT_TRUE(contents.ok()) << contents.status().message();
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open((extracted / "open-notebook.db").c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "UPDATE schema_migrations SET checksum = 'altered' WHERE version = 1", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  const fs::path altered = dir_.path() / "altered.tar.zst";
+  {
+    auto writer = ops::ArchiveWriter::Create(altered);
+    ASSERT_TRUE(writer.ok());
+    for (const auto& file : contents->manifest.files) ASSERT_TRUE((*writer)->AddFile(extracted / file.path, file.path).ok());
+    ASSERT_TRUE((*writer)->Finish(contents->manifest).ok());
+  }
+  EXPECT_EQ(Cli({"backup", "verify", altered.string()}).exit_code, 0);
+
+  const auto before = TreeChecksums(Data());
+  auto restored = Cli({"backup", "restore", altered.string()});
+  EXPECT_EQ(restored.exit_code, 1) << restored.output;
+  EXPECT_NE(restored.output.find("previous data is back in place"), std::string::npos) << restored.output;
+  EXPECT_NE(restored.output.find("was changed after it was applied"), std::string::npos) << restored.output;
+  EXPECT_EQ(TreeChecksums(Data()), before);
+
+  test::ServerProcess after(Data());
+  ASSERT_TRUE(after.Start()) << after.log();
+  EXPECT_EQ(after.Client().Get("/api/sources/" + text_source_).status, 200);
+  EXPECT_EQ(after.Stop(), 0);
 }
 
 TEST_F(BackupTest, CraftedEntriesRejected) {
