@@ -347,7 +347,12 @@ Result<RestoreResult> RestoreBackup(const Settings& settings, const fs::path& ar
   const fs::path backups = data_dir / "backups";
   const bool carry_backups = had_data && BackupDir(settings) == backups && fs::is_directory(backups, error);
   if (had_data) {
-    ON_RETURN_IF_ERROR(Rename(data_dir, aside));
+    if (Status moved_aside = Rename(data_dir, aside); !moved_aside.ok()) {
+      // A mount point (a Docker volume, for one) cannot be renamed, and nothing has changed yet.
+      return Status(moved_aside.code(), moved_aside.message() + ". If " + data_dir.string() +
+                                            " is a mount point, mount its parent instead, or set "
+                                            "OPEN_NOTEBOOK_DATA_DIR to a directory inside the mount");
+    }
     result.previous_data = aside;
   }
   // Archives in the default backup directory stay with the data directory they protect.
@@ -430,6 +435,8 @@ std::optional<LastBackup> ReadLastBackup(const fs::path& directory) {
   return last;
 }
 
+// NOTE: every `serve` process with an interval runs its own schedule; with several on one data
+// directory, give the schedule to one of them.
 void BackupScheduler::Start() {
   if (settings_.backup_interval_s <= 0) return;
   thread_ = std::thread([this] { Run(); });
