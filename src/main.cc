@@ -1,6 +1,8 @@
 // open-notebook: one executable, one subcommand per process kind.
 #include <csignal>
 #include <cstdio>
+#include <filesystem>
+#include <optional>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
@@ -9,6 +11,7 @@
 #include "core/settings.h"
 #include "ops/api_service.h"
 #include "ops/credentials_command.h"
+#include "ops/backup_command.h"
 #include "ops/migrate_command.h"
 #include "ops/status_command.h"
 #include "ops/worker_service.h"
@@ -83,6 +86,25 @@ int main(int argc, char** argv) {
   rotate_key->add_option("--new-key-file", rotate_options.new_key_file,
                          "File whose first line is the new key (overrides OPEN_NOTEBOOK_ENCRYPTION_KEY)");
   rotate_key->add_flag("--dry-run", rotate_options.dry_run, "Check every stored key and report; change nothing");
+  CLI::App* backup = app.add_subcommand("backup", "Create, verify, restore or list backup archives");
+  backup->require_subcommand(1);
+  std::string archive;
+  std::optional<std::string> output;
+  CLI::App* backup_create = backup->add_subcommand(
+      "create", "Write one archive with a consistent copy of the database, uploads/ and podcasts/ (the server may run)");
+  backup_create->add_option("--output", output,
+                            "Directory for the timestamped archive, or the archive's file name "
+                            "(default: OPEN_NOTEBOOK_BACKUP_DIR, else <data_dir>/backups)");
+  backup_create->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
+  CLI::App* backup_verify = backup->add_subcommand(
+      "verify", "Check every file of an archive against its manifest and the database's integrity");
+  backup_verify->add_option("archive", archive, "Backup archive (.tar.zst)")->required();
+  CLI::App* backup_restore = backup->add_subcommand(
+      "restore", "Replace the data directory with an archive's content; every open-notebook process using it must be stopped");
+  backup_restore->add_option("archive", archive, "Backup archive (.tar.zst)")->required();
+  backup_restore->add_option("--data-dir", data_dir, "Data directory to restore into (overrides OPEN_NOTEBOOK_DATA_DIR)");
+  CLI::App* backup_list = backup->add_subcommand("list", "List the archives in the backup directory and the last backup");
+  backup_list->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
 
   CLI11_PARSE(app, argc, argv);
 
@@ -105,13 +127,19 @@ int main(int argc, char** argv) {
     if (!settings->worker_in_serve) {
       spdlog::info("OPEN_NOTEBOOK_WORKER_IN_SERVE is false: this process runs no jobs; start `open-notebook worker`");
     }
-    exit_code = on::ops::RunApi(*settings, settings->worker_in_serve);
+    exit_code = on::ops::RunApi(*settings, settings->worker_in_serve, true);
   }
   if (api->parsed()) exit_code = on::ops::RunApi(*settings, false);
   if (worker->parsed()) exit_code = on::ops::RunWorker(*settings, static_cast<int>(settings->worker_max_tasks));
   if (status->parsed()) exit_code = on::ops::RunStatus(*settings);
   if (rotate_key->parsed()) exit_code = on::ops::RunRotateKey(*settings, rotate_options);
   if (migrate->parsed()) exit_code = on::ops::RunMigrate(*settings, action, target);
+  if (backup_create->parsed()) {
+    exit_code = on::ops::RunBackupCreate(*settings, output ? std::optional<std::filesystem::path>(*output) : std::nullopt);
+  }
+  if (backup_verify->parsed()) exit_code = on::ops::RunBackupVerify(archive);
+  if (backup_restore->parsed()) exit_code = on::ops::RunBackupRestore(*settings, archive);
+  if (backup_list->parsed()) exit_code = on::ops::RunBackupList(*settings);
   on::FlushLogs();
   return exit_code;
 }

@@ -112,6 +112,16 @@ namespace on {
   X(job_retention_days, "OPEN_NOTEBOOK_JOB_RETENTION_DAYS", Int, "30", 0, 36500, "", 0,                  \
     "Days a finished (completed, failed or cancelled) job is kept before workers delete it; 0 keeps "  \
     "jobs forever.")                                                                                   \
+  X(backup_dir, "OPEN_NOTEBOOK_BACKUP_DIR", String, "", 0, 0, "", 0,                                     \
+    "Directory for backup archives and the record of the last backup; empty for <data_dir>/backups. "    \
+    "Keep it on another disk, or copy its archives off the machine.")                                    \
+  X(backup_interval_s, "OPEN_NOTEBOOK_BACKUP_INTERVAL", Int, "0", 0, 31536000, "", 0,                    \
+    "Seconds between the backups that `open-notebook serve` takes by itself (86400 for daily); 0 "       \
+    "turns scheduled backups off. `open-notebook status` reports a problem when the last backup is "     \
+    "older than twice this interval.")                                                                   \
+  X(backup_keep, "OPEN_NOTEBOOK_BACKUP_KEEP", Int, "7", 1, 100000, "", 0,                                \
+    "Scheduled backup archives kept in OPEN_NOTEBOOK_BACKUP_DIR; older ones are deleted after each "     \
+    "successful scheduled backup.")                                                                      \
   X(enable_test_commands, "OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS", Bool, "false", 0, 0, "", 0,              \
     "For tests only: registers the debug.sleep job command, which sleeps, reports progress and "      \
     "fails on request. Leave false in production.")

@@ -11,6 +11,8 @@
 #include "api/app_context.h"
 #include "http/server.h"
 #include "jobs/builtin_commands.h"
+#include "ops/backup_service.h"
+#include "ops/data_dir_lock.h"
 #include "ops/worker_service.h"
 
 namespace on::ops {
@@ -63,7 +65,7 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-int RunApi(const Settings& settings, bool with_worker) {
+int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   auto password = settings.ResolvePassword();
   if (!password.ok()) {
     spdlog::critical("{}", password.status().message());
@@ -96,6 +98,12 @@ int RunApi(const Settings& settings, bool with_worker) {
   } else {
     spdlog::warn("OPEN_NOTEBOOK_ENCRYPTION_KEY is not set: provider API keys cannot be saved in the database; "
                  "set it (any long random string) to store credentials");
+  }
+  // Held until exit: `backup restore` refuses to replace a data directory in use.
+  auto data_lock = DataDirLock::AcquireShared(settings.data_dir);
+  if (!data_lock.ok()) {
+    spdlog::critical("{}", data_lock.status().message());
+    return 1;
   }
 
   api::AppContext context(settings);
@@ -148,8 +156,10 @@ int RunApi(const Settings& settings, bool with_worker) {
 
   std::atomic<int> exit_code{0};
   std::unique_ptr<jobs::Worker> worker;
+  BackupScheduler backups(settings);
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping);
+    if (started.ok() && with_backups && !stopping) backups.Start();
     if (started.ok() && with_worker && !stopping) {
       auto started_worker = StartEmbeddedWorker(settings, context.storage(), *context.commands);
       started = started_worker.status();
@@ -166,6 +176,7 @@ int RunApi(const Settings& settings, bool with_worker) {
   server.Run();
   stopping = true;
   startup.join();
+  backups.Stop();
   StopEmbeddedWorker(worker);
   signal_thread.join();
   spdlog::info("open-notebook stopped");

@@ -5,6 +5,7 @@
 
 #include <spdlog/spdlog.h>
 
+#include "ops/data_dir_lock.h"
 #include "storage/storage.h"
 
 namespace on::ops {
@@ -30,6 +31,16 @@ int RunMigrate(const Settings& settings, const std::string& action, std::optiona
     std::fprintf(stderr, "no database at %s: check OPEN_NOTEBOOK_DATA_DIR (or --data-dir), or create it with "
                          "`open-notebook migrate up`\n", path->c_str());
     return 2;
+  }
+  // Changing the schema takes the shared data directory lock, so it never runs during a restore.
+  std::optional<DataDirLock> data_lock;
+  if (action != "status") {
+    auto lock = DataDirLock::AcquireShared(settings.data_dir);
+    if (!lock.ok()) {
+      std::fprintf(stderr, "%s\n", lock.status().message().c_str());
+      return 1;
+    }
+    data_lock.emplace(std::move(lock).value());
   }
   auto storage = storage::OpenStorage(settings);
   if (!storage.ok()) {

@@ -9,7 +9,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/timestamps.h"
 #include "jobs/queue_overview.h"
+#include "ops/backup_service.h"
 #include "storage/storage.h"
 
 namespace on::ops {
@@ -186,6 +188,38 @@ void CheckJobs(storage::Storage& storage, bool schema_ok, std::vector<Problem>& 
   }
 }
 
+// With scheduled backups on, a backup older than two intervals means at least one scheduled run
+// failed or did not happen (the server was stopped, the disk is full, the directory is read-only).
+void CheckBackups(const Settings& settings, std::vector<Problem>& problems) {
+  const auto directory = BackupDir(settings);
+  const auto last = ReadLastBackup(directory);
+  const auto now = SystemClock::now();
+  std::optional<double> age;
+  if (last) age = SecondsSince(last->completed_at, now);
+  const std::string last_text = last ? last->archive + " at " + last->completed_at : "none recorded in " + directory.string();
+
+  if (settings.backup_interval_s <= 0) {
+    PrintLine("backups", "off", "OPEN_NOTEBOOK_BACKUP_INTERVAL is 0; last backup: " + last_text);
+    return;
+  }
+  const double allowed = 2.0 * static_cast<double>(settings.backup_interval_s);
+  const std::string fix = "read the serve log for 'scheduled backup failed' (disk full, permissions), make sure "
+                          "`open-notebook serve` is running, and take one now with `open-notebook backup create`";
+  if (!last || !age) {
+    PrintLine("backups", "MISSING", last_text);
+    problems.push_back({"scheduled backups are on (every " + std::to_string(settings.backup_interval_s) +
+                            " s) but no backup has completed in " + directory.string(), fix});
+    return;
+  }
+  if (*age > allowed) {
+    PrintLine("backups", "STALE", "last " + last_text + ", " + Seconds(*age) + " ago");
+    problems.push_back({"the last backup is " + Seconds(*age) + " old, more than twice OPEN_NOTEBOOK_BACKUP_INTERVAL (" +
+                            std::to_string(settings.backup_interval_s) + " s)", fix});
+    return;
+  }
+  PrintLine("backups", "ok", "last " + last_text + ", " + Seconds(*age) + " ago");
+}
+
 }  // namespace
 
 int RunStatus(const Settings& settings) {
@@ -195,6 +229,7 @@ int RunStatus(const Settings& settings) {
   bool schema_ok = false;
   auto storage = CheckDatabase(settings, problems, &schema_ok);
   if (storage) CheckJobs(*storage, schema_ok, problems);
+  CheckBackups(settings, problems);
 
   if (problems.empty()) {
     std::printf("\nEverything looks fine.\n");

@@ -10,6 +10,7 @@
 
 #include "ai/credential_cipher.h"
 #include "jobs/builtin_commands.h"
+#include "ops/data_dir_lock.h"
 
 namespace on::ops {
 namespace {
@@ -74,6 +75,13 @@ void StopEmbeddedWorker(std::unique_ptr<jobs::Worker>& worker) {
 }
 
 int RunWorker(const Settings& settings, int max_tasks) {
+  // Held until exit: `backup restore` refuses to replace a data directory in use. The lock is
+  // shared, so any number of workers and API processes run together.
+  auto data_lock = DataDirLock::AcquireShared(settings.data_dir);
+  if (!data_lock.ok()) {
+    spdlog::critical("{}", data_lock.status().message());
+    return 1;
+  }
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);

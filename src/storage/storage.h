@@ -42,6 +42,10 @@ class Storage {
   virtual Status CheckSchema() = 0;
   // Runs the database's own consistency check; ok when it reports no problem.
   virtual Status CheckIntegrity() = 0;
+  // Writes a consistent copy of the whole database to the new file `path` while other
+  // connections, in this process or others, keep reading and writing. The copy is one
+  // self-contained file (no write-ahead log beside it). kConflict when `path` already exists.
+  virtual Status BackupTo(const std::string& path) = 0;
 
   // Notebooks.
   virtual Result<Notebook> CreateNotebook(const std::string& name, const std::string& description) = 0;

@@ -1,6 +1,10 @@
 #include "storage/sqlite/sqlite_storage.h"
 
+#include <sqlite3.h>
+
+#include <filesystem>
 #include <map>
+#include <thread>
 
 #include <spdlog/spdlog.h>
 
@@ -198,6 +202,59 @@ Status SqliteStorage::CheckIntegrity() {
   ON_ASSIGN_OR_RETURN(bool violation, keys.Step());
   if (violation) return DatabaseError("foreign key check failed in table " + keys.Text(0));
   return Status::Ok();
+}
+
+Status SqliteStorage::BackupTo(const std::string& path) {
+  std::error_code error;
+  if (std::filesystem::exists(path, error)) {
+    return Status(ErrorCode::kConflict, "backup target " + path + " already exists");
+  }
+  ON_ASSIGN_OR_RETURN(auto source, Connection::Open(database_->options()));
+
+  sqlite3* target = nullptr;
+  if (sqlite3_open_v2(path.c_str(), &target, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                      nullptr) != SQLITE_OK) {
+    const std::string message = target != nullptr ? sqlite3_errmsg(target) : "out of memory";
+    sqlite3_close(target);
+    return Status(ErrorCode::kIo, "cannot create the backup file " + path + ": " + message);
+  }
+  auto close_target = [&target] {
+    sqlite3_close(target);
+    target = nullptr;
+  };
+
+  // One step copies every page inside a single read transaction. In WAL mode that transaction
+  // does not block writers, and the copy cannot be restarted by their commits, which a
+  // page-by-page copy under steady writes would be, possibly forever.
+  sqlite3_backup* backup = sqlite3_backup_init(target, "main", source->handle(), "main");
+  if (backup == nullptr) {
+    Status status = DatabaseError(std::string("cannot start the database backup: ") + sqlite3_errmsg(target));
+    close_target();
+    return status;
+  }
+  int code = SQLITE_OK;
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    code = sqlite3_backup_step(backup, -1);
+    if (code != SQLITE_BUSY && code != SQLITE_LOCKED) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  sqlite3_backup_finish(backup);
+  if (code != SQLITE_DONE) {
+    Status status = DatabaseError(std::string("database backup failed: ") + sqlite3_errstr(code));
+    close_target();
+    return status;
+  }
+
+  // The copied header keeps the source's WAL mode; a rollback journal makes the file complete by
+  // itself, and the server switches it back to WAL when it opens it.
+  char* message = nullptr;
+  code = sqlite3_exec(target, "PRAGMA journal_mode = DELETE", nullptr, nullptr, &message);
+  Status status = code == SQLITE_OK ? Status::Ok()
+                                    : DatabaseError("cannot finish the backup file " + path + ": " +
+                                                    (message != nullptr ? message : sqlite3_errstr(code)));
+  sqlite3_free(message);
+  if (sqlite3_close(target) != SQLITE_OK) status = Status(ErrorCode::kIo, "cannot close the backup file " + path);
+  return status;
 }
 
 }  // namespace on::storage::sqlite

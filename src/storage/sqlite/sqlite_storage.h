@@ -25,6 +25,7 @@ class SqliteStorage final : public Storage {
   Status MigrateDown(int target) override;
   Status CheckSchema() override;
   Status CheckIntegrity() override;
+  Status BackupTo(const std::string& path) override;
 
   Result<Notebook> CreateNotebook(const std::string& name, const std::string& description) override;
   Result<std::vector<Notebook>> ListNotebooks(const NotebookQuery& query) override;
