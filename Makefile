@@ -1,6 +1,7 @@
 # Open Notebook in C++: build, run and test.
 #   make run     install Debian packages, build, and serve on 127.0.0.1:5055 with data in ./data
-#   make test    build with AddressSanitizer and UBSan and run every test
+#   make test    build with AddressSanitizer and UBSan and run every test except those labelled slow
+#   make test-slow  run the tests labelled slow (minute-long streams) on the release build
 #   make build   release build only;  make clean   remove build directories
 #   make fuzz    build the libFuzzer targets with clang-14 and run each for FUZZ_SECONDS
 
@@ -17,7 +18,7 @@ FUZZ_TARGETS ?= multipart_fuzzer:16384 http_parsing_fuzzer:4096 json_body_fuzzer
                 file_name_fuzzer:2048 extract_fuzzer:65536 snippet_fuzzer:8192 \
                 sse_fuzzer:16384
 
-.PHONY: all deps build run test test-release bench fuzz clean
+.PHONY: all deps build run test test-release test-slow bench fuzz clean
 
 all: build
 
@@ -42,11 +43,16 @@ $(TEST_BUILD_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)
 test: $(TEST_BUILD_DIR)/build.ninja
 	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	cd $(TEST_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900
+	  ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -LE slow
 
 test-release: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)
-	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900
+	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -LE slow
+
+# Long-running cases (ctest label "slow"), on the release build.
+test-slow: $(BUILD_DIR)/build.ninja
+	cmake --build $(BUILD_DIR) -j $(JOBS)
+	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -L slow
 
 bench: build
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_search_direct

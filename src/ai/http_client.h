@@ -73,7 +73,10 @@ struct HttpResponse {
 // transfer, and the send then returns kCancelled.
 using BodyCallback = std::function<bool(std::string_view piece)>;
 
-// Sends one request without retrying and returns the response whatever its status. Errors:
+// Sends one request without retrying and returns the response whatever its status.
+// NOTE: each call opens a new connection (no shared connection cache yet), and the URL is not
+// checked by the SSRF guard of src/ingest, because local model servers on loopback or private
+// addresses are legitimate provider endpoints. Errors:
 //   kTimeout          connect time-out or idle time-out
 //   kUpstream         connection refused or reset, DNS or TLS failure, a broken stream
 //   kCancelled        `cancel` was set or `on_body` returned false

@@ -10,6 +10,7 @@
 #include "ai/models.h"
 #include "ai/reasoning.h"
 #include "support/fake_provider_process.h"
+#include "support/http_client.h"
 
 namespace on::ai {
 namespace {
@@ -465,3 +466,51 @@ TEST(AiProviders, ReasoningStrippedFromAnswer) {
 
 }  // namespace
 }  // namespace on::ai
+
+namespace on::test {
+namespace {
+
+// The fake's own control surface, driven with a plain HTTP client.
+TEST(FakeProvider, HeaderFaultScriptAndReset) {
+  FakeProviderProcess fake;
+  const HttpClient client(fake.port());
+  const std::string body = R"({"model":"fake-chat","messages":[{"role":"user","content":"hi"}]})";
+  const std::vector<std::pair<std::string, std::string>> json_type = {{"Content-Type", "application/json"}};
+
+  std::vector<std::pair<std::string, std::string>> with_fault = json_type;
+  with_fault.emplace_back("X-Fake-Fault", "unavailable");
+  EXPECT_EQ(client.Send("POST", "/v1/chat/completions", body, with_fault).status, 503);
+
+  with_fault.back().second = "no_such_fault";
+  EXPECT_EQ(client.Send("POST", "/v1/chat/completions", body, with_fault).status, 400);
+
+  fake.Script("*", {"rate_limit=7"});
+  const HttpResult limited = client.Send("POST", "/v1/embeddings", R"({"model":"fake-embed-384","input":"x"})", json_type);
+  EXPECT_EQ(limited.status, 429);
+  EXPECT_EQ(limited.Header("retry-after"), "7");
+  EXPECT_EQ(client.Send("POST", "/v1/embeddings", R"({"model":"fake-embed-384","input":"x"})", json_type).status, 200);
+
+  const nlohmann::json requests = fake.Requests();
+  EXPECT_EQ(requests["total"], 4);
+  EXPECT_EQ(requests["by_path"]["/v1/embeddings"], 2);
+  ASSERT_EQ(requests["log"].size(), 4u);
+  EXPECT_EQ(requests["log"][2]["fault"], "rate_limit=7");
+  EXPECT_EQ(requests["log"][2]["status"], 429);
+
+  fake.Reset();
+  EXPECT_EQ(fake.Requests()["total"], 0);
+}
+
+TEST(FakeProvider, ChatContextLimit) {
+  FakeProviderProcess fake({"--context-words", "3"});
+  const HttpResult result =
+      HttpClient(fake.port())
+          .Send("POST", "/v1/chat/completions",
+                R"({"model":"fake-chat","messages":[{"role":"user","content":"one two three four"}]})",
+                {{"Content-Type", "application/json"}});
+  EXPECT_EQ(result.status, 400);
+  EXPECT_EQ(result.Json()["error"]["code"], "context_length_exceeded");
+}
+
+}  // namespace
+}  // namespace on::test
