@@ -14,6 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// NOTE: hnswlib 0.6.2's SSE code prefetches the neighbour after the last one of an upper-level
+// link list, reading up to 3 bytes past the list it allocated (inside the same malloc chunk).
+// AddressSanitizer reports that read, so sanitizer builds use hnswlib's scalar code instead.
+#if defined(__SANITIZE_ADDRESS__) && !defined(NO_MANUAL_VECTORIZATION)
+#define NO_MANUAL_VECTORIZATION
+#endif
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
