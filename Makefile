@@ -55,10 +55,11 @@ test-slow: $(BUILD_DIR)/build.ninja
 	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -L slow
 
 bench: build
-	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_search_direct
+	cmake --build $(BUILD_DIR) -j $(JOBS) --target bench_search_direct bench_vector
 	bash bench/api/run.sh
 	bash bench/ingest/run.sh
 	bash bench/search/run.sh
+	bash bench/vector/run.sh
 
 # New corpus entries go to $(FUZZ_BUILD_DIR)/corpus; the seeds in tests/fuzz/corpus are only read.
 $(FUZZ_BUILD_DIR)/build.ninja: CMakeLists.txt tests/fuzz/CMakeLists.txt | $(DEPS_STAMP)

@@ -4,7 +4,8 @@
 //   bench_vector file <float32 file> <dimension> <model> [threads]
 //       Every vector is a query against all the others: the query's own label is excluded from
 //       both result lists (self-match excluded), so no query is held out.
-//   bench_vector synthetic <count> <dimension> <clusters> <queries> [threads] [save directory]
+//   bench_vector synthetic <count> <dimension> <clusters> <queries> [threads] [ef_construction]
+//                [save directory]
 //       Queries are fresh points from the same generator, not in the index.
 //
 // Prints Markdown table rows. Timings are wall-clock per query on one thread.
@@ -73,8 +74,8 @@ class Random {
   uint64_t state_;
 };
 
-// Clustered vectors: each cluster has a centre and a basis of kClusterRank directions; a point
-// is its centre plus a random combination of that basis plus small isotropic noise.
+// Clustered vectors. Each cluster has a centre and a basis of kClusterRank random directions. A
+// point is its centre plus a random combination of that basis plus small isotropic noise.
 class ClusteredGenerator {
  public:
   static constexpr size_t kClusterRank = 16;
@@ -171,7 +172,7 @@ void Report(const char* name, const RunResult& result, const char* note) {
 
 void RunAll(const std::vector<float>& vectors, const std::vector<float>& queries,
             const std::vector<uint64_t>& exclude, uint32_t dimension, const std::string& model,
-            size_t threads, const std::filesystem::path& save_directory) {
+            size_t threads, size_t ef_construction, const std::filesystem::path& save_directory) {
   const size_t count = vectors.size() / dimension;
   std::vector<uint64_t> labels(count);
   for (size_t i = 0; i < count; ++i) labels[i] = i;
@@ -186,6 +187,7 @@ void RunAll(const std::vector<float>& vectors, const std::vector<float>& queries
   VectorIndexOptions graph_options = exact_options;
   graph_options.exact_threshold = 0;  // always a graph, whatever the size
   graph_options.build_threads = threads;
+  if (ef_construction != 0) graph_options.ef_construction = ef_construction;
   double graph_build = 0;
   auto graph = Build(graph_options, labels, vectors, &graph_build);
 
@@ -235,7 +237,7 @@ int RunFile(int argc, char** argv) {
   std::memcpy(vectors.data(), bytes.data(), bytes.size());
   std::vector<uint64_t> exclude(vectors.size() / dimension);
   for (size_t i = 0; i < exclude.size(); ++i) exclude[i] = i;
-  RunAll(vectors, vectors, exclude, dimension, argv[4], threads, {});
+  RunAll(vectors, vectors, exclude, dimension, argv[4], threads, 0, {});
   return 0;
 }
 
@@ -246,7 +248,8 @@ int RunSynthetic(int argc, char** argv) {
   const size_t clusters = std::stoul(argv[4]);
   const size_t query_count = std::stoul(argv[5]);
   const size_t threads = argc > 6 ? std::stoul(argv[6]) : 2;
-  const std::filesystem::path save_directory = argc > 7 ? argv[7] : "";
+  const size_t ef_construction = argc > 7 ? std::stoul(argv[7]) : 0;
+  const std::filesystem::path save_directory = argc > 8 ? argv[8] : "";
 
   ClusteredGenerator generator(dimension, clusters, 20261204);
   std::vector<float> vectors;
@@ -258,7 +261,7 @@ int RunSynthetic(int argc, char** argv) {
               clusters, ClusteredGenerator::kClusterRank, ClusteredGenerator::kSpread,
               ClusteredGenerator::kNoise);
   RunAll(vectors, queries, std::vector<uint64_t>(query_count, UINT64_MAX), dimension,
-         "synthetic", threads, save_directory);
+         "synthetic", threads, ef_construction, save_directory);
   return 0;
 }
 
@@ -271,7 +274,8 @@ int main(int argc, char** argv) {
   if (code == 2) {
     std::fprintf(stderr,
                  "usage: %s file <float32 file> <dimension> <model> [threads]\n"
-                 "       %s synthetic <count> <dimension> <clusters> <queries> [threads] [save directory]\n",
+                 "       %s synthetic <count> <dimension> <clusters> <queries> [threads] [ef_construction] "
+                 "[save directory]\n",
                  argv[0], argv[0]);
   }
   return code;

@@ -1,9 +1,8 @@
 // Reciprocal rank fusion of a keyword ranking and a vector ranking.
 //
 // Each result scores sum(weight / (k + rank)) over the lists it appears in, with 1-based ranks
-// (Cormack, Clarke and Buettcher, "Reciprocal Rank Fusion outperforms Condorcet and individual
-// Rank Learning Methods", SIGIR 2009, which uses k = 60). Only ranks count, so BM25 scores and
-// cosine similarities need no common scale.
+// and k = 60 by default, the value commonly used for reciprocal rank fusion. Only ranks count, so
+// BM25 scores and cosine similarities need no common scale.
 #pragma once
 
 #include <cstddef>

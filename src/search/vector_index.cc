@@ -5,8 +5,8 @@
 // included by only one translation unit: this one. Everything that touches the graph lives here.
 //
 // This hnswlib version has neither search filters nor replacement of deleted elements, so both
-// are built here on its public members: filtered search widens the candidate list, and a new
-// label takes over a deleted slot through updatePoint, as later hnswlib versions do it.
+// are built here on its public members. Filtered search widens the candidate list. A new label
+// takes over a deleted slot through updatePoint, as hnswlib 0.7 does with allow_replace_deleted.
 #include "search/vector_index.h"
 
 #include <fcntl.h>
@@ -14,6 +14,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+// NOTE: hnswlib 0.6.2's SSE code prefetches the neighbour after the last one of an upper-level
+// link list, reading up to 3 bytes past the list it allocated (inside the same malloc chunk).
+// AddressSanitizer reports that read, so sanitizer builds use hnswlib's scalar code instead.
+#if defined(__SANITIZE_ADDRESS__) && !defined(NO_MANUAL_VECTORIZATION)
+#define NO_MANUAL_VECTORIZATION
+#endif
 #include <hnswlib/hnswlib.h>
 
 #include <algorithm>
@@ -58,11 +64,12 @@ constexpr size_t kHeaderChecksumBytes = 16;
 constexpr size_t kFileChecksumBytes = 32;
 constexpr int kMaxGraphLevel = 255;
 constexpr size_t kMinGraphCapacity = 1024;
-// A graph search with candidate list ef computes roughly ef * 2M distances, so once ef passes
-// this fraction of the live set an exact scan costs about the same. An estimate, not measured.
+// A graph search with candidate list ef computes very roughly ef * 2M distances (an estimate, not
+// measured). So once ef passes 1/64 of the live set, an exact scan costs about the same or less.
 constexpr size_t kExactScanFraction = 64;
 
-// hnswlib's InnerProductSpace constructor assigns process-wide function pointers; serialise it.
+// hnswlib's InnerProductSpace constructor assigns process-wide function pointers, so concurrent
+// constructions are serialised.
 std::mutex space_construction_mutex;
 
 std::unique_ptr<hnswlib::InnerProductSpace> NewSpace(uint32_t dimension) {
@@ -510,7 +517,8 @@ class Writer {
       ON_RETURN_IF_ERROR(SwitchToGraph(1));
     }
     if (ReplaceInGraph(label, unit)) return Status::Ok();
-    return AppendToGraph({&label, 1}, {unit, options_.dimension});
+    return AppendToGraph(
+        1, [label](size_t) { return label; }, [unit](size_t) { return unit; });
   }
 
   Status UpsertMany(std::span<const uint64_t> labels, std::span<const float> units) {
@@ -527,17 +535,15 @@ class Writer {
       ON_RETURN_IF_ERROR(SwitchToGraph(new_labels));
     }
 
-    // Labels already in the graph and labels that can take a deleted slot are updated one at a
-    // time; the rest are new slots, which hnswlib inserts safely from several threads.
-    std::vector<uint64_t> fresh_labels;
-    std::vector<float> fresh_units;
+    // Labels already in the graph, and labels that can take a deleted slot, are updated one at a
+    // time. The rest need new slots, which hnswlib inserts safely from several threads.
+    std::vector<size_t> fresh;
     for (size_t i = 0; i < labels.size(); ++i) {
-      const float* unit = &units[i * dimension];
-      if (ReplaceInGraph(labels[i], unit)) continue;
-      fresh_labels.push_back(labels[i]);
-      fresh_units.insert(fresh_units.end(), unit, unit + dimension);
+      if (!ReplaceInGraph(labels[i], &units[i * dimension])) fresh.push_back(i);
     }
-    return AppendToGraph(fresh_labels, fresh_units);
+    return AppendToGraph(
+        fresh.size(), [&](size_t j) { return labels[fresh[j]]; },
+        [&](size_t j) { return &units[fresh[j] * dimension]; });
   }
 
   bool Remove(uint64_t label) {
@@ -608,10 +614,12 @@ class Writer {
     return false;
   }
 
-  Status AppendToGraph(std::span<const uint64_t> labels, std::span<const float> units) {
-    if (labels.empty()) return Status::Ok();
+  // Inserts `count` new labels: label_at(j) with the unit vector at vector_at(j).
+  template <typename LabelAt, typename VectorAt>
+  Status AppendToGraph(size_t count, const LabelAt& label_at, const VectorAt& vector_at) {
+    if (count == 0) return Status::Ok();
     Graph& graph = *state_.graph;
-    const size_t needed = graph.cur_element_count + labels.size();
+    const size_t needed = graph.cur_element_count + count;
     if (needed > graph.max_elements_) {
       try {
         graph.resizeIndex(std::max(needed, graph.max_elements_ * 2));
@@ -620,9 +628,8 @@ class Writer {
                                          needed, e.what()));
       }
     }
-    const size_t dimension = options_.dimension;
-    Status status = ParallelFor(labels.size(), options_.build_threads, [&](size_t i) {
-      graph.addPoint(&units[i * dimension], labels[i]);
+    Status status = ParallelFor(count, options_.build_threads, [&](size_t j) {
+      graph.addPoint(vector_at(j), label_at(j));
     });
     // Count what was inserted even after a failure, so Size stays true.
     state_.graph_live = graph.cur_element_count - graph.num_deleted_;
@@ -709,7 +716,7 @@ Status VectorIndex::UpsertBatch(std::span<const uint64_t> labels, std::span<cons
         labels.size(), labels.size() * dimension, dimension, options_.model, vectors.size()));
   }
 
-  // A label repeated in the batch keeps its last vector; the order of first appearance is kept.
+  // A label repeated in the batch keeps its last vector, at the position of its last occurrence.
   std::unordered_map<uint64_t, size_t> last_index;
   for (size_t i = 0; i < labels.size(); ++i) last_index[labels[i]] = i;
   std::vector<uint64_t> unique_labels;
@@ -794,8 +801,8 @@ std::vector<VectorMatch> ScanExact(const VectorIndex::State& state, uint32_t dim
   return top.TakeSorted();
 }
 
-// Graph search; with a filter the candidate list grows fourfold until k labels pass, the graph
-// has no more candidates, or an exact scan would cost about the same.
+// Searches the graph. With a filter, the candidate list grows fourfold until k labels pass or the
+// graph has no more candidates. Past 1/64 of the live set an exact scan replaces it.
 std::vector<VectorMatch> SearchGraph(const VectorIndex::State& state, uint32_t dimension,
                                      const float* query, const VectorSearchOptions& options,
                                      size_t default_ef) {
@@ -869,7 +876,7 @@ Status WriteGraph(HashingWriter& writer, const Graph& graph) {
 }
 
 // Checks every link of a graph read from a file, so a search never follows an id outside the
-// graph or asks a node for a level it does not have.
+// graph or reads a level that a node does not have.
 Status ValidateGraph(const Graph& graph, const std::filesystem::path& path) {
   const size_t slots = graph.cur_element_count;
   if (graph.enterpoint_node_ >= slots ||

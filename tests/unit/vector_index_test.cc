@@ -464,7 +464,7 @@ TEST(VectorIndex, DamagedLinksRejectedDespiteValidChecksum) {
 }
 
 // Readers search while one writer adds enough vectors to move from exact scan to the graph and
-// grow it; run under the sanitizer build to catch races on the index's memory.
+// grow it. In the AddressSanitizer build, a search that read memory freed by a resize would fail.
 TEST(VectorIndex, ConcurrentSearchesWhileAdding) {
   constexpr uint32_t kDimension = 16;
   constexpr size_t kCount = 2500;
