@@ -77,6 +77,8 @@ ROUTES = [
     ("GET", "/api/config", "Version, database status and non-secret settings", "system", None, "Config", []),
     ("GET", "/api/auth/status", "Whether a password is required", "system", None, "AuthStatus", []),
     ("GET", "/openapi.json", "This document", "system", None, None, []),
+    ("GET", "/metrics", "Metrics in the Prometheus text format 0.0.4 (needs the password unless "
+     "OPEN_NOTEBOOK_METRICS_PUBLIC=true)", "system", None, "text/plain", []),
     ("GET", "/api/notebooks", "List notebooks with source and note counts", "notebooks", None, arr({"$ref": "#/components/schemas/Notebook"}),
      [("archived", B), ("order_by", S)]),
     ("POST", "/api/notebooks", "Create a notebook", "notebooks", "NotebookCreate", "Notebook", []),
@@ -139,8 +141,11 @@ def schema_ref(schema):
 def main():
     paths = {}
     for method, path, summary, tag, request, response, query in ROUTES:
-        operation = {"summary": summary, "tags": [tag], "responses": {"200": {
-            "description": "Success", "content": {"application/json": {"schema": schema_ref(response)}}}}}
+        if response == "text/plain":
+            success = {"text/plain; version=0.0.4": {"schema": S}}
+        else:
+            success = {"application/json": {"schema": schema_ref(response)}}
+        operation = {"summary": summary, "tags": [tag], "responses": {"200": {"description": "Success", "content": success}}}
         for code, text in ERRORS.items():
             operation["responses"][code] = {"description": text, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}}
