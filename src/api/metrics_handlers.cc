@@ -1,5 +1,5 @@
-// GET /metrics: the process's recorded metrics plus values read at scrape time (job states, worker
-// heartbeats, data disk, process). It has no /api prefix because Prometheus expects /metrics.
+// GET /metrics: the metrics recorded by this process, plus job states, worker heartbeats, the data
+// disk and process figures read at scrape time. No /api prefix, because Prometheus expects /metrics.
 #include <sys/statvfs.h>
 
 #include <algorithm>
@@ -41,7 +41,7 @@ void WriteJobMetrics(AppContext& context, metrics::ExpositionWriter& writer) {
   if (workers.ok()) {
     writer.Family("open_notebook_workers_live", "Workers whose heartbeat is younger than their lease.", "gauge");
     writer.Sample("open_notebook_workers_live", static_cast<double>(jobs::LiveWorkers(*workers, now).size()));
-    // One value rather than one series per worker: worker ids change with every restart.
+    // One value rather than one series per worker, because worker ids change with every restart.
     std::optional<double> freshest;
     for (const auto& worker : *workers) {
       auto age = SecondsSince(worker.heartbeat_at, now);

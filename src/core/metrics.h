@@ -2,11 +2,11 @@
 // text exposition format (version 0.0.4) by GET /metrics.
 //
 // Recording is lock-cheap: a labelled series is found under a shared lock without allocating
-// (the first use of a label combination allocates once), and its values are atomics. Label values
-// must come from small known sets (a route pattern, a command name, an outcome), never from the
-// raw path, an id or a query string; each family also caps its series count, folding any excess
-// into one series whose labels are all "other", so a caller's mistake cannot grow memory without
-// bound.
+// (the first use of a label combination allocates once), and its values are atomics.
+// Label values must come from small known sets (a route pattern, a command name, an outcome),
+// never from the raw path, an id or a query string. Each family also caps its series count and
+// folds any excess into one series whose labels are all "other", so a caller's mistake cannot
+// grow memory without bound.
 #pragma once
 
 #include <atomic>

@@ -24,7 +24,7 @@ struct Problem {
   std::string fix;
 };
 
-// What `status` found: errors make it exit 1, warnings alone exit 2.
+// Findings of `status`: errors make it exit 1, and warnings alone make it exit 2.
 struct Findings {
   std::vector<Problem> problems;
   std::vector<Problem> warnings;
@@ -207,8 +207,8 @@ std::string Size(uint64_t bytes) {
   return buffer;
 }
 
-// Free-space threshold in bytes: `fallback`, or the value of `variable`. The variables exist so
-// tests can force a low-disk finding without filling a disk; they are not settings.
+// Returns a free-space threshold in bytes: the value of `variable`, else `fallback`. The variables
+// let tests force a low-disk finding without filling a disk, so they are not settings.
 uint64_t Threshold(const char* variable, uint64_t fallback) {
   const char* text = std::getenv(variable);
   if (text == nullptr || *text == '\0') return fallback;
@@ -217,8 +217,8 @@ uint64_t Threshold(const char* variable, uint64_t fallback) {
   return end != nullptr && *end == '\0' ? value : fallback;
 }
 
-// Warns below 10 % or 1 GiB free and fails below 2 % or 200 MiB: SQLite needs room for its
-// write-ahead log and uploads need room for their files, and a full disk fails every write.
+// Warns below 10 % or 1 GiB free and fails below 2 % or 200 MiB, because a full disk fails every
+// write: SQLite's write-ahead log and uploaded files both need room.
 void CheckDisk(const Settings& settings, Findings& findings) {
   struct statvfs disk {};
   if (statvfs(settings.data_dir.c_str(), &disk) != 0) {

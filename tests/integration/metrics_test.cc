@@ -41,7 +41,7 @@ class MetricsTest : public ::testing::Test {
     }
   }
 
-  // Scrapes /metrics and parses it strictly; `text` receives the body.
+  // Scrapes /metrics and parses it strictly. `text` receives the body.
   test::PromText Scrape(std::string* text = nullptr) {
     auto response = client_->Get("/metrics");
     EXPECT_EQ(response.status, 200) << response.body;
@@ -71,7 +71,7 @@ double Delta(const test::PromText& before, const test::PromText& after, const st
   return after.Sum(name, labels) - before.Sum(name, labels);
 }
 
-TEST_F(MetricsTest, CountsRequestsByRoutePatternAndStatus) {
+TEST_F(MetricsTest, CountsRequestsByRoutePattern) {
   StartServer();
   const test::PromText before = Scrape();
   EXPECT_EQ(before.Value("open_notebook_ready"), 1);
@@ -118,7 +118,7 @@ TEST_F(MetricsTest, CountsRequestsByRoutePatternAndStatus) {
   }
 }
 
-TEST_F(MetricsTest, ReportsJobsWorkersAndDatabaseTime) {
+TEST_F(MetricsTest, ReportsJobsAndDatabaseTime) {
   StartServer();
   auto submitted = client_->Post("/api/commands/jobs", {{"command", "sleep"}, {"app", "debug"}, {"input", {{"ms", 10}}}});
   ASSERT_EQ(submitted.status, 200) << submitted.body;
@@ -147,11 +147,11 @@ TEST_F(MetricsTest, ReportsJobsWorkersAndDatabaseTime) {
   EXPECT_EQ(scraped.families.at("open_notebook_provider_request_duration_seconds").type, "histogram");
 }
 
-TEST_F(MetricsTest, PasswordProtectsMetricsUnlessMadePublic) {
+TEST_F(MetricsTest, PasswordProtectsMetrics) {
   StartServer({{"OPEN_NOTEBOOK_PASSWORD", "metrics-secret"}});
-  auto refused = client_->Get("/metrics");
-  EXPECT_EQ(refused.status, 401) << refused.body;
-  EXPECT_EQ(refused.Header("www-authenticate"), "Bearer");
+  auto rejected = client_->Get("/metrics");
+  EXPECT_EQ(rejected.status, 401) << rejected.body;
+  EXPECT_EQ(rejected.Header("www-authenticate"), "Bearer");
   client_->set_password("metrics-secret");
   std::string text;
   const test::PromText scraped = Scrape(&text);
@@ -164,7 +164,7 @@ TEST_F(MetricsTest, PasswordProtectsMetricsUnlessMadePublic) {
   EXPECT_EQ(client_->Get("/api/notebooks").status, 401) << "only /metrics becomes public";
 }
 
-TEST_F(MetricsTest, StatusWarnsAndFailsOnALowDataDisk) {
+TEST_F(MetricsTest, StatusReportsLowDataDisk) {
   StartServer();
   std::string output;
   EXPECT_EQ(RunStatus({}, &output), 0) << output;

@@ -79,6 +79,7 @@ PromText ParsePromText(const std::string& text, std::vector<std::string>* errors
   std::istringstream input(text);
   std::string line;
   int number = 0;
+  std::set<std::string> identities;
   auto fail = [&](const std::string& why) { errors->push_back("line " + std::to_string(number) + ": " + why + ": " + line); };
   if (!text.empty() && text.back() != '\n') errors->push_back("the text does not end with a line feed");
 
@@ -96,7 +97,7 @@ PromText ParsePromText(const std::string& text, std::vector<std::string>* errors
       PromFamily& family = result.families[name];
       if (help) {
         if (!family.help.empty()) fail("second HELP");
-        family.help = rest.empty() ? " " : rest;
+        family.help = rest;
       } else {
         if (!family.type.empty()) fail("second TYPE");
         if (rest != "counter" && rest != "gauge" && rest != "histogram" && rest != "summary" && rest != "untyped") {
@@ -171,6 +172,9 @@ PromText ParsePromText(const std::string& text, std::vector<std::string>* errors
       continue;
     }
     sample.value = *value;
+    std::string identity = sample.name;
+    for (const auto& [key, label_value] : sample.labels) identity += "\n" + key + "=" + label_value;
+    if (!identities.insert(identity).second) fail("second sample with the same name and labels");
     const std::string family = FamilyOf(sample.name, result.families);
     auto found = result.families.find(family);
     if (found == result.families.end() || found->second.help.empty() || found->second.type.empty()) {
@@ -219,7 +223,8 @@ PromText ParsePromText(const std::string& text, std::vector<std::string>* errors
     }
   }
   for (const auto& [name, family] : result.families) {
-    if (family.help.empty() || family.type.empty()) errors->push_back(name + " lacks HELP or TYPE");
+    if (family.help.empty()) errors->push_back(name + " has no HELP text");
+    if (family.type.empty()) errors->push_back(name + " has no TYPE");
   }
   return result;
 }
