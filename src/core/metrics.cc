@@ -66,10 +66,13 @@ std::string FormatValue(double value) {
   if (std::isnan(value)) return "NaN";
   if (std::isinf(value)) return value > 0 ? "+Inf" : "-Inf";
   std::array<char, 64> buffer{};
-  // Shortest text that reads back as the same double.
-  auto [end, error] = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
-  if (error != std::errc()) return "NaN";
-  return std::string(buffer.data(), end);
+  // The shortest text that reads back as the same double, in plain notation ("0.0005", not
+  // "5e-04") unless that does not fit.
+  std::to_chars_result written =
+      std::to_chars(buffer.data(), buffer.data() + buffer.size(), value, std::chars_format::fixed);
+  if (written.ec != std::errc()) written = std::to_chars(buffer.data(), buffer.data() + buffer.size(), value);
+  if (written.ec != std::errc()) return "NaN";
+  return std::string(buffer.data(), written.ptr);
 }
 
 void ExpositionWriter::Family(std::string_view name, std::string_view help, std::string_view type) {

@@ -42,6 +42,16 @@ TEST(Metrics, WritesHelpTypeAndLabels) {
   EXPECT_EQ(parsed.Value("test_depth"), -2.5);
 }
 
+TEST(Metrics, FormatsValuesInPlainNotation) {
+  EXPECT_EQ(metrics::FormatValue(3), "3");
+  EXPECT_EQ(metrics::FormatValue(0.0005), "0.0005");
+  EXPECT_EQ(metrics::FormatValue(-2.5), "-2.5");
+  EXPECT_EQ(metrics::FormatValue(1e300), "1e+300");
+  EXPECT_EQ(metrics::FormatValue(HUGE_VAL), "+Inf");
+  EXPECT_EQ(metrics::FormatValue(-HUGE_VAL), "-Inf");
+  EXPECT_EQ(metrics::FormatValue(NAN), "NaN");
+}
+
 TEST(Metrics, EscapesLabelValues) {
   EXPECT_EQ(metrics::EscapeLabelValue("a\\b\"c\nd"), "a\\\\b\\\"c\\nd");
   metrics::Registry registry;
