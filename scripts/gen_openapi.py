@@ -56,11 +56,18 @@ SCHEMAS = {
                             notebooks=arr(S), transformations=arr(S), embed=B, delete_source=B, async_processing=B),
     "SourceUpdate": obj(title=S, topics=arr(S)),
     "SourceStatus": obj(status=S, message=S, processing_info=OBJ, command_id=N),
-    "SearchRequest": obj(["query"], query=S, type={"enum": ["text", "vector"]}, limit=I, search_sources=B, search_notes=B,
-                         minimum_score={"type": "number"}, notebook_id=S),
-    "SearchResponse": obj(results=arr(obj(id=S, parent_id=S, title=S, type=S, relevance={"type": "number"}, snippet=S,
+    "SearchRequest": obj(["query"], query=S, type={"enum": ["text", "vector", "hybrid"]}, limit=I, search_sources=B,
+                         search_notes=B, minimum_score={"type": "number"}, notebook_id=S),
+    "SearchResponse": obj(results=arr(obj(id=S, parent_id=S, title=S, type=S, relevance={"type": "number"},
+                                          similarity={"type": "number"}, keyword_rank=I, vector_rank=I, snippet=S,
                                           matches=arr(obj(snippet=S, field=S, score={"type": "number"}, chunk_index=I, page=I)))),
                           total_count=I, search_type=S),
+    "EmbedRequest": obj(["item_id", "item_type"], item_id=S, item_type={"enum": ["source", "note"]}, async_processing=B),
+    "EmbedQueued": obj(success=B, message=S, item_id=S, item_type=S, command_id=S),
+    "RebuildRequest": obj(mode={"enum": ["existing", "all"]}, include_sources=B, include_notes=B, include_insights=B),
+    "RebuildStarted": obj(command_id=S, total_items=I, message=S),
+    "RebuildStatus": obj(command_id=S, status=S, progress=obj(processed=I, total=I, percentage={"type": "number"}),
+                         stats=OBJ, started_at=N, completed_at=N, error_message=N),
     "JobSubmit": obj(["command"], command=S, app=S, input=OBJ),
     "JobSubmitted": obj(job_id=S, status=S, message=S),
     "Job": obj(job_id=S, status=S, result={}, error_message=N, created=S, updated=S, progress=OBJ, attempts=I),
@@ -109,6 +116,8 @@ ROUTES = [
     ("GET", "/api/config", "Version, database status and non-secret settings", "system", None, "Config", []),
     ("GET", "/api/auth/status", "Whether a password is required", "system", None, "AuthStatus", []),
     ("GET", "/openapi.json", "This document", "system", None, None, []),
+    ("GET", "/metrics", "Metrics in the Prometheus text format 0.0.4 (needs the password unless "
+     "OPEN_NOTEBOOK_METRICS_PUBLIC=true)", "system", None, "text/plain", []),
     ("GET", "/api/notebooks", "List notebooks with source and note counts", "notebooks", None, arr({"$ref": "#/components/schemas/Notebook"}),
      [("archived", B), ("order_by", S)]),
     ("POST", "/api/notebooks", "Create a notebook", "notebooks", "NotebookCreate", "Notebook", []),
@@ -140,7 +149,13 @@ ROUTES = [
     ("GET", "/api/sources/{source_id}/download", "Download the uploaded file (application/octet-stream)", "sources", None, None, []),
     ("POST", "/api/notebooks/{notebook_id}/sources/{source_id}", "Add a source to a notebook", "sources", None, "Message", []),
     ("DELETE", "/api/notebooks/{notebook_id}/sources/{source_id}", "Remove a source from a notebook", "sources", None, "Message", []),
-    ("POST", "/api/search", "Keyword search over sources and notes", "search", "SearchRequest", "SearchResponse", []),
+    ("POST", "/api/search", "Keyword, vector or hybrid search over sources and notes (hybrid is the default once "
+     "vectors of the embedding model exist)", "search", "SearchRequest", "SearchResponse", []),
+    ("POST", "/api/embed", "Queue embedding of a source's chunks or a note", "embeddings", "EmbedRequest", "EmbedQueued", []),
+    ("POST", "/api/embeddings/rebuild", "Queue embedding of every source and note with the current embedding model",
+     "embeddings", "RebuildRequest", "RebuildStarted", []),
+    ("GET", "/api/embeddings/rebuild/{command_id}/status", "Progress of a rebuild: vectors of the current model against "
+     "everything there is to embed", "embeddings", None, "RebuildStatus", []),
     ("POST", "/api/commands/jobs", "Submit a background job", "jobs", "JobSubmit", "JobSubmitted", []),
     ("GET", "/api/commands/jobs", "List jobs, newest first", "jobs", None, arr({"$ref": "#/components/schemas/Job"}),
      [("command_filter", S), ("status_filter", S), ("limit", I)]),
@@ -211,9 +226,12 @@ def schema_ref(schema):
 def main():
     paths = {}
     for method, path, summary, tag, request, response, query in ROUTES:
-        success = "201" if (method, path) in CREATED else "200"
-        operation = {"summary": summary, "tags": [tag], "responses": {success: {
-            "description": "Success", "content": {"application/json": {"schema": schema_ref(response)}}}}}
+        status = "201" if (method, path) in CREATED else "200"
+        if response == "text/plain":
+            success = {"text/plain; version=0.0.4": {"schema": S}}
+        else:
+            success = {"application/json": {"schema": schema_ref(response)}}
+        operation = {"summary": summary, "tags": [tag], "responses": {status: {"description": "Success", "content": success}}}
         for code, text in ERRORS.items():
             operation["responses"][code] = {"description": text, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/Error"}}}}

@@ -68,7 +68,9 @@ int main(int argc, char** argv) {
   worker->add_option("--max-tasks", max_tasks, "Jobs run at the same time (overrides OPEN_NOTEBOOK_WORKER_MAX_TASKS)");
 
   CLI::App* status = app.add_subcommand(
-      "status", "Check the API, database, workers and job queue; exit 1 and name the fix when something is wrong");
+      "status",
+      "Check the API, database, workers, job queue and data disk; exit 1 and name the fix when something is wrong, "
+      "2 when there are only warnings");
   status->add_option("--host", host, "Address of the API to check (overrides API_HOST)");
   status->add_option("--port", port, "Port of the API to check (overrides API_PORT)");
   status->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");

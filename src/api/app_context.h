@@ -76,6 +76,7 @@ inline http::Handler Bind(AppContext& context, ContextHandler handler) {
 void RegisterRoutes(http::Router& router, AppContext& context);
 
 void RegisterSystemRoutes(http::Router& router, AppContext& context);
+void RegisterMetricsRoutes(http::Router& router, AppContext& context);
 void RegisterNotebookRoutes(http::Router& router, AppContext& context);
 void RegisterNoteRoutes(http::Router& router, AppContext& context);
 void RegisterSourceRoutes(http::Router& router, AppContext& context);

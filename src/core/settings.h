@@ -31,12 +31,15 @@ namespace on {
   X(api_port, "API_PORT", Int, "5055", 0, 65535, "", 0, "TCP port of the REST API.")                     \
   X(password, "OPEN_NOTEBOOK_PASSWORD", String, "", 0, 0, "", kSecret,                                   \
     "Shared password; when set every API route except /health, /api/auth/status and /api/config "       \
-    "requires 'Authorization: Bearer <password>'.")                                                      \
+    "requires 'Authorization: Bearer <password>' (/metrics too, unless OPEN_NOTEBOOK_METRICS_PUBLIC).")   \
   X(password_file, "OPEN_NOTEBOOK_PASSWORD_FILE", String, "", 0, 0, "", 0,                               \
     "File whose first line is the password (for Docker and systemd secrets). Used when "                \
     "OPEN_NOTEBOOK_PASSWORD is empty.")                                                                  \
   X(allow_no_auth, "OPEN_NOTEBOOK_ALLOW_NO_AUTH", Bool, "false", 0, 0, "", 0,                            \
     "Allow listening on a non-loopback address without a password (prints a warning).")                 \
+  X(metrics_public, "OPEN_NOTEBOOK_METRICS_PUBLIC", Bool, "false", 0, 0, "", 0,                          \
+    "Serve GET /metrics without the password, for a Prometheus that cannot send a bearer token. The "  \
+    "metrics hold counts and timings by route pattern, never ids, paths or content.")                  \
   X(cors_origins, "CORS_ORIGINS", String, "*", 0, 0, "", 0,                                              \
     "Comma-separated origins allowed to call the API from a browser, or * for any origin "              \
     "(credentials are never allowed with *).")                                                           \

@@ -39,6 +39,9 @@ struct Response {
   HeaderList headers;
   // Set by a handler whose response depends only on the request target and the stored data.
   bool cacheable = false;
+  // The route pattern that matched the request, for metrics; empty when none did. Points into the
+  // router, which outlives every response.
+  std::string_view route;
 
   void SetHeader(std::string name, std::string value);
 };

@@ -17,6 +17,11 @@ bool Pipeline::IsPublic(const std::string& path) const {
   return std::find(options_.public_paths.begin(), options_.public_paths.end(), path) != options_.public_paths.end();
 }
 
+bool Pipeline::IsReadinessExempt(const std::string& path) const {
+  return std::find(options_.readiness_exempt_paths.begin(), options_.readiness_exempt_paths.end(), path) !=
+         options_.readiness_exempt_paths.end();
+}
+
 std::optional<Response> Pipeline::Authenticate(const Request& request) {
   if (request.method == "OPTIONS" || IsPublic(request.path)) return std::nullopt;
 
@@ -33,10 +38,8 @@ std::optional<Response> Pipeline::Authenticate(const Request& request) {
   return response;
 }
 
-Response Pipeline::Dispatch(Request& request) {
-  const Handler* handler = nullptr;
-  std::string allowed;
-  switch (router_.Find(request, &handler, &allowed)) {
+Response Pipeline::Dispatch(Request& request, Router::Match match, const Handler* handler, const std::string& allowed) {
+  switch (match) {
     case Router::Match::kNoPath:
       return JsonResponse({{"detail", "Not Found: no route for " + request.path}}, 404);
     case Router::Match::kWrongMethod: {
@@ -72,33 +75,48 @@ std::optional<Response> Pipeline::TryCached(const Request& request) {
 
 Response Pipeline::Handle(Request& request) {
   ScopedLogContext context(request.request_id);
+  // Routing comes first so every response, a refused one too, is counted under its route pattern.
+  const Handler* handler = nullptr;
+  std::string allowed;
+  std::string_view route;
+  Response response;
   try {
-    if (CorsPolicy::IsPreflight(request)) return cors_.Preflight(request);
-    if (auto rejected = Authenticate(request)) return std::move(*rejected);
-
-    if (!IsPublic(request.path) && options_.readiness) {
-      Status ready = options_.readiness();
-      if (!ready.ok()) return ErrorResponse(ready);
-    }
-    if (request.method == "OPTIONS") {
-      Response response;
-      response.status = 204;
-      response.content_type.clear();
-      return response;
-    }
-
-    // The version is read before the handler, so data written meanwhile makes the entry stale.
-    const bool may_cache = request.method == "GET" && options_.data_version;
-    const uint64_t version = may_cache ? options_.data_version() : 0;
-    Response response = Dispatch(request);
-    if (version != 0 && response.cacheable && response.status == 200) cache_.Store(request.target, version, response);
-    return response;
+    const Router::Match match = router_.Find(request, &handler, &allowed, &route);
+    response = Respond(request, match, handler, allowed, route);
   } catch (const std::exception& error) {
     spdlog::error("{} {} threw: {}", request.method, request.path, error.what());
+    response = ErrorResponse(InternalError("handler failed"));
   } catch (...) {
     spdlog::error("{} {} threw a non-standard exception", request.method, request.path);
+    response = ErrorResponse(InternalError("handler failed"));
   }
-  return ErrorResponse(InternalError("handler failed"));
+  response.route = route;
+  return response;
+}
+
+Response Pipeline::Respond(Request& request, Router::Match match, const Handler* handler, const std::string& allowed,
+                           std::string_view route) {
+  if (CorsPolicy::IsPreflight(request)) return cors_.Preflight(request);
+  if (auto rejected = Authenticate(request)) return std::move(*rejected);
+
+  if (!IsPublic(request.path) && !IsReadinessExempt(request.path) && options_.readiness) {
+    Status ready = options_.readiness();
+    if (!ready.ok()) return ErrorResponse(ready);
+  }
+  if (request.method == "OPTIONS") {
+    Response response;
+    response.status = 204;
+    response.content_type.clear();
+    return response;
+  }
+
+  // The version is read before the handler, so data written meanwhile makes the entry stale.
+  const bool may_cache = request.method == "GET" && options_.data_version;
+  const uint64_t version = may_cache ? options_.data_version() : 0;
+  Response response = Dispatch(request, match, handler, allowed);
+  response.route = route;  // cached copies keep it
+  if (version != 0 && response.cacheable && response.status == 200) cache_.Store(request.target, version, response);
+  return response;
 }
 
 void Pipeline::Finish(const Request& request, Response& response) const {

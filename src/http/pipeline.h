@@ -21,6 +21,8 @@ namespace on::http {
 struct PipelineOptions {
   // Paths served without a password and while the database is still starting.
   std::vector<std::string> public_paths = {"/health", "/api/auth/status", "/api/config"};
+  // Paths that need the password (unless public) but answer while the database is still starting.
+  std::vector<std::string> readiness_exempt_paths = {"/metrics"};
   // Returns ok when the application can serve requests, else kUnavailable with the reason.
   std::function<Status()> readiness;
   // Returns the current data version for cached responses, 0 while nothing may be cached;
@@ -44,8 +46,11 @@ class Pipeline {
 
  private:
   bool IsPublic(const std::string& path) const;
+  bool IsReadinessExempt(const std::string& path) const;
   std::optional<Response> Authenticate(const Request& request);
-  Response Dispatch(Request& request);
+  Response Respond(Request& request, Router::Match match, const Handler* handler, const std::string& allowed,
+                   std::string_view route);
+  Response Dispatch(Request& request, Router::Match match, const Handler* handler, const std::string& allowed);
 
   const Router& router_;
   ResponseCache cache_;

@@ -21,7 +21,8 @@ void Router::Add(std::string method, std::string pattern, Handler handler) {
   routes_.push_back(Route{std::move(method), std::move(pattern), std::move(handler)});
 }
 
-Router::Match Router::Find(Request& request, const Handler** handler, std::string* allowed) const {
+Router::Match Router::Find(Request& request, const Handler** handler, std::string* allowed,
+                           std::string_view* pattern_out) const {
   const std::vector<std::string_view> segments = SplitPath(request.path);
   bool path_exists = false;
   allowed->clear();
@@ -42,8 +43,10 @@ Router::Match Router::Find(Request& request, const Handler** handler, std::strin
     }
     if (!matches) continue;
 
+    if (!path_exists && pattern_out != nullptr) *pattern_out = routes_[i].pattern;
     path_exists = true;
     if (routes_[i].method == request.method || (request.method == "HEAD" && routes_[i].method == "GET")) {
+      if (pattern_out != nullptr) *pattern_out = routes_[i].pattern;
       request.path_params = std::move(params);
       *handler = &routes_[i].handler;
       return Match::kFound;

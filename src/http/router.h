@@ -28,8 +28,10 @@ class Router {
   enum class Match { kFound, kNoPath, kWrongMethod };
 
   // Finds the handler for the request, filling request.path_params. kWrongMethod means the path
-  // exists with other methods, listed in `allowed` (for the 405 Allow header).
-  Match Find(Request& request, const Handler** handler, std::string* allowed) const;
+  // exists with other methods, listed in `allowed` (for the 405 Allow header). `pattern`, when
+  // given, receives the pattern of the first route whose path matched.
+  Match Find(Request& request, const Handler** handler, std::string* allowed,
+             std::string_view* pattern = nullptr) const;
 
   const std::vector<Route>& routes() const { return routes_; }
 

@@ -14,6 +14,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.h"
+#include "core/metrics.h"
 #include "http/error_mapping.h"
 
 namespace on::http {
@@ -253,6 +254,10 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
     }
 
     pipeline_.Finish(request, response);
+    // Recorded before the write so a client that has its response also sees it counted.
+    const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+    metrics::RecordHttpRequest(response.route.empty() ? std::string_view("unmatched") : response.route, request.method,
+                               response.status, elapsed.count());
     keep_alive = keep_alive && !draining_;
     beast::error_code write_error;
     stream.expires_after(kBodyTimeout);
@@ -260,9 +265,9 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
     in_flight_ -= 1;
 
     if (options_.access_log) {
-      const auto elapsed = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
+      const auto written = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - started);
       ScopedLogContext context(request.request_id);
-      spdlog::info("{} {} {} {} {:.1f}ms {}B", client, request.method, request.path, response.status, elapsed.count(),
+      spdlog::info("{} {} {} {} {:.1f}ms {}B", client, request.method, request.path, response.status, written.count(),
                    response.body.size());
     }
     if (write_error || !keep_alive) break;

@@ -11,6 +11,7 @@
 
 #include "core/ids.h"
 #include "core/logging.h"
+#include "core/metrics.h"
 
 namespace on::jobs {
 
@@ -350,21 +351,26 @@ void Worker::FinishJob(RunningJob& running, const Result<nlohmann::json>& outcom
   const int64_t elapsed_ms = MillisecondsSince(running.claimed_at);
 
   std::string action;
+  std::string_view outcome_label;
   auto level = spdlog::level::info;
   Result<bool> recorded = false;
   if (outcome.ok()) {
     const std::string result = outcome->dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
     recorded = WithRetries([&] { return store_.Complete(lease, result); });
     action = "completed";
+    outcome_label = "completed";
   } else if (running.shutdown) {
     recorded = WithRetries([&] { return store_.Release(lease); });
     action = "returned to the queue because worker " + id() + " is stopping";
+    outcome_label = "released";
   } else if (running.cancel_requested) {
     recorded = WithRetries([&] { return store_.FinishCancelled(lease); });
     action = "cancelled on request";
+    outcome_label = "cancelled";
   } else if (running.lease_lost) {
     recorded = WithRetries([&] { return store_.Release(lease); });
     action = "returned to the queue because its lease could not be renewed";
+    outcome_label = "released";
     level = spdlog::level::warn;
   } else {
     const Status& error = outcome.status();
@@ -375,15 +381,18 @@ void Worker::FinishJob(RunningJob& running, const Result<nlohmann::json>& outcom
       recorded = WithRetries([&] { return store_.Retry(lease, error, delay); });
       action = "failed with a transient error (" + error.ToString() + "); retrying in " +
                std::to_string(delay.count()) + " ms";
+      outcome_label = "retried";
       level = spdlog::level::warn;
     } else {
       recorded = WithRetries([&] { return store_.Fail(lease, error); });
       action = "failed: " + error.ToString();
       if (IsTransient(error)) action += " (transient, but no attempts are left)";
+      outcome_label = "failed";
       level = spdlog::level::err;
     }
   }
 
+  metrics::RecordJobAttempt(job.FullCommand(), outcome_label, static_cast<double>(elapsed_ms) / 1000.0);
   if (!recorded.ok()) {
     spdlog::error("attempt {} of {} ended after {} ms ({}), but recording the outcome failed: {}. The job runs "
                   "again after its lease expires", job.attempts, job.max_attempts, elapsed_ms, action,

@@ -115,6 +115,7 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   http::PasswordGuard guard(*password, static_cast<int>(settings.auth_max_failures),
                             std::chrono::seconds(settings.auth_lockout_s));
   http::PipelineOptions pipeline_options;
+  if (settings.metrics_public) pipeline_options.public_paths.push_back("/metrics");
   pipeline_options.readiness = [&context] { return context.Readiness(); };
   // Before the database is ready nothing is cached, and version 0 matches no stored entry.
   pipeline_options.data_version = [&context]() -> uint64_t { return context.ready() ? context.storage().DataVersion() + 1 : 0; };

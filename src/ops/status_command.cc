@@ -1,8 +1,12 @@
 #include "ops/status_command.h"
 
 #include <curl/curl.h>
+#include <sys/statvfs.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -20,6 +24,12 @@ namespace {
 struct Problem {
   std::string what;
   std::string fix;
+};
+
+// Findings of `status`: errors make it exit 1, and warnings alone make it exit 2.
+struct Findings {
+  std::vector<Problem> problems;
+  std::vector<Problem> warnings;
 };
 
 struct HealthCheck {
@@ -218,20 +228,78 @@ void CheckBackups(const Settings& settings, std::vector<Problem>& problems) {
     return;
   }
   PrintLine("backups", "ok", "last " + last_text + ", " + Seconds(*age) + " ago");
+
+std::string Size(uint64_t bytes) {
+  char buffer[32];
+  if (bytes >= (uint64_t{1} << 30)) {
+    std::snprintf(buffer, sizeof(buffer), "%.1f GiB", static_cast<double>(bytes) / (1 << 30));
+  } else {
+    std::snprintf(buffer, sizeof(buffer), "%.0f MiB", static_cast<double>(bytes) / (1 << 20));
+  }
+  return buffer;
+}
+
+// Returns a free-space threshold in bytes: the value of `variable`, else `fallback`. The variables
+// let tests force a low-disk finding without filling a disk, so they are not settings.
+uint64_t Threshold(const char* variable, uint64_t fallback) {
+  const char* text = std::getenv(variable);
+  if (text == nullptr || *text == '\0') return fallback;
+  char* end = nullptr;
+  const unsigned long long value = std::strtoull(text, &end, 10);
+  return end != nullptr && *end == '\0' ? value : fallback;
+}
+
+// Warns below 10 % or 1 GiB free and fails below 2 % or 200 MiB, because a full disk fails every
+// write: SQLite's write-ahead log and uploaded files both need room.
+void CheckDisk(const Settings& settings, Findings& findings) {
+  struct statvfs disk {};
+  if (statvfs(settings.data_dir.c_str(), &disk) != 0) {
+    const std::string reason = std::strerror(errno);
+    PrintLine("disk", "UNKNOWN", settings.data_dir + ": " + reason);
+    findings.problems.push_back({"the data directory " + settings.data_dir + " cannot be examined: " + reason,
+                                 "create it or set OPEN_NOTEBOOK_DATA_DIR (or --data-dir) to the directory that holds "
+                                 "open-notebook.db"});
+    return;
+  }
+  const uint64_t unit = disk.f_frsize;
+  const uint64_t free_bytes = static_cast<uint64_t>(disk.f_bavail) * unit;
+  const uint64_t total = static_cast<uint64_t>(disk.f_blocks) * unit;
+  const double percent = total > 0 ? 100.0 * static_cast<double>(free_bytes) / static_cast<double>(total) : 0;
+  const uint64_t warn_bytes = Threshold("OPEN_NOTEBOOK_TEST_DISK_WARN_BYTES", uint64_t{1} << 30);
+  const uint64_t error_bytes = Threshold("OPEN_NOTEBOOK_TEST_DISK_ERROR_BYTES", uint64_t{200} << 20);
+
+  char detail[160];
+  std::snprintf(detail, sizeof(detail), "%s free of %s (%.1f %%) on the disk of %s", Size(free_bytes).c_str(),
+                Size(total).c_str(), percent, settings.data_dir.c_str());
+  const std::string fix = "free space on that disk (old backups, uploads of deleted sources, other programs' files) or "
+                          "move OPEN_NOTEBOOK_DATA_DIR to a larger disk";
+  if (free_bytes < error_bytes || percent < 2.0) {
+    PrintLine("disk", "FULL", detail);
+    findings.problems.push_back({std::string("the data disk is nearly full: ") + detail +
+                                     "; writes fail once it is full",
+                                 fix});
+  } else if (free_bytes < warn_bytes || percent < 10.0) {
+    PrintLine("disk", "LOW", detail);
+    findings.warnings.push_back({std::string("the data disk is running low: ") + detail, fix});
+  } else {
+    PrintLine("disk", "ok", detail);
+  }
 }
 
 }  // namespace
 
 int RunStatus(const Settings& settings) {
   std::printf("open-notebook %s status\n", ON_VERSION);
-  std::vector<Problem> problems;
+  Findings findings;
+  std::vector<Problem>& problems = findings.problems;
   CheckApi(settings, problems);
   bool schema_ok = false;
   auto storage = CheckDatabase(settings, problems, &schema_ok);
   if (storage) CheckJobs(*storage, schema_ok, problems);
   CheckBackups(settings, problems);
+  CheckDisk(settings, findings);
 
-  if (problems.empty()) {
+  if (problems.empty() && findings.warnings.empty()) {
     std::printf("\nEverything looks fine.\n");
     return 0;
   }
@@ -239,7 +307,10 @@ int RunStatus(const Settings& settings) {
   for (const auto& problem : problems) {
     std::printf("PROBLEM: %s\n  fix: %s\n", problem.what.c_str(), problem.fix.c_str());
   }
-  return 1;
+  for (const auto& warning : findings.warnings) {
+    std::printf("WARNING: %s\n  fix: %s\n", warning.what.c_str(), warning.fix.c_str());
+  }
+  return problems.empty() ? 2 : 1;
 }
 
 }  // namespace on::ops

@@ -46,6 +46,36 @@ TEST(Router, UnknownPath) {
   EXPECT_EQ(router.Find(request, &handler, &allowed), http::Router::Match::kNoPath);
 }
 
+TEST(Router, ReportsMatchedPattern) {
+  http::Router router;
+  router.Add("GET", "/api/sources", [](http::Request&) -> Result<http::Response> { return http::Response{}; });
+  router.Add("GET", "/api/sources/{source_id}", [](http::Request&) -> Result<http::Response> { return http::Response{}; });
+  router.Add("DELETE", "/api/sources/{source_id}", [](http::Request&) -> Result<http::Response> { return http::Response{}; });
+  const http::Handler* handler = nullptr;
+  std::string allowed;
+
+  http::Request found;
+  found.method = "DELETE";
+  found.path = "/api/sources/source:abc";
+  std::string_view pattern;
+  EXPECT_EQ(router.Find(found, &handler, &allowed, &pattern), http::Router::Match::kFound);
+  EXPECT_EQ(pattern, "/api/sources/{source_id}");
+
+  http::Request wrong_method;
+  wrong_method.method = "PUT";
+  wrong_method.path = "/api/sources/source:abc";
+  pattern = {};
+  EXPECT_EQ(router.Find(wrong_method, &handler, &allowed, &pattern), http::Router::Match::kWrongMethod);
+  EXPECT_EQ(pattern, "/api/sources/{source_id}");
+
+  http::Request unknown;
+  unknown.method = "GET";
+  unknown.path = "/api/sources/source:abc/extra";
+  pattern = {};
+  EXPECT_EQ(router.Find(unknown, &handler, &allowed, &pattern), http::Router::Match::kNoPath);
+  EXPECT_TRUE(pattern.empty());
+}
+
 TEST(Query, DecodesPercentAndPlus) {
   auto pairs = http::ParseQuery("order_by=name+asc&x=%E4%BD%A0&bad=%zz");
   ASSERT_EQ(pairs.size(), 3u);

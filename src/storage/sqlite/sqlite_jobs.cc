@@ -6,6 +6,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/ids.h"
+#include "core/metrics.h"
 
 namespace on::storage {
 
@@ -182,6 +183,7 @@ Result<std::vector<Job>> SqliteJobStore::List(const JobQuery& query) {
 }
 
 Result<std::optional<Job>> SqliteJobStore::Claim(const ClaimRequest& request) {
+  metrics::DbTimer timer("job_claim");
   const std::string commands = JsonArray(request.commands);
   constexpr std::string_view kDueFilter =
       "status = 'queued' AND run_after <= ?1 AND app || '.' || command IN (SELECT value FROM json_each(?2))";

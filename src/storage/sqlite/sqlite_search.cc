@@ -16,6 +16,7 @@
 #include <mutex>
 #include <unordered_map>
 
+#include "core/metrics.h"
 #include "search/tokenizer.h"
 #include "storage/sqlite/fts5_rank.h"
 #include "storage/sqlite/sqlite_storage.h"
@@ -210,6 +211,7 @@ Status RunSearch(Connection& db, std::string_view sql, std::string_view match, c
 }  // namespace
 
 Result<std::vector<TextSearchHit>> SqliteStorage::SearchText(const TextSearchQuery& query) {
+  metrics::DbTimer timer("search");
   std::vector<TextSearchHit> hits;
   if (query.terms.empty() || query.limit <= 0) return hits;
 
@@ -241,6 +243,7 @@ Result<std::vector<TextSearchHit>> SqliteStorage::SearchText(const TextSearchQue
 }
 
 Result<std::vector<std::string>> SqliteStorage::LoadSearchTexts(const std::vector<const TextSearchHit*>& hits) {
+  metrics::DbTimer timer("search_texts");
   std::vector<std::string> texts(hits.size());
   if (hits.empty()) return texts;
   ON_ASSIGN_OR_RETURN(auto reader, Reader());
