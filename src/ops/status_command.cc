@@ -228,6 +228,7 @@ void CheckBackups(const Settings& settings, std::vector<Problem>& problems) {
     return;
   }
   PrintLine("backups", "ok", "last " + last_text + ", " + Seconds(*age) + " ago");
+}
 
 std::string Size(uint64_t bytes) {
   char buffer[32];

@@ -222,6 +222,12 @@ TEST_F(EmbeddingsTest, LongTextsAreSplitAndPermanentErrorsFailOnce) {
   for (int i = 0; i < 6; ++i) long_text += std::string(kVirusText) + " ";
   const std::string virus = AddText(long_text, notebook_);
   WaitForEmbedJobs();
+  int rejected = 0;
+  const json requests = fake_->Requests();
+  for (const auto& entry : requests["log"]) {
+    if (entry["path"] == "/v1/embeddings" && entry["status"] == 400) ++rejected;
+  }
+  EXPECT_GT(rejected, 0) << "the provider rejected the long text at least once, so it was cut: " << requests.dump();
   const json found = Search("virus transmission", "vector");
   ASSERT_FALSE(found["results"].empty());
   EXPECT_EQ(found["results"][0]["id"], virus);
