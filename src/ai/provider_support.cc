@@ -1,8 +1,10 @@
 // Send helpers shared by the API families: JSON answers, raw bytes and event streams, with the
 // provider's errors turned into Status values.
 #include <algorithm>
+#include <chrono>
 
 #include "ai/provider_clients.h"
+#include "core/metrics.h"
 
 namespace on::ai::internal {
 namespace {
@@ -20,9 +22,36 @@ bool IsBlank(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
 }
 
-}  // namespace
+// What a request asks for, from its URL, for the provider-call metrics.
+std::string_view CallKind(std::string_view url) {
+  if (url.find("mbed") != std::string_view::npos) return "embedding";  // embeddings, embedContent
+  if (url.find("/audio/speech") != std::string_view::npos) return "speech";
+  if (url.find("/audio/transcriptions") != std::string_view::npos) return "transcription";
+  const std::string_view path = url.substr(0, url.find('?'));
+  if (path.ends_with("/models") || path.ends_with("/api/tags")) return "models";
+  return "chat";
+}
 
-Result<nlohmann::json> SendForJson(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
+std::string_view Outcome(const Status& status) {
+  switch (status.code()) {
+    case ErrorCode::kOk: return "ok";
+    case ErrorCode::kRateLimited: return "rate_limited";
+    case ErrorCode::kTimeout: return "timeout";
+    case ErrorCode::kUpstream: return "upstream_error";
+    case ErrorCode::kContextLengthExceeded: return "context_length";
+    case ErrorCode::kCancelled: return "cancelled";
+    case ErrorCode::kConfiguration: return "configuration";
+    default: return "invalid_request";
+  }
+}
+
+void RecordCall(const ProviderConfig& config, const HttpRequest& request, const Status& status,
+                std::chrono::steady_clock::time_point start) {
+  metrics::RecordProviderCall(config.provider, CallKind(request.url), Outcome(status),
+                              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+}
+
+Result<nlohmann::json> SendForJsonUnrecorded(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
   ON_ASSIGN_OR_RETURN(HttpResponse response, SendWithRetries(request, config.http, config.retry, cancel));
   const std::string label = ProviderLabel(config);
   if (!IsSuccess(response.status)) return ProviderErrorStatus(label, response);
@@ -41,7 +70,7 @@ Result<nlohmann::json> SendForJson(const ProviderConfig& config, const HttpReque
   return value;
 }
 
-Result<HttpResponse> SendForBytes(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
+Result<HttpResponse> SendForBytesUnrecorded(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
   ON_ASSIGN_OR_RETURN(HttpResponse response, SendWithRetries(request, config.http, config.retry, cancel));
   const std::string label = ProviderLabel(config);
   if (!IsSuccess(response.status)) return ProviderErrorStatus(label, response);
@@ -52,8 +81,8 @@ Result<HttpResponse> SendForBytes(const ProviderConfig& config, const HttpReques
   return response;
 }
 
-Status SendForEvents(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel,
-                     const SseEventHandler& on_event) {
+Status SendForEventsUnrecorded(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel,
+                               const SseEventHandler& on_event) {
   const std::string label = ProviderLabel(config);
   SseParser parser;
   std::vector<SseEvent> events;
@@ -106,6 +135,8 @@ Status SendForEvents(const ProviderConfig& config, const HttpRequest& request, c
   return Status::Ok();
 }
 
+}  // namespace
+
 Result<nlohmann::json> ParseEventJson(const ProviderConfig& config, const SseEvent& event) {
   nlohmann::json value = nlohmann::json::parse(event.data, nullptr, false);
   if (value.is_discarded() || !value.is_object()) {
@@ -120,6 +151,28 @@ Result<nlohmann::json> ParseEventJson(const ProviderConfig& config, const SseEve
 Status EmptyAnswerStatus(const ProviderConfig& config, std::string_view finish_reason) {
   return Status(ErrorCode::kUpstream, ProviderLabel(config) + " returned an empty answer for model '" + config.model +
                                           "' (finish reason '" + std::string(finish_reason) + "')");
+}
+
+Result<nlohmann::json> SendForJson(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = SendForJsonUnrecorded(config, request, cancel);
+  RecordCall(config, request, result.status(), start);
+  return result;
+}
+
+Result<HttpResponse> SendForBytes(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel) {
+  const auto start = std::chrono::steady_clock::now();
+  auto result = SendForBytesUnrecorded(config, request, cancel);
+  RecordCall(config, request, result.status(), start);
+  return result;
+}
+
+Status SendForEvents(const ProviderConfig& config, const HttpRequest& request, const CancelToken& cancel,
+                     const SseEventHandler& on_event) {
+  const auto start = std::chrono::steady_clock::now();
+  Status status = SendForEventsUnrecorded(config, request, cancel, on_event);
+  RecordCall(config, request, status, start);
+  return status;
 }
 
 }  // namespace on::ai::internal

@@ -154,8 +154,11 @@ TEST_F(EmbeddingsTest, NotebookScopeAndDeletedSources) {
   EXPECT_EQ(scoped["results"][0]["id"], other_virus);
 
   ASSERT_EQ(client_->Delete("/api/sources/" + virus).status, 200);
-  for (const auto& result : Search("virus infection", "vector")["results"]) EXPECT_NE(result["id"], virus);
-  for (const auto& result : Search("virus infection", "hybrid")["results"]) EXPECT_NE(result["id"], virus);
+  for (const std::string type : {"vector", "hybrid"}) {
+    const json found = Search("virus infection", type);
+    ASSERT_FALSE(found["results"].empty()) << type << ": the other notebook's source is still there";
+    for (const auto& result : found["results"]) EXPECT_NE(result["id"], virus) << type;
+  }
 }
 
 TEST_F(EmbeddingsTest, NoteEmbeddedThroughEmbedEndpoint) {
@@ -240,7 +243,9 @@ TEST_F(EmbeddingsTest, LongTextsAreSplitAndPermanentErrorsFailOnce) {
   auto jobs = client_->Get("/api/commands/jobs?status_filter=failed").Json();
   ASSERT_EQ(jobs.size(), 1u) << jobs.dump();
   EXPECT_NE(jobs[0].value("error_message", "").find("Invalid request"), std::string::npos) << jobs.dump();
-  for (const auto& result : Search("sourdough bread", "vector")["results"]) EXPECT_NE(result["id"], bread);
+  const json after_failure = Search("sourdough bread", "vector");
+  ASSERT_FALSE(after_failure["results"].empty()) << "the virus text is still found";
+  for (const auto& result : after_failure["results"]) EXPECT_NE(result["id"], bread);
 }
 
 }  // namespace

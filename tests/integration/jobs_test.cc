@@ -117,9 +117,12 @@ TEST_F(JobsTest, SubmitRunAndInspect) {
 
   auto registry = client_->Get("/api/commands/registry/debug");
   ASSERT_EQ(registry.status, 200);
-  EXPECT_EQ(registry.Json()["total_commands"], 2);
-  EXPECT_EQ(registry.Json()["command_items"][0]["full_id"], "debug.sleep");
-  EXPECT_EQ(registry.Json()["command_items"][1]["full_id"], "open_notebook.process_source");
+  const nlohmann::json registered = registry.Json();
+  std::vector<std::string> commands;
+  for (const auto& item : registered["command_items"]) commands.push_back(item["full_id"]);
+  EXPECT_EQ(commands, (std::vector<std::string>{"debug.sleep", "open_notebook.embed_note", "open_notebook.embed_source",
+                                                "open_notebook.process_source", "open_notebook.rebuild_embeddings"}));
+  EXPECT_EQ(registered["total_commands"], 5);
 
   std::string status_output;
   EXPECT_EQ(RunStatus(&status_output), 0) << status_output;
