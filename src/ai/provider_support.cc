@@ -22,7 +22,7 @@ bool IsBlank(std::string_view text) {
   return std::all_of(text.begin(), text.end(), [](char c) { return c == ' ' || c == '\n' || c == '\r' || c == '\t'; });
 }
 
-// What a request asks for, from its URL, for the provider-call metrics.
+// Returns the kind of call a request makes, read from its URL, for the provider-call metrics.
 std::string_view CallKind(std::string_view url) {
   if (url.find("mbed") != std::string_view::npos) return "embedding";  // embeddings, embedContent
   if (url.find("/audio/speech") != std::string_view::npos) return "speech";

@@ -9,7 +9,7 @@ namespace {
 
 // Texts read from the database per round; each round is embedded in provider-sized batches.
 constexpr int kItemsPerRound = 200;
-// Attempts of embedding jobs: provider clients retry 429 and 5xx answers themselves, so a job
+// Attempts of embedding jobs. Provider clients retry 429 and 5xx responses themselves, so a job
 // attempt fails only after those retries.
 constexpr int kEmbedMaxAttempts = 5;
 

@@ -9,8 +9,8 @@ namespace {
 
 // Rows read from the database per query while loading an index.
 constexpr int kLoadBatch = 4096;
-// The index file is written again once this many vectors were added since it was last written;
-// in between, a restarted process loads the newer rows from the database.
+// The index file is written again once this many vectors were added since the last write. A
+// restarted process loads the rows added since then from the database.
 constexpr int64_t kSaveEvery = 2000;
 
 // Widening for deleted labels the index still holds: hits are checked against the database.
@@ -26,7 +26,7 @@ std::filesystem::path VectorSearcher::FileFor(const std::string& model_key, uint
     const bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '-';
     name.push_back(plain ? c : '_');
   }
-  // The file header names the model, so two keys that map to one name are told apart on load.
+  // The file header names the model, so Load rejects a file of another key with the same name.
   return directory_ / (name.substr(0, 200) + "-" + std::to_string(dimension) + ".vectors");
 }
 

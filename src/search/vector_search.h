@@ -21,13 +21,13 @@ struct VectorSearchHit {
   float similarity = 0;  // cosine similarity
 };
 
-// Thread-safe. Each process keeps its own indexes: before a search, the index of the model
-// loads the vectors stored since it last looked (by another process too), and it is rebuilt from
-// the database when its file is missing, damaged or stale, or when many of its vectors were
-// deleted. Hits are checked against the database, so a deleted chunk or note is never returned.
+// Thread-safe. Each process keeps its own indexes. Before a search, the model's index loads the
+// vectors stored since its last search, by any process. It is rebuilt from the database when its
+// file is missing, damaged or stale, or when many of its vectors were deleted. Hits are checked
+// against the database, so a deleted chunk or note is never returned.
 class VectorSearcher {
  public:
-  // `directory` holds the index files (data/vectors); it is created when missing.
+  // `directory` is where the index files go (data/vectors), created when missing.
   explicit VectorSearcher(std::filesystem::path directory);
 
   // The best `k` live vectors of `model_key` for `query` with similarity at least `min_score`,

@@ -52,7 +52,7 @@ class EmbeddingsTest : public ::testing::Test {
     return id;
   }
 
-  // Adds a text source with embedding on, processed before the answer; returns its id.
+  // Adds a text source with embedding on, processed before the response; returns its id.
   std::string AddText(const std::string& content, const std::string& notebook) {
     auto created = client_->PostForm("/api/sources", {{"type", "text"},
                                                       {"content", content},
@@ -217,7 +217,7 @@ TEST_F(EmbeddingsTest, ChangingModelRebuildsWithoutMixingDimensions) {
   EXPECT_EQ(found["results"][0]["id"], virus);
 }
 
-TEST_F(EmbeddingsTest, LongTextsAreSplitAndPermanentErrorsFailOnce) {
+TEST_F(EmbeddingsTest, LongTextsCutErrorsFailOnce) {
   // Inputs of more than 40 words get the provider's context-length error.
   StartServer({"--embed-max-words", "40"});
   UseEmbeddingModel("fake-embed-384");
