@@ -54,25 +54,23 @@ Status ApplyCredential(const storage::Credential& credential, const CredentialCi
   return Status::Ok();
 }
 
-Result<ModelConnection> ResolveModelConfig(storage::Storage& storage, const CredentialCipher* cipher,
-                                          const EnvLookup& env, const std::string& model_id) {
-  ON_ASSIGN_OR_RETURN(storage::Model model, storage.GetModel(model_id));
+Result<ModelConnection> ResolveProviderConnection(storage::Storage& storage, const CredentialCipher* cipher,
+                                                  const EnvLookup& env, const std::string& provider_name,
+                                                  const std::optional<std::string>& credential_id) {
   ModelConnection config;
-  config.provider = model.provider;
-  config.model_name = model.name;
-  config.model_type = model.type;
+  config.provider = provider_name;
 
   std::optional<storage::Credential> credential;
-  if (model.credential_id) {
-    ON_ASSIGN_OR_RETURN(credential, storage.GetCredential(*model.credential_id));
+  if (credential_id) {
+    ON_ASSIGN_OR_RETURN(credential, storage.GetCredential(*credential_id));
   } else {
-    ON_ASSIGN_OR_RETURN(auto of_provider, storage.ListCredentials(model.provider));
+    ON_ASSIGN_OR_RETURN(auto of_provider, storage.ListCredentials(provider_name));
     if (!of_provider.empty()) credential = std::move(of_provider.front());
   }
 
   if (credential) {
     ON_RETURN_IF_ERROR(ApplyCredential(*credential, cipher, config));
-  } else if (const ProviderSpec* provider = FindProvider(model.provider)) {
+  } else if (const ProviderSpec* provider = FindProvider(provider_name)) {
     EnvProviderSettings settings = ReadEnvProviderSettings(*provider, env);
     config.api_key = std::move(settings.api_key);
     config.base_url = std::move(settings.base_url);
@@ -86,13 +84,23 @@ Result<ModelConnection> ResolveModelConfig(storage::Storage& storage, const Cred
     config.location = std::move(settings.location);
     config.credentials_path = std::move(settings.credentials_path);
   } else {
-    return Status(ErrorCode::kConfiguration, "model " + model.id + " uses provider '" + model.provider +
-                                                 "', which is not supported; supported providers: " + ProviderNameList());
+    return Status(ErrorCode::kConfiguration, "provider '" + provider_name + "' is not supported; supported providers: " +
+                                                 ProviderNameList());
   }
 
   // Stored URLs are checked again on use, so a row written before a rule existed (or edited
   // outside the API) cannot reach a metadata address.
   ON_RETURN_IF_ERROR(CheckConfigUrls(config));
+  return config;
+}
+
+Result<ModelConnection> ResolveModelConfig(storage::Storage& storage, const CredentialCipher* cipher,
+                                          const EnvLookup& env, const std::string& model_id) {
+  ON_ASSIGN_OR_RETURN(storage::Model model, storage.GetModel(model_id));
+  ON_ASSIGN_OR_RETURN(ModelConnection config,
+                      ResolveProviderConnection(storage, cipher, env, model.provider, model.credential_id));
+  config.model_name = model.name;
+  config.model_type = model.type;
   return config;
 }
 

@@ -37,6 +37,13 @@ struct ModelConnection {
   std::optional<int64_t> num_ctx;
 };
 
+// Builds the connection settings of a provider without a model: from credential `credential_id`
+// when given, else the provider's oldest credential, else its environment variables. Errors as
+// ResolveModelConfig.
+Result<ModelConnection> ResolveProviderConnection(storage::Storage& storage, const CredentialCipher* cipher,
+                                                  const EnvLookup& env, const std::string& provider,
+                                                  const std::optional<std::string>& credential_id = std::nullopt);
+
 // Builds the ModelConnection of model `model_id`. Settings come from the model's credential, or
 // when it has none from the oldest credential of its provider, or when there is none from the
 // provider's environment variables (OPENAI_API_KEY, OLLAMA_API_BASE, ...). Stored URLs are checked

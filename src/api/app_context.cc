@@ -32,6 +32,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterSearchRoutes(router, context);
   RegisterCommandRoutes(router, context);
   RegisterCredentialRoutes(router, context);
+  RegisterProviderCallRoutes(router, context);
   RegisterModelRoutes(router, context);
   RegisterEmbeddingRoutes(router, context);
 }

@@ -85,5 +85,6 @@ void RegisterCommandRoutes(http::Router& router, AppContext& context);
 void RegisterCredentialRoutes(http::Router& router, AppContext& context);
 void RegisterModelRoutes(http::Router& router, AppContext& context);
 void RegisterEmbeddingRoutes(http::Router& router, AppContext& context);
+void RegisterProviderCallRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api
