@@ -28,9 +28,11 @@ http_p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.txt")
 http_rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.txt")
 
 direct=$(build/bench/bench_search_direct "$work/data/open-notebook.db" bench/search/queries.txt 10)
+direct_snippets=$(SNIPPETS=1 build/bench/bench_search_direct "$work/data/open-notebook.db" bench/search/queries.txt 10)
 
 echo "corpus: $documents documents, $chunks chunks, indexed through the API in $indexing_seconds s"
 echo "| path | p50 | p99 | note |"
 echo "|---|---|---|---|"
 echo "| POST /api/search over HTTP (wrk -t1 -c1 -d10s) | $http_p50 | $http_p99 | $http_rps requests/s |"
 echo "| same query on the SQLite file (bench_search_direct) | $(echo "$direct" | sed -E 's/.*p50_ms=([0-9.]+).*/\1ms/') | $(echo "$direct" | sed -E 's/.*p99_ms=([0-9.]+).*/\1ms/') | $direct |"
+echo "| same query and the handler's snippets, on the SQLite file | $(echo "$direct_snippets" | sed -E 's/.*p50_ms=([0-9.]+).*/\1ms/') | $(echo "$direct_snippets" | sed -E 's/.*p99_ms=([0-9.]+).*/\1ms/') | $direct_snippets |"

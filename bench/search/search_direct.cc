@@ -2,15 +2,18 @@
 // latency percentiles: the baseline for bench/search/run.sh.
 //
 //   bench_search_direct <database file> <queries file, one per line> <rounds>
-//   (PER_QUERY=1 also prints each query's time in the first round to stderr)
+//   (PER_QUERY=1 also prints each query's time in the first round to stderr; SNIPPETS=1 also loads
+//   the texts of the shown hits and builds their snippets, as POST /api/search does)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
+#include <set>
 #include <string>
 #include <vector>
 
+#include "search/snippet.h"
 #include "search/tokenizer.h"
 #include "storage/sqlite/sqlite_storage.h"
 
@@ -37,6 +40,8 @@ int main(int argc, char** argv) {
   const on::search::Tokenizer tokenizer;
   std::vector<double> millis;
   size_t hits = 0;
+  size_t snippet_bytes = 0;
+  const bool with_snippets = std::getenv("SNIPPETS") != nullptr;
   for (int round = 0; round < rounds; ++round) {
     for (const auto& query : queries) {
       const auto start = std::chrono::steady_clock::now();
@@ -46,6 +51,22 @@ int main(int argc, char** argv) {
       }
       text_query.limit = 400;  // the rows POST /api/search requests from the index for limit 100
       auto found = (*storage)->SearchText(text_query);
+      if (with_snippets && found.ok()) {
+        // As the handler does: the best hit of each of the first 100 items gets a snippet.
+        std::set<std::string> seen;
+        std::vector<const on::storage::TextSearchHit*> shown;
+        std::vector<std::string> query_terms;
+        for (const auto& term : text_query.terms) query_terms.push_back(term.term);
+        for (const auto& hit : *found) {
+          if (seen.size() == 100) break;
+          if (seen.insert(hit.id).second && hit.match_field != "title") shown.push_back(&hit);
+        }
+        auto texts = (*storage)->LoadSearchTexts(shown);
+        on::search::SnippetBuilder builder(query_terms, tokenizer);
+        if (texts.ok()) {
+          for (const auto& text : *texts) snippet_bytes += builder.Build(text).size();
+        }
+      }
       millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
       if (found.ok()) hits += found->size();
       if (round == 0 && std::getenv("PER_QUERY") != nullptr) {
@@ -55,6 +76,7 @@ int main(int argc, char** argv) {
   }
   std::sort(millis.begin(), millis.end());
   auto percentile = [&](double p) { return millis[std::min(millis.size() - 1, static_cast<size_t>(p * millis.size()))]; };
-  std::printf("queries=%zu p50_ms=%.3f p99_ms=%.3f hits=%zu\n", millis.size(), percentile(0.50), percentile(0.99), hits);
+  std::printf("queries=%zu p50_ms=%.3f p99_ms=%.3f hits=%zu snippet_bytes=%zu\n", millis.size(), percentile(0.50),
+              percentile(0.99), hits, snippet_bytes);
   return 0;
 }

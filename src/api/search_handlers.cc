@@ -72,7 +72,8 @@ const search::Tokenizer& QueryTokenizer() {
 }
 
 // Keyword results, best first: one per source or note, each with up to kMaxMatchesPerResult
-// matches.
+// matches. Only the best match of a result carries a snippet (the result's own), so a page of
+// 100 results loads and scans 100 texts, not 300.
 Result<nlohmann::json> TextResults(AppContext& context, const SearchRequest& search) {
   storage::TextSearchQuery text_query;
   text_query.terms = search.terms;
@@ -114,9 +115,8 @@ Result<nlohmann::json> TextResults(AppContext& context, const SearchRequest& sea
 
   std::vector<const storage::TextSearchHit*> snippet_hits;
   for (const ResultEntry& result : entries) {
-    for (const auto& [score, hit] : result.matches) {
-      if (hit->match_field != "title") snippet_hits.push_back(hit);
-    }
+    const storage::TextSearchHit* best = result.matches.front().second;
+    if (best->match_field != "title") snippet_hits.push_back(best);
   }
   ON_ASSIGN_OR_RETURN(auto texts, context.storage().LoadSearchTexts(snippet_hits));
   std::map<const storage::TextSearchHit*, std::string> snippets;
@@ -129,10 +129,11 @@ Result<nlohmann::json> TextResults(AppContext& context, const SearchRequest& sea
   for (const ResultEntry& result : entries) {
     nlohmann::json matches = nlohmann::json::array();
     for (const auto& [score, hit] : result.matches) {
-      const auto snippet = snippets.find(hit);
-      nlohmann::json match = {{"snippet", snippet != snippets.end() ? snippet->second : SnippetHtml(hit->snippet)},
-                              {"field", hit->match_field},
-                              {"score", score}};
+      nlohmann::json match = {{"field", hit->match_field}, {"score", score}};
+      if (matches.empty()) {
+        const auto snippet = snippets.find(hit);
+        match["snippet"] = snippet != snippets.end() ? snippet->second : SnippetHtml(hit->snippet);
+      }
       if (hit->chunk_index) match["chunk_index"] = *hit->chunk_index;
       if (hit->page) match["page"] = *hit->page;
       matches.push_back(std::move(match));
@@ -164,9 +165,7 @@ Result<nlohmann::json> VectorResults(AppContext& context, const SearchRequest& s
   for (const auto& hit : hits) {
     const storage::EmbeddingTarget& target = hit.target;
     if ((target.type == "source" && !search.search_sources) || (target.type == "note" && !search.search_notes)) continue;
-    nlohmann::json match = {{"snippet", SnippetHtml(snippet_builder.Build(target.content))},
-                            {"field", target.type == "source" ? "chunk" : "content"},
-                            {"score", hit.similarity}};
+    nlohmann::json match = {{"field", target.type == "source" ? "chunk" : "content"}, {"score", hit.similarity}};
     if (target.chunk_index) match["chunk_index"] = *target.chunk_index;
     if (target.page) match["page"] = *target.page;
     auto found = position.find(target.item_id);
@@ -176,6 +175,8 @@ Result<nlohmann::json> VectorResults(AppContext& context, const SearchRequest& s
       continue;
     }
     if (results.size() >= static_cast<size_t>(search.limit)) continue;
+    // As for keyword results, only the best match of a result carries a snippet.
+    match["snippet"] = SnippetHtml(snippet_builder.Build(target.content));
     position[target.item_id] = results.size();
     results.push_back({{"id", target.item_id},
                        {"parent_id", target.parent_id},
