@@ -218,7 +218,7 @@ ROUTES = [
      None, "AutoAssignResult", []),
 ]
 
-# Routes that answer 201 Created instead of 200.
+# Routes that return 201 Created instead of 200.
 CREATED = {("POST", "/api/credentials")}
 
 ERRORS = {

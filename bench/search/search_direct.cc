@@ -54,14 +54,14 @@ int main(int argc, char** argv) {
       if (with_snippets && found.ok()) {
         // As the handler does: the best hit of each of the first 100 items gets a snippet.
         std::set<std::string> seen;
-        std::vector<const on::storage::TextSearchHit*> shown;
+        std::vector<const on::storage::TextSearchHit*> snippet_hits;
         std::vector<std::string> query_terms;
         for (const auto& term : text_query.terms) query_terms.push_back(term.term);
         for (const auto& hit : *found) {
           if (seen.size() == 100) break;
-          if (seen.insert(hit.id).second && hit.match_field != "title") shown.push_back(&hit);
+          if (seen.insert(hit.id).second && hit.match_field != "title") snippet_hits.push_back(&hit);
         }
-        auto texts = (*storage)->LoadSearchTexts(shown);
+        auto texts = (*storage)->LoadSearchTexts(snippet_hits);
         on::search::SnippetBuilder builder(query_terms, tokenizer);
         if (texts.ok()) {
           for (const auto& text : *texts) snippet_bytes += builder.Build(text).size();

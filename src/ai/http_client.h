@@ -62,7 +62,7 @@ struct HttpRequest {
 struct HttpResponse {
   long status = 0;
   std::string content_type;
-  // The body, except for a 2xx answer to a request with a BodyCallback: that body goes to the
+  // The body, except for a 2xx response to a request with a BodyCallback: that body goes to the
   // callback and this stays empty.
   std::string body;
   std::optional<std::chrono::seconds> retry_after;
@@ -106,7 +106,7 @@ Result<HttpResponse> SendWithRetries(const HttpRequest& request, const HttpOptio
 // Gemini's error.message, Ollama's error string, or else the start of the body.
 std::string ProviderReason(std::string_view body);
 
-// True when an error answer means the input is longer than the model's context window.
+// True when an error response means the input is longer than the model's context window.
 bool IsContextLengthError(long http_status, std::string_view body);
 
 // Converts a non-2xx response into a Status whose message names the provider, the HTTP status and

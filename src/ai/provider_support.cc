@@ -1,4 +1,4 @@
-// Send helpers shared by the API families: JSON answers, raw bytes and event streams, with the
+// Send helpers shared by the API families: JSON responses, raw bytes and event streams, with the
 // provider's errors turned into Status values.
 #include <algorithm>
 #include <chrono>
@@ -129,7 +129,7 @@ Status SendForEventsUnrecorded(const ProviderConfig& config, const HttpRequest& 
                                             " with no body) from " + UrlForLog(request.url));
   }
   if (event_count == 0) {
-    return Status(ErrorCode::kUpstream, label + " answered a streaming request without any server-sent event (content type '" +
+    return Status(ErrorCode::kUpstream, label + " returned no server-sent event for a streaming request (content type '" +
                                             result->content_type + "'): " + Excerpt(body_start));
   }
   return Status::Ok();

@@ -261,7 +261,12 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
     search.terms.push_back({std::move(term.term), std::move(term.surface)});
   }
 
-  ON_ASSIGN_OR_RETURN(auto setup, ai::DefaultEmbeddingSetup(context.storage(), context.cipher(), context.env));
+  // An explicit keyword search needs no embedding model, so it skips resolving one (a database
+  // read and a key decryption per request).
+  std::optional<ai::EmbeddingSetup> setup;
+  if (type != "text") {
+    ON_ASSIGN_OR_RETURN(setup, ai::DefaultEmbeddingSetup(context.storage(), context.cipher(), context.env));
+  }
   // Hybrid is the default once vectors of the embedding model exist; before that, keyword.
   if (type) {
     search.type = *type;

@@ -15,20 +15,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// libcurl before 7.84 needs curl_global_init before any thread uses it; once is enough.
-void EnsureCurlInitialized() {
-  static std::once_flag once;
-  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
-}
-
-std::string ToLowerAscii(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
-  }
-  return lower;
-}
-
 // Shortens a URL for messages; the URL never contains credentials because ParseFetchUrl rejects them.
 std::string ShortUrl(std::string_view url) {
   constexpr std::size_t kMaxShown = 200;
@@ -277,6 +263,19 @@ FetchResponse MakeFinalResponse(HopResponse hop, const FetchUrlParts& parts, int
 }
 
 }  // namespace
+
+void EnsureCurlInitialized() {
+  static std::once_flag once;
+  std::call_once(once, [] { curl_global_init(CURL_GLOBAL_DEFAULT); });
+}
+
+std::string ToLowerAscii(std::string_view text) {
+  std::string lower(text);
+  for (char& c : lower) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+  }
+  return lower;
+}
 
 Result<std::vector<std::string>> SystemHostResolver::Resolve(std::string_view host) {
   addrinfo hints{};

@@ -115,4 +115,11 @@ bool IsTransientHttpStatus(long http_status);
 // nullopt for anything else.
 std::optional<std::chrono::seconds> ParseRetryAfter(std::string_view value, std::chrono::system_clock::time_point now);
 
+// Calls curl_global_init once per process: libcurl before 7.84 needs it before any thread uses
+// libcurl. Every libcurl user of this binary calls it first.
+void EnsureCurlInitialized();
+
+// Returns `text` with ASCII letters lower-cased (header names, host names).
+std::string ToLowerAscii(std::string_view text);
+
 }  // namespace on::ingest

@@ -9,8 +9,8 @@ namespace {
 
 // Texts read from the database per round; each round is embedded in provider-sized batches.
 constexpr int kItemsPerRound = 200;
-// Attempts of embedding jobs. Provider clients retry 429 and 5xx responses themselves, so a job
-// attempt fails only after those retries.
+// Attempts of embedding jobs. Provider clients retry 429 and 5xx responses themselves
+// (RetryOptions in ai/http_client.h), so a job attempt fails only after those retries.
 constexpr int kEmbedMaxAttempts = 5;
 
 Result<std::string> StringField(const nlohmann::json& input, const char* command, const char* field) {

@@ -310,15 +310,15 @@ struct StoredEmbedding {
   std::vector<float> vector;
 };
 
-// Where the vectors of one model stand: a vector index that holds every row up to max_id and
-// was built when `deletions` had this value is current.
+// The state of one model's vectors. A vector index that contains every row up to max_id and was
+// built when `deletions` had this value is current.
 struct EmbeddingModelState {
   int64_t max_id = 0;
   int64_t count = 0;
   int64_t deletions = 0;
 };
 
-// What a vector found by search belongs to, for live rows only.
+// The chunk or note a vector found by search belongs to (live rows only).
 struct EmbeddingTarget {
   int64_t id = 0;                // the embedding row (the vector's label)
   std::string type;              // "source" or "note"
