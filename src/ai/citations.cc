@@ -11,7 +11,7 @@ bool IsKeyChar(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-';
 }
 
-// Longest key worth reading: a record key (64) plus "_" and a chunk index.
+// Maximum key length worth reading: a record key (64) plus "_" and a chunk index.
 constexpr size_t kMaxCitedKeyLength = 96;
 
 struct CitedSpan {

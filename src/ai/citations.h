@@ -1,9 +1,9 @@
 // Evidence put in a prompt, and the check of the citations in a model's answer against it.
 //
-// Chat, source chat and ask all give the model numbered passages under ids it can cite
-// ("[chunk:k3x9_4]") and must return only citations of passages the model really saw: a model
-// may invent an id, copy one from the chat history, or cite a record deleted meanwhile. The ids
-// have the forms the reference's frontend parses, plus "chunk:" for one chunk of a source:
+// Chat, source chat and ask give the model passages under ids it can cite ("[chunk:k3x9_4]").
+// A model may invent an id, copy one from the chat history or cite a deleted record, so only
+// citations of passages in the prompt are returned. The ids have the forms the original's
+// frontend parses, plus "chunk:" for one chunk of a source:
 //   source:<key>           a source as a whole (its title, insights or full text)
 //   chunk:<key>_<index>    chunk <index> of source:<key>
 //   note:<key>             a note
@@ -47,7 +47,7 @@ class Evidence {
   // The passages as prompt text, one block per item:
   //   [chunk:k3x9_4] Title of the source
   //   text of the passage
-  // separated by blank lines. The id comes first so the model sees what to cite.
+  // separated by blank lines. The id comes first so the model reads what to cite.
   std::string Render() const;
 
  private:
@@ -74,9 +74,9 @@ struct CitationCheck {
 std::vector<std::string> FindCitedIds(std::string_view answer);
 
 // Keeps the citations of `answer` that name an item of `evidence`. "source:<key>" also counts when
-// only chunks or insights of that source were shown (the model cited the document rather than the
-// passage); it then resolves to the first such item. Every other id is rejected and removed from
-// the answer text, and brackets left empty by the removal go too.
+// only chunks or insights of that source were shown, because the model cited the document rather
+// than the passage. It then resolves to the first such item. Every other id is rejected and
+// removed from the answer text, together with brackets the removal leaves empty.
 CitationCheck CheckCitations(std::string_view answer, const Evidence& evidence);
 
 }  // namespace on::ai
