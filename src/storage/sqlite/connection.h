@@ -23,6 +23,9 @@ struct ConnectionOptions {
   bool read_only = false;
   int busy_timeout_ms = 5000;
   std::string synchronous = "full";  // "full" or "normal"
+  // Bytes of the database file SQLite reads through a memory mapping instead of read() calls.
+  // The mapping shares the kernel's page cache, so it adds address space, not private memory.
+  int64_t mmap_size_bytes = int64_t{1} << 30;
 };
 
 class Connection;
