@@ -8,10 +8,10 @@
 
 namespace on::http {
 
-// Appends `text` as a JSON string with its quotes. Invalid UTF-8 (a stray continuation byte, a
-// truncated or overlong sequence, a surrogate, a code point above U+10FFFF) is replaced with
-// U+FFFD one byte at a time, as nlohmann::json's dump does with error_handler_t::replace, so the
-// output is always valid JSON.
+// Appends `text` as a JSON string with its quotes. Each byte of invalid UTF-8 (a stray
+// continuation byte, a truncated or overlong sequence, a surrogate, a code point above U+10FFFF)
+// becomes U+FFFD, so the output is always valid JSON. nlohmann::json's replace handler differs
+// only in writing one U+FFFD for a truncated sequence.
 void AppendJsonString(std::string& out, std::string_view text);
 
 // Appends the shortest decimal form that reads back as `value`; null when it is not finite,
