@@ -7,6 +7,7 @@
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "ai/http_client.h"
 #include "core/logging.h"
 #include "core/settings.h"
 #include "ops/api_service.h"
@@ -123,6 +124,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "%s\n", logging.message().c_str());
     return 1;
   }
+
+  on::ai::SetProviderTimeouts({std::chrono::seconds(settings->ai_connect_timeout_s),
+                                std::chrono::seconds(settings->ai_idle_timeout_s)});
 
   int exit_code = 1;
   if (serve->parsed()) {

@@ -80,6 +80,12 @@ namespace on {
     "Seconds a URL source may take to download, redirects included.")                                   \
   X(pdf_timeout_s, "OPEN_NOTEBOOK_PDF_TIMEOUT", Int, "300", 1, 7200, "", 0,                              \
     "Seconds pdftotext may run on one PDF before it is stopped.")                                       \
+  X(ai_connect_timeout_s, "OPEN_NOTEBOOK_AI_CONNECT_TIMEOUT", Int, "10", 1, 600, "", 0,                  \
+    "Seconds a call to an AI provider may take to connect (TCP and TLS).")                              \
+  X(ai_idle_timeout_s, "OPEN_NOTEBOOK_AI_IDLE_TIMEOUT", Int, "120", 1, 3600, "", 0,                      \
+    "Seconds a call to an AI provider may go without a byte sent or received, the wait for the first "  \
+    "one included; a slow stream that keeps sending never times out. Raise it for local models that "  \
+    "think long before they answer.")                                                                   \
   X(chunk_size, "OPEN_NOTEBOOK_CHUNK_SIZE", Int, "400", 100, 8192, "", 0,                                \
     "Target size of a search chunk in tokens.")                                                          \
   X(chunk_overlap, "OPEN_NOTEBOOK_CHUNK_OVERLAP", Int, "60", 0, 4096, "", 0,                             \
