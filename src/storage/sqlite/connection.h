@@ -23,6 +23,8 @@ struct ConnectionOptions {
   bool read_only = false;
   int busy_timeout_ms = 5000;
   std::string synchronous = "full";  // "full" or "normal"
+  // Largest database size in MiB for writes through this connection, 0 for no limit.
+  int64_t max_size_mb = 0;
 };
 
 class Connection;
