@@ -14,7 +14,7 @@ packages=(
   # Programs run as child processes
   poppler-utils
   # Tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev wrk nginx-light procps python3 bc clang-14 libclang-rt-14-dev
+  libgtest-dev libgmock-dev libbenchmark-dev wrk nginx-light supervisor procps python3 bc clang-14 libclang-rt-14-dev
   # Real documents for the extraction and search tests
   postgresql-doc-15 python3.11-doc r-doc-pdf texlive-latex-base-doc debian-faq
 )
