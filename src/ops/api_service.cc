@@ -156,16 +156,17 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   });
 
   std::atomic<int> exit_code{0};
-  std::unique_ptr<jobs::Worker> worker;
+  std::unique_ptr<ComponentSupervisor> worker;
   BackupScheduler backups(settings);
+  // Start-up order: the listener is already open (so /health reports progress), then the
+  // database (waited for with backoff), the migrations, the API routes (ready), the worker, and
+  // the backup schedule. The API process serves every HTTP route; there is no separate UI yet.
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping);
-    if (started.ok() && with_backups && !stopping) backups.Start();
     if (started.ok() && with_worker && !stopping) {
-      auto started_worker = StartEmbeddedWorker(settings, context.storage(), *context.commands);
-      started = started_worker.status();
-      if (started_worker.ok()) worker = std::move(started_worker).value();
+      worker = SuperviseEmbeddedWorker(settings, context.storage(), *context.commands);
     }
+    if (started.ok() && with_backups && !stopping) backups.Start();
     if (!started.ok() && !stopping) {
       spdlog::critical("start-up failed: {}", started.message());
       exit_code = 1;

@@ -59,19 +59,40 @@ Result<std::unique_ptr<storage::Storage>> OpenReadyStorage(const Settings& setti
   std::_Exit(1);
 }
 
+// Adapts jobs::Worker to ComponentSupervisor; each instance is a new worker with a new id.
+class WorkerComponent final : public SupervisedComponent {
+ public:
+  WorkerComponent(storage::JobStore& store, const jobs::CommandRegistry& commands, jobs::WorkerOptions options)
+      : worker_(store, commands, std::move(options)) {}
+
+  Status Start() override { return worker_.Start(); }
+  Status Health() const override { return worker_.Health(); }
+  bool Stop() override { return worker_.Stop(); }
+
+ private:
+  jobs::Worker worker_;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<jobs::Worker>> StartEmbeddedWorker(const Settings& settings, storage::Storage& storage,
-                                                          const jobs::CommandRegistry& commands) {
-  auto worker = std::make_unique<jobs::Worker>(storage.jobs(), commands, jobs::WorkerOptionsFromSettings(settings));
-  ON_RETURN_IF_ERROR(worker->Start());
-  return worker;
+std::unique_ptr<SupervisedComponent> MakeWorkerComponent(storage::JobStore& store, const jobs::CommandRegistry& commands,
+                                                         jobs::WorkerOptions options) {
+  return std::make_unique<WorkerComponent>(store, commands, std::move(options));
 }
 
-void StopEmbeddedWorker(std::unique_ptr<jobs::Worker>& worker) {
-  if (worker == nullptr) return;
-  if (!worker->Stop()) ExitWithStuckHandler();
-  worker.reset();
+std::unique_ptr<ComponentSupervisor> SuperviseEmbeddedWorker(const Settings& settings, storage::Storage& storage,
+                                                             const jobs::CommandRegistry& commands) {
+  const jobs::WorkerOptions options = jobs::WorkerOptionsFromSettings(settings);
+  auto supervisor = std::make_unique<ComponentSupervisor>(
+      "the job worker", [&storage, &commands, options] { return MakeWorkerComponent(storage.jobs(), commands, options); });
+  supervisor->Start();
+  return supervisor;
+}
+
+void StopEmbeddedWorker(std::unique_ptr<ComponentSupervisor>& supervisor) {
+  if (supervisor == nullptr) return;
+  if (!supervisor->Stop()) ExitWithStuckHandler();
+  supervisor.reset();
 }
 
 int RunWorker(const Settings& settings, int max_tasks) {

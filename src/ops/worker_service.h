@@ -6,6 +6,7 @@
 #include "core/settings.h"
 #include "jobs/command_registry.h"
 #include "jobs/worker.h"
+#include "ops/component_supervisor.h"
 #include "storage/storage.h"
 
 namespace on::ops {
@@ -17,14 +18,21 @@ namespace on::ops {
 // ignored its stop request.
 int RunWorker(const Settings& settings, int max_tasks);
 
-// Starts the worker that `serve` runs next to the API, on the API's storage and commands, which
-// must outlive it.
-Result<std::unique_ptr<jobs::Worker>> StartEmbeddedWorker(const Settings& settings, storage::Storage& storage,
-                                                          const jobs::CommandRegistry& commands);
+// The worker as a component of ComponentSupervisor; `store` and `commands` must outlive it.
+std::unique_ptr<SupervisedComponent> MakeWorkerComponent(storage::JobStore& store, const jobs::CommandRegistry& commands,
+                                                         jobs::WorkerOptions options);
 
-// Stops a worker started by StartEmbeddedWorker (no-op for nullptr). When a handler ignores its
-// stop request the process exits here with code 1, because destroying the storage under a
-// running handler is not safe.
-void StopEmbeddedWorker(std::unique_ptr<jobs::Worker>& worker);
+// Starts supervising the worker that `serve` runs next to the API, on the API's storage and
+// commands, which must outlive it. The first start happens on the supervising thread. A worker
+// that fails to start, or whose dispatcher or maintenance thread dies, is stopped and replaced
+// after a delay of 1 s that doubles with each failure in a row up to 30 s.
+std::unique_ptr<ComponentSupervisor> SuperviseEmbeddedWorker(const Settings& settings, storage::Storage& storage,
+                                                             const jobs::CommandRegistry& commands);
+
+// Stops the supervised worker (no-op for nullptr): running jobs finish within
+// OPEN_NOTEBOOK_WORKER_STOP_TIMEOUT or go back to the queue. When a handler ignores its stop
+// request the process exits here with code 1, because destroying the storage under a running
+// handler is not safe.
+void StopEmbeddedWorker(std::unique_ptr<ComponentSupervisor>& supervisor);
 
 }  // namespace on::ops
