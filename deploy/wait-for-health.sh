@@ -27,10 +27,10 @@ delay=0.2
 last=""
 while :; do
   # --noproxy: the URL is a local service, never reached through an HTTP proxy from the environment.
-  if last=$(curl --silent --show-error --noproxy '*' --max-time 3 --output /dev/null \
-                 --write-out '%{http_code}' "$url" 2>&1) && [ "$last" = "200" ]; then
-    break
-  fi
+  # On failure curl's error message comes before the status code 000, joined into one line.
+  last=$(curl --silent --show-error --noproxy '*' --max-time 3 --output /dev/null \
+              --write-out '%{http_code}' "$url" 2>&1 | tr '\n' ' ') || true
+  if [ "$last" = "200" ]; then break; fi
   if [ "$SECONDS" -ge "$deadline" ]; then
     echo "wait-for-health: $url is not healthy after ${timeout} s (last answer: ${last:-none});" \
          "read the API log for the cause" >&2
