@@ -151,7 +151,16 @@ int RunWorker(const Settings& settings, int max_tasks) {
     return finish(1);
   }
 
-  while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Status health;
+  while (!stopping && (health = worker.Health()).ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  if (!health.ok()) {
+    // A worker without its dispatcher or maintenance thread would look alive but run nothing, so
+    // the process exits with 1 for supervisord or systemd to start a new one.
+    spdlog::critical("{}; stopping the worker and exiting so that the process supervisor starts a new one",
+                     health.message());
+    if (!worker.Stop()) ExitWithStuckHandler();
+    return finish(1);
+  }
   if (!worker.Stop()) ExitWithStuckHandler();
   return finish(0);
 }

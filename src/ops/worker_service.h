@@ -14,8 +14,8 @@ namespace on::ops {
 // Runs a worker until SIGTERM or SIGINT, then drains it (OPEN_NOTEBOOK_WORKER_STOP_TIMEOUT).
 // Start-up waits for the database and for its schema to reach this binary's version (the API
 // applies migrations, the worker never does), each with the OPEN_NOTEBOOK_DB_WAIT_ATTEMPTS
-// backoff. Returns the exit code: 0 after a clean stop, 1 when start-up fails or a handler
-// ignored its stop request.
+// backoff. Returns the exit code: 0 after a clean stop, 1 when start-up fails, when a worker
+// thread died (so the process supervisor restarts it) or when a handler ignored its stop request.
 int RunWorker(const Settings& settings, int max_tasks);
 
 // The worker as a component of ComponentSupervisor; `store` and `commands` must outlive it.
