@@ -163,24 +163,25 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   });
 
   std::atomic<int> exit_code{0};
-  std::unique_ptr<jobs::Worker> worker;
+  EmbeddedWorker worker;
   std::unique_ptr<ConfigWatcher> watcher;
   int listener = 0;
   BackupScheduler backups(settings);
+  // Start-up order: the listener is already open (so /health reports progress), then the
+  // database (waited for with backoff), the migrations, the API routes (ready), the worker, and
+  // the backup schedule. The API process serves every HTTP route; there is no separate UI yet.
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping, data_lock);
     if (started.ok() && !stopping) {
       watcher = std::make_unique<ConfigWatcher>(config, context.storage());
       watcher->Start();
     }
-    if (started.ok() && with_backups && !stopping) backups.Start();
     if (started.ok() && with_worker && !stopping) {
-      auto started_worker = StartEmbeddedWorker(*config.Current(), context.storage(), *context.commands);
-      started = started_worker.status();
-      if (started_worker.ok()) worker = std::move(started_worker).value();
+      worker = SuperviseEmbeddedWorker(*config.Current(), context.storage(), *context.commands);
     }
+    if (started.ok() && with_backups && !stopping) backups.Start();
     if (started.ok() && !stopping) {
-      listener = ApplyRuntimeChanges(config, *context.commands, worker.get());
+      listener = ApplyRuntimeChanges(config, *context.commands, worker.set_max_tasks);
     }
     if (!started.ok() && !stopping) {
       spdlog::critical("start-up failed: {}", started.message());
@@ -196,7 +197,7 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   if (watcher) watcher->Stop();
   config.RemoveListener(listener);
   backups.Stop();
-  StopEmbeddedWorker(worker);
+  StopEmbeddedWorker(worker.supervisor);
   signal_thread.join();
   spdlog::info("open-notebook stopped");
   return exit_code;
