@@ -24,7 +24,7 @@ std::string Trimmed(std::string_view text) {
   return std::string(text.substr(begin, end - begin + 1));
 }
 
-// The text of a JSON member that should be a string; numbers and other scalars are printed.
+// The text of a JSON member that should be a string. Numbers and other scalars are printed.
 std::string MemberText(const nlohmann::json& object, const char* name) {
   auto found = object.find(name);
   if (found == object.end() || found->is_null()) return "";
@@ -33,8 +33,8 @@ std::string MemberText(const nlohmann::json& object, const char* name) {
   return "";
 }
 
-// Calls `model` and returns its answer without reasoning blocks; an answer that was only
-// reasoning is kUpstream, because there is nothing to show.
+// Calls `model` and returns its reply without reasoning blocks. A reply that was only reasoning
+// is kUpstream, because there is nothing to show.
 Result<std::string> Answer(ChatModel& model, std::vector<ChatMessage> messages, const CancelToken& cancel,
                            bool json_object = false) {
   ChatRequest request;
@@ -57,10 +57,9 @@ Result<AskStrategy> PlanSearches(std::string_view question, ChatModel& model, co
 
   spdlog::warn("ask: the strategy model {} returned a malformed plan ({}); asking once more", model.config().model,
                strategy.status().message());
-  messages.push_back({"assistant", first});
-  messages.push_back({"user", "That reply was not usable: " + strategy.status().message() +
-                                  ". Reply again with only the JSON object described above.\n\nQuestion: " +
-                                  std::string(question)});
+  // The note goes into the system message so that the user message stays the bare question.
+  messages.front().content += "\n\nYour previous reply was not usable: " + strategy.status().message() +
+                              ". Reply with only the JSON object described above.";
   ON_ASSIGN_OR_RETURN(std::string second, Answer(model, messages, cancel, true));
   strategy = ParseAskStrategy(second);
   if (strategy.ok()) return strategy;
@@ -96,7 +95,7 @@ Result<SearchOutcome> RunSearch(std::string_view question, const AskSearch& sear
 }
 
 // Runs every search with at most `parallel` at once. Returns the outcomes in strategy order, or
-// the first error; after an error or a cancellation no further search starts.
+// the first error. After an error or a cancellation no further search starts.
 Result<std::vector<SearchOutcome>> RunSearches(std::string_view question, const AskStrategy& strategy, ChatModel& model,
                                                const PassageFinder& find_passages, const AskCallbacks& callbacks,
                                                const CancelToken& cancel, size_t parallel) {
@@ -182,7 +181,7 @@ Result<AskResult> RunAsk(std::string_view question, const AskModels& models, con
 
   ON_ASSIGN_OR_RETURN(auto outcomes, RunSearches(question, result.strategy, *models.answer, find_passages, callbacks,
                                                  cancel, options.max_parallel_searches));
-  Evidence evidence;  // every passage shown to an answer model, in strategy order
+  Evidence& evidence = result.evidence;
   std::string answers;
   for (auto& outcome : outcomes) {
     for (const EvidenceItem& item : outcome.evidence.items()) evidence.Add(item);

@@ -59,6 +59,7 @@ struct AskResult {
   std::string final_answer;           // checked against every passage shown
   std::vector<Citation> citations;
   std::vector<std::string> rejected_citations;  // ids the final model cited that were not shown
+  Evidence evidence;  // every passage shown to a model, in strategy order
   bool found_nothing = false;  // no search found a passage, so no answer model was called
 };
 

@@ -146,6 +146,19 @@ nlohmann::json CitationsJson(const std::vector<ai::Citation>& citations) {
   return list;
 }
 
+// The passages shown to the models, without their text (the UI loads a passage when it is opened).
+nlohmann::json EvidenceJson(const ai::Evidence& evidence) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const ai::EvidenceItem& item : evidence.items()) {
+    list.push_back({{"id", item.id},
+                    {"kind", ai::EvidenceKindName(item.kind)},
+                    {"source_id", item.source_id.empty() ? nlohmann::json() : nlohmann::json(item.source_id)},
+                    {"chunk_index", item.chunk_index ? nlohmann::json(*item.chunk_index) : nlohmann::json()},
+                    {"title", item.title}});
+  }
+  return list;
+}
+
 nlohmann::json StrategyJson(const ai::AskStrategy& strategy) {
   nlohmann::json searches = nlohmann::json::array();
   for (const auto& search : strategy.searches) {
@@ -170,6 +183,7 @@ nlohmann::json ResultJson(const PreparedAsk& ask, const ai::AskResult& result) {
           {"final_answer", result.final_answer},
           {"citations", CitationsJson(result.citations)},
           {"rejected_citations", result.rejected_citations},
+          {"evidence", EvidenceJson(result.evidence)},
           {"found_nothing", result.found_nothing},
           {"search_type", ask.embedding ? "hybrid" : "text"}};
 }

@@ -108,8 +108,8 @@ asio::awaitable<void> DiscardUnreadInput(beast::tcp_stream& stream) {
 }
 
 // The queue between an event producer (on a handler thread) and the coroutine that writes its
-// events (on the session's executor). The coroutine sleeps on `wakeup` and is woken by cancelling
-// it; the timer is touched only on the session's executor.
+// events (on the session's executor). The coroutine sleeps on `wakeup_` and is woken by cancelling
+// it, and the timer is touched only on the session's executor.
 class EventChannel final : public EventStream, public std::enable_shared_from_this<EventChannel> {
  public:
   explicit EventChannel(asio::any_io_executor executor) : executor_(executor), wakeup_(executor) {}
@@ -174,7 +174,7 @@ class EventChannel final : public EventStream, public std::enable_shared_from_th
     Wake();
   }
 
-  // Moves the queued events into `out`; returns whether the producer has finished.
+  // Moves the queued events into `out` and returns whether the producer has finished.
   bool Take(std::deque<std::string>& out) {
     std::lock_guard lock(mutex_);
     out.swap(queue_);
@@ -410,7 +410,7 @@ asio::awaitable<void> Server::StreamEvents(std::shared_ptr<Session> session, con
 
   if (!head_error) {
     // A client sends nothing after its request, so a finished read means it closed the
-    // connection (or reset it): the producer is told at once, not at the next heartbeat.
+    // connection (or reset it). The producer is notified at once, not at the next heartbeat.
     asio::co_spawn(
         stream.get_executor(),
         [session, channel]() -> asio::awaitable<void> {

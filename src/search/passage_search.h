@@ -1,5 +1,5 @@
 // Search for passages: single chunks of sources and whole notes, the units a model reads as
-// evidence. Item search (POST /api/search) folds the chunks of a source into one result; ask and
+// evidence. Item search (POST /api/search) folds the chunks of a source into one result. Ask and
 // the passage granularity of /api/search need the chunks themselves, ranked across sources.
 #pragma once
 
