@@ -187,7 +187,7 @@ Result<AskResult> RunAsk(std::string_view question, const AskModels& models, con
     for (const EvidenceItem& item : outcome.evidence.items()) evidence.Add(item);
     if (!outcome.answer) continue;
     if (!answers.empty()) answers += "\n\n";
-    answers += "Search \"" + outcome.answer->search.term + "\":\n" + outcome.answer->content;
+    answers += "Answer " + std::to_string(result.answers.size() + 1) + ":\n" + outcome.answer->content;
     result.answers.push_back(std::move(*outcome.answer));
   }
   if (evidence.empty()) {

@@ -46,6 +46,10 @@ Result<std::unique_ptr<ai::ChatModel>> ResolveChatModel(AppContext& context, con
   }
   auto connection = ai::ResolveModelConfig(context.storage(), context.cipher(), context.env, id);
   if (!connection.ok() && connection.status().code() == ErrorCode::kNotFound) {
+    if (!requested) {
+      return Status(ErrorCode::kConfiguration, "the default chat model '" + id + "' does not exist: choose another "
+                                               "with PUT /api/models/defaults, or pass " + std::string(field));
+    }
     return InvalidInput(std::string(field) + " '" + id + "' does not exist: choose a model from GET /api/models");
   }
   if (!connection.ok()) return connection.status();

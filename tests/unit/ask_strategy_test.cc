@@ -51,7 +51,9 @@ TEST(AskStrategy, RejectsMalformedOutput) {
                              R"({"searches": []})", R"({"searches": [{"term": "   "}]})", "<think>{\"searches\": [\"a\"]}</think>"}) {
     auto strategy = ParseAskStrategy(output);
     EXPECT_FALSE(strategy.ok()) << output;
-    if (!strategy.ok()) EXPECT_EQ(strategy.status().code(), ErrorCode::kInvalidInput) << output;
+    if (!strategy.ok()) {
+      EXPECT_EQ(strategy.status().code(), ErrorCode::kInvalidInput) << output;
+    }
   }
 }
 
