@@ -445,18 +445,23 @@ asio::awaitable<void> Server::StreamEvents(std::shared_ptr<Session> session, con
     for (;;) {
       const bool finished = channel->Take(pending);
       if (channel->closed()) break;
-      for (const std::string& event : pending) {
-        stream.expires_after(kBodyTimeout);
-        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(event)), kNoThrow);
-        (void)written;
-        if (error) {
-          failed = true;
-          break;
+      // A wake-up that arrives during a write finds no waiting timer and is lost, so after
+      // writing the loop takes again instead of waiting.
+      if (!pending.empty()) {
+        for (const std::string& event : pending) {
+          stream.expires_after(kBodyTimeout);
+          auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(event)), kNoThrow);
+          (void)written;
+          if (error) {
+            failed = true;
+            break;
+          }
+          last_write = std::chrono::steady_clock::now();
         }
-        last_write = std::chrono::steady_clock::now();
+        pending.clear();
+        if (failed) break;
+        continue;
       }
-      pending.clear();
-      if (failed) break;
       if (finished) {
         stream.expires_after(kBodyTimeout);
         auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);

@@ -369,6 +369,21 @@ TEST_F(AskTest, HeartbeatsWhileWaiting) {
   EXPECT_EQ(EventTypes(ParseEvents(response.body)).back(), "complete");
 }
 
+TEST_F(AskTest, StreamEndsWithoutHeartbeatWait) {
+  StartServer();
+  UseChatModel();
+  AddText(kVirusText, notebook_);
+  // The default heartbeat is 15 s. An end of stream that waited for it (a lost wake-up of the
+  // writer) would make one of these quick asks take that long.
+  for (int i = 0; i < 15; ++i) {
+    const auto started = std::chrono::steady_clock::now();
+    auto response = Ask({{"question", "How do influenza viruses spread?"}});
+    const auto elapsed = std::chrono::steady_clock::now() - started;
+    ASSERT_EQ(EventTypes(ParseEvents(response.body)).back(), "complete") << response.body;
+    EXPECT_LT(elapsed, std::chrono::seconds(5)) << "ask " << i;
+  }
+}
+
 TEST_F(AskTest, HybridSearchWhenVectorsExist) {
   StartServer();
   UseChatModel();
