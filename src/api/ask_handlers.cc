@@ -230,6 +230,8 @@ Result<http::Response> AskStream(AppContext& context, http::Request& request) {
   });
 }
 
+// NOTE: a plain response has no way to notice a client that left, so the simple variant runs to
+// the end even then. Clients that may give up should use the event stream.
 Result<http::Response> AskSimple(AppContext& context, http::Request& request) {
   ON_ASSIGN_OR_RETURN(PreparedAsk ask, PrepareAsk(context, request));
   ON_ASSIGN_OR_RETURN(ai::AskResult result, Run(context, ask, {}, ai::CancelToken()));

@@ -426,6 +426,8 @@ asio::awaitable<void> Server::StreamEvents(std::shared_ptr<Session> session, con
         },
         asio::detached);
 
+    // NOTE: Shutdown() does not cancel a running producer: the drain waits for it up to the
+    // shutdown timeout, and ~Server joins the handler pool until it returns.
     asio::post(handler_pool_, [channel, producer = std::move(response.events), request_id = request.request_id] {
       ScopedLogContext log_context(request_id);
       try {
