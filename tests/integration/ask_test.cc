@@ -243,7 +243,7 @@ TEST_F(AskTest, MalformedPlanRetriedOnce) {
   StartServer();
   UseChatModel();
   AddText(kVirusText, notebook_);
-  // The slow fault answers "token1 token2" instead of a plan: not JSON.
+  // The slow fault returns "token1 token2" instead of a plan, which is not JSON.
   fake_->Script("/v1/chat/completions", {"slow=1,2"});
   auto response = Ask({{"question", "How do influenza viruses spread?"}});
   ASSERT_EQ(response.status, 200);
