@@ -57,11 +57,23 @@ SCHEMAS = {
     "SourceUpdate": obj(title=S, topics=arr(S)),
     "SourceStatus": obj(status=S, message=S, processing_info=OBJ, command_id=N),
     "SearchRequest": obj(["query"], query=S, type={"enum": ["text", "vector", "hybrid"]}, limit=I, search_sources=B,
-                         search_notes=B, minimum_score={"type": "number"}, notebook_id=S),
-    "SearchResponse": obj(results=arr(obj(id=S, parent_id=S, title=S, type=S, relevance={"type": "number"},
+                         search_notes=B, minimum_score={"type": "number"}, notebook_id=S,
+                         granularity={"enum": ["item", "passage"]}),
+    "SearchResponse": obj(results=arr(obj(id=S, item_id=S, parent_id=S, title=S, type=S, chunk_index=I, page=I,
+                                          relevance={"type": "number"},
                                           similarity={"type": "number"}, keyword_rank=I, vector_rank=I, snippet=S,
                                           matches=arr(obj(snippet=S, field=S, score={"type": "number"}, chunk_index=I, page=I)))),
                           total_count=I, search_type=S),
+    "AskRequest": obj(["question"], question=S, strategy_model=S, answer_model=S, final_answer_model=S, notebook_id=S),
+    "AskCitation": obj(["id", "kind"], id=S, kind={"enum": ["source", "chunk", "note", "insight"]}, source_id=N,
+                       chunk_index={"type": ["integer", "null"]}, title=S),
+    "AskResponse": obj(["answer", "question"], answer=S, question=S, final_answer=S, notebook_id=N,
+                       citations=arr({"$ref": "#/components/schemas/AskCitation"}),
+                       evidence=arr({"$ref": "#/components/schemas/AskCitation"}), rejected_citations=arr(S),
+                       found_nothing=B, search_type={"enum": ["text", "hybrid"]},
+                       strategy=obj(reasoning=S, searches=arr(obj(term=S, instructions=S))),
+                       answers=arr(obj(content=S, term=S, instructions=S, passage_count=I,
+                                       citations=arr({"$ref": "#/components/schemas/AskCitation"})))),
     "ConnectionTest": obj(provider=S, success=B, message=S),
     "DiscoveredModel": obj(name=S, provider=S, model_type=S, description=S),
     "CredentialDiscovery": obj(credential_id=S, provider=S, discovered=arr({"$ref": "#/components/schemas/DiscoveredModel"})),
@@ -169,6 +181,11 @@ ROUTES = [
     ("DELETE", "/api/notebooks/{notebook_id}/sources/{source_id}", "Remove a source from a notebook", "sources", None, "Message", []),
     ("POST", "/api/search", "Keyword, vector or hybrid search over sources and notes (hybrid is the default once "
      "vectors of the embedding model exist)", "search", "SearchRequest", "SearchResponse", []),
+    ("POST", "/api/search/ask", "Answer a question in steps (search plan, searches, cited answer) as server-sent "
+     "events: data lines with JSON objects of type strategy, answer, final_answer, complete or error",
+     "search", "AskRequest", "text/event-stream", []),
+    ("POST", "/api/search/ask/simple", "Answer a question in steps and return the result at once", "search", "AskRequest",
+     "AskResponse", []),
     ("POST", "/api/credentials/{credential_id}/test", "Test the credential's connection to its provider", "credentials",
      None, "ConnectionTest", []),
     ("POST", "/api/credentials/{credential_id}/discover", "List the models the provider offers with this credential",
@@ -258,6 +275,8 @@ def main():
         status = "201" if (method, path) in CREATED else "200"
         if response == "text/plain":
             success = {"text/plain; version=0.0.4": {"schema": S}}
+        elif response == "text/event-stream":
+            success = {"text/event-stream": {"schema": S}}
         else:
             success = {"application/json": {"schema": schema_ref(response)}}
         operation = {"summary": summary, "tags": [tag], "responses": {status: {"description": "Success", "content": success}}}

@@ -31,6 +31,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterNoteRoutes(router, context);
   RegisterSourceRoutes(router, context);
   RegisterSearchRoutes(router, context);
+  RegisterAskRoutes(router, context);
   RegisterCommandRoutes(router, context);
   RegisterCredentialRoutes(router, context);
   RegisterProviderCallRoutes(router, context);

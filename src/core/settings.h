@@ -63,6 +63,9 @@ namespace on {
     "of thousands of requests per second; raise it on machines with many cores.")                       \
   X(handler_threads, "OPEN_NOTEBOOK_HANDLER_THREADS", Int, "8", 1, 256, "", 0,                           \
     "Threads that run request handlers that wait on the database.")                                      \
+  X(sse_heartbeat_s, "OPEN_NOTEBOOK_SSE_HEARTBEAT_SECONDS", Int, "15", 1, 3600, "", 0,                  \
+    "Seconds an event stream (ask, chat) may stay silent before the server sends a comment line, "   \
+    "which keeps proxies from closing it and reveals a client that has gone.")                          \
   X(shutdown_timeout_s, "OPEN_NOTEBOOK_SHUTDOWN_TIMEOUT", Int, "30", 0, 3600, "", 0,                     \
     "Seconds that SIGTERM waits for in-flight requests before closing them.")                            \
   X(db_wait_attempts, "OPEN_NOTEBOOK_DB_WAIT_ATTEMPTS", Int, "0", 0, 1000000, "", 0,                     \

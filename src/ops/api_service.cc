@@ -131,6 +131,7 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   options.max_body_bytes = static_cast<uint64_t>(settings.max_upload_size_mb) << 20;
   options.shutdown_timeout = std::chrono::seconds(settings.shutdown_timeout_s);
   options.access_log = settings.access_log;
+  options.event_heartbeat = std::chrono::seconds(settings.sse_heartbeat_s);
   http::Server server(options, pipeline);
   if (Status listening = server.Listen(); !listening.ok()) {
     spdlog::critical("{}", listening.message());
