@@ -84,6 +84,10 @@ namespace on {
     "Target size of a search chunk in tokens.")                                                          \
   X(chunk_overlap, "OPEN_NOTEBOOK_CHUNK_OVERLAP", Int, "60", 0, 4096, "", 0,                             \
     "Tokens each chunk repeats from the previous one (default 15 % of 400).")                            \
+  X(context_window_tokens, "OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS", Int, "16384", 1024, 10000000, "", 0,   \
+    "Context window, in tokens, assumed for a language model whose credential sets no num_ctx. "       \
+    "Transformations split longer sources into parts that fit it; a model that rejects a part as "     \
+    "too long gets smaller parts.")                                                                      \
   X(sync_processing_timeout_s, "OPEN_NOTEBOOK_SYNC_PROCESSING_TIMEOUT", Int, "300", 1, 3600, "", 0,     \
     "Seconds POST /api/sources with async_processing=false waits for processing.")                       \
   X(auth_max_failures, "OPEN_NOTEBOOK_AUTH_MAX_FAILURES", Int, "5", 1, 1000, "", 0,                      \

@@ -307,7 +307,8 @@ struct EmbeddingItem {
   std::optional<std::string> insight_id;
 };
 
-// What ListUnembedded reads: the chunks of a source, a note or an insight (one of them).
+// The owner of the texts ListUnembedded reads: a source (its chunks), a note or an insight.
+// Exactly one is set.
 struct EmbeddingOwner {
   std::optional<std::string> source_id;
   std::optional<std::string> note_id;

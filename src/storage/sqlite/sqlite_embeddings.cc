@@ -83,26 +83,30 @@ Result<int64_t> SqliteStorage::SaveEmbeddings(const std::string& model, const st
       const EmbeddingItem& item = items[i];
       const std::vector<float>& vector = vectors[i];
       if (vector.empty()) return InvalidInput("an embedding vector is empty");
-      Statement& remove = item.chunk_id ? delete_chunk : item.insight_id ? delete_insight : delete_note;
-      Statement& insert = item.chunk_id ? insert_chunk : item.insight_id ? insert_insight : insert_note;
+      Statement* remove = &delete_note;
+      Statement* insert = &insert_note;
       if (item.chunk_id) {
-        remove.Bind(1, *item.chunk_id);
-        insert.Bind(2, *item.chunk_id);
+        remove = &delete_chunk;
+        insert = &insert_chunk;
+        remove->Bind(1, *item.chunk_id);
+        insert->Bind(2, *item.chunk_id);
       } else if (item.insight_id) {
-        remove.Bind(1, *item.insight_id);
-        insert.Bind(2, *item.insight_id);
+        remove = &delete_insight;
+        insert = &insert_insight;
+        remove->Bind(1, *item.insight_id);
+        insert->Bind(2, *item.insight_id);
       } else {
-        remove.Bind(1, item.note_id.value_or(""));
-        insert.Bind(2, item.note_id.value_or(""));
+        remove->Bind(1, item.note_id.value_or(""));
+        insert->Bind(2, item.note_id.value_or(""));
       }
-      remove.Bind(2, model);
-      ON_RETURN_IF_ERROR(remove.Run());
-      remove.Reset();
-      insert.Bind(1, model).Bind(3, static_cast<int64_t>(vector.size()));
-      insert.BindBlob(4, vector.data(), vector.size() * sizeof(float)).Bind(5, now);
-      ON_RETURN_IF_ERROR(insert.Run());
+      remove->Bind(2, model);
+      ON_RETURN_IF_ERROR(remove->Run());
+      remove->Reset();
+      insert->Bind(1, model).Bind(3, static_cast<int64_t>(vector.size()));
+      insert->BindBlob(4, vector.data(), vector.size() * sizeof(float)).Bind(5, now);
+      ON_RETURN_IF_ERROR(insert->Run());
       stored += db.Changes();
-      insert.Reset();
+      insert->Reset();
     }
     return stored;
   });
