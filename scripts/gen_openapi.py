@@ -80,7 +80,22 @@ SCHEMAS = {
     "ModelSync": obj(provider=S, discovered=I, new=I, existing=I),
     "ModelSyncAll": obj(results=OBJ, total_discovered=I, total_new=I),
     "ModelTest": obj(success=B, message=S),
-    "EmbedRequest": obj(["item_id", "item_type"], item_id=S, item_type={"enum": ["source", "note"]}, async_processing=B),
+    "EmbedRequest": obj(["item_id", "item_type"], item_id=S, item_type={"enum": ["source", "note", "insight"]},
+                        async_processing=B),
+    "Transformation": obj(["id", "name", "title", "prompt"], id=S, name=S, title=S, description=S, prompt=S,
+                          apply_default=B, model_id=N, created=S, updated=S),
+    "TransformationCreate": obj(["name", "title", "prompt"], name=S, title=S, description=S, prompt=S,
+                                apply_default=B, model_id=N),
+    "TransformationUpdate": obj(name=S, title=S, description=S, prompt=S, apply_default=B,
+                                model_id={"type": ["string", "null"], "description": "null clears the model"}),
+    "TransformationExecute": obj(["transformation_id", "input_text"], transformation_id=S, input_text=S, model_id=S),
+    "TransformationOutput": obj(output=S, transformation_id=S, model_id=S, parts=I),
+    "DefaultPrompt": obj(["transformation_instructions"], transformation_instructions=S),
+    "Insight": obj(["id", "source_id", "insight_type", "content"], id=S, source_id=S, insight_type=S, content=S,
+                   transformation_id=N, model_id=N, command_id=N, created=S, updated=S),
+    "InsightCreate": obj(["transformation_id"], transformation_id=S, model_id=S),
+    "InsightQueued": obj(status=S, message=S, source_id=S, transformation_id=S, model_id=N, command_id=S),
+    "SaveAsNote": obj(notebook_id=S),
     "EmbedQueued": obj(success=B, message=S, item_id=S, item_type=S, command_id=S),
     "RebuildRequest": obj(mode={"enum": ["existing", "all"]}, include_sources=B, include_notes=B, include_insights=B),
     "RebuildStarted": obj(command_id=S, total_items=I, message=S),
@@ -197,11 +212,36 @@ ROUTES = [
     ("POST", "/api/models/sync", "Sync every configured provider", "models", None, "ModelSyncAll", []),
     ("POST", "/api/models/{model_id}/test", "Make a real call with the model and report the result", "models", None,
      "ModelTest", []),
-    ("POST", "/api/embed", "Queue embedding of a source's chunks or a note", "embeddings", "EmbedRequest", "EmbedQueued", []),
-    ("POST", "/api/embeddings/rebuild", "Queue embedding of every source and note with the current embedding model",
+    ("POST", "/api/embed", "Queue embedding of a source's chunks, a note or an insight", "embeddings", "EmbedRequest", "EmbedQueued", []),
+    ("POST", "/api/embeddings/rebuild", "Queue embedding of every source, note and insight with the current "
+     "embedding model",
      "embeddings", "RebuildRequest", "RebuildStarted", []),
     ("GET", "/api/embeddings/rebuild/{command_id}/status", "Progress of a rebuild: vectors of the current model against "
      "everything there is to embed", "embeddings", None, "RebuildStatus", []),
+    ("GET", "/api/transformations", "List transformations sorted by name", "transformations", None,
+     arr({"$ref": "#/components/schemas/Transformation"}), []),
+    ("POST", "/api/transformations", "Create a transformation", "transformations", "TransformationCreate",
+     "Transformation", []),
+    ("GET", "/api/transformations/default-prompt", "The global instructions put in front of every transformation",
+     "transformations", None, "DefaultPrompt", []),
+    ("PUT", "/api/transformations/default-prompt", "Change the global instructions (empty turns them off)",
+     "transformations", "DefaultPrompt", "DefaultPrompt", []),
+    ("POST", "/api/transformations/execute", "Run a transformation on the given text and return the output "
+     "(long texts are processed in parts)", "transformations", "TransformationExecute", "TransformationOutput", []),
+    ("GET", "/api/transformations/{transformation_id}", "Get a transformation", "transformations", None,
+     "Transformation", []),
+    ("PUT", "/api/transformations/{transformation_id}", "Change a transformation; model_id null clears its model",
+     "transformations", "TransformationUpdate", "Transformation", []),
+    ("DELETE", "/api/transformations/{transformation_id}", "Delete a transformation (its insights stay)",
+     "transformations", None, "Message", []),
+    ("GET", "/api/sources/{source_id}/insights", "Insights of a source, oldest first", "insights", None,
+     arr({"$ref": "#/components/schemas/Insight"}), []),
+    ("POST", "/api/sources/{source_id}/insights", "Queue a transformation of the source; the insight appears when "
+     "the job completes (202)", "insights", "InsightCreate", "InsightQueued", []),
+    ("GET", "/api/insights/{insight_id}", "Get an insight", "insights", None, "Insight", []),
+    ("DELETE", "/api/insights/{insight_id}", "Delete an insight and its vectors", "insights", None, "Message", []),
+    ("POST", "/api/insights/{insight_id}/save-as-note", "Save an insight as an AI note", "insights", "SaveAsNote",
+     "Note", []),
     ("POST", "/api/commands/jobs", "Submit a background job", "jobs", "JobSubmit", "JobSubmitted", []),
     ("GET", "/api/commands/jobs", "List jobs, newest first", "jobs", None, arr({"$ref": "#/components/schemas/Job"}),
      [("command_filter", S), ("status_filter", S), ("limit", I)]),
@@ -249,6 +289,7 @@ ROUTES = [
 
 # Routes that return 201 Created instead of 200.
 CREATED = {("POST", "/api/credentials")}
+ACCEPTED = {("POST", "/api/sources/{source_id}/insights")}
 
 ERRORS = {
     "400": "Invalid value (the detail names it)",
@@ -272,7 +313,7 @@ def schema_ref(schema):
 def main():
     paths = {}
     for method, path, summary, tag, request, response, query in ROUTES:
-        status = "201" if (method, path) in CREATED else "200"
+        status = "201" if (method, path) in CREATED else "202" if (method, path) in ACCEPTED else "200"
         if response == "text/plain":
             success = {"text/plain; version=0.0.4": {"schema": S}}
         elif response == "text/event-stream":

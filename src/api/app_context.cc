@@ -37,6 +37,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterProviderCallRoutes(router, context);
   RegisterModelRoutes(router, context);
   RegisterEmbeddingRoutes(router, context);
+  RegisterTransformationRoutes(router, context);
 }
 
 }  // namespace on::api

@@ -98,5 +98,6 @@ void RegisterCredentialRoutes(http::Router& router, AppContext& context);
 void RegisterModelRoutes(http::Router& router, AppContext& context);
 void RegisterEmbeddingRoutes(http::Router& router, AppContext& context);
 void RegisterProviderCallRoutes(http::Router& router, AppContext& context);
+void RegisterTransformationRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

@@ -233,7 +233,9 @@ Result<nlohmann::json> VectorResults(AppContext& context, const SearchRequest& s
   std::map<std::string, size_t> position;
   for (const auto& hit : hits) {
     const storage::EmbeddingTarget& target = hit.target;
-    if ((target.type == "source" && !search.search_sources) || (target.type == "note" && !search.search_notes)) continue;
+    // Insights belong to their source, so search_sources covers them as in the original API.
+    const bool from_source = target.type == "source" || target.type == "insight";
+    if ((from_source && !search.search_sources) || (target.type == "note" && !search.search_notes)) continue;
     nlohmann::json match = {{"field", target.type == "source" ? "chunk" : "content"}, {"score", hit.similarity}};
     if (target.chunk_index) match["chunk_index"] = *target.chunk_index;
     if (target.page) match["page"] = *target.page;

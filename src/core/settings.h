@@ -104,6 +104,10 @@ namespace on {
     "Target size of a search chunk in tokens.")                                                          \
   X(chunk_overlap, "OPEN_NOTEBOOK_CHUNK_OVERLAP", Int, "60", 0, 4096, "", kRuntime | kReloadable,        \
     "Tokens each chunk repeats from the previous one (default 15 % of 400).")                            \
+  X(context_window_tokens, "OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS", Int, "16384", 1024, 10000000, "", 0,   \
+    "Context window, in tokens, assumed for a language model whose credential sets no num_ctx. "       \
+    "Transformations split longer sources into parts that fit it; a model that rejects a part as "     \
+    "too long gets smaller parts.")                                                                      \
   X(sync_processing_timeout_s, "OPEN_NOTEBOOK_SYNC_PROCESSING_TIMEOUT", Int, "300", 1, 3600, "",         \
     kRuntime | kReloadable,                                                                              \
     "Seconds POST /api/sources with async_processing=false waits for processing.")                       \
