@@ -58,7 +58,7 @@ Result<std::unique_ptr<ai::ChatModel>> ResolveChatModel(AppContext& context, con
                         " model: choose a language model");
   }
   ai::ProviderConfig config = ai::ToProviderConfig(*connection);
-  config.retry.policy = DefaultRetryPolicy(context.settings());
+  config.retry.policy = DefaultRetryPolicy(*context.settings());
   return ai::MakeChatModel(config);
 }
 

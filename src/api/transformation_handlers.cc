@@ -164,7 +164,7 @@ Result<http::Response> ExecuteTransformation(AppContext& context, http::Request&
   ON_ASSIGN_OR_RETURN(auto transformation, context.storage().GetTransformation(id));
   ON_ASSIGN_OR_RETURN(std::string instructions, context.storage().GetTransformationInstructions());
   ON_ASSIGN_OR_RETURN(auto setup, ai::ResolveLanguageModel(context.storage(), context.cipher(), context.env,
-                                                           context.settings(), {model_id, transformation.model_id},
+                                                           *context.settings(), {model_id, transformation.model_id},
                                                            "default_transformation_model"));
   ON_ASSIGN_OR_RETURN(auto chat, ai::MakeChatModel(setup.config));
   ON_ASSIGN_OR_RETURN(auto output, ai::RunTransformation(*chat, setup.context_tokens,

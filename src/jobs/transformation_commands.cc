@@ -38,8 +38,9 @@ Result<nlohmann::json> RunTransformationJob(const CommandEnvironment& environmen
   }
   ON_ASSIGN_OR_RETURN(storage::Transformation transformation, storage.GetTransformation(transformation_id));
   ON_ASSIGN_OR_RETURN(std::string instructions, storage.GetTransformationInstructions());
+  const SettingsSnapshot settings = environment.JobSettings();
   ON_ASSIGN_OR_RETURN(ai::LanguageModelSetup setup,
-                      ai::ResolveLanguageModel(storage, environment.cipher, environment.env, environment.settings,
+                      ai::ResolveLanguageModel(storage, environment.cipher, environment.env, *settings,
                                                {model_id, transformation.model_id}, "default_transformation_model"));
   ON_ASSIGN_OR_RETURN(auto chat, ai::MakeChatModel(setup.config));
 
