@@ -313,7 +313,11 @@ def schema_ref(schema):
 def main():
     paths = {}
     for method, path, summary, tag, request, response, query in ROUTES:
-        status = "201" if (method, path) in CREATED else "202" if (method, path) in ACCEPTED else "200"
+        status = "200"
+        if (method, path) in CREATED:
+            status = "201"
+        elif (method, path) in ACCEPTED:
+            status = "202"
         if response == "text/plain":
             success = {"text/plain; version=0.0.4": {"schema": S}}
         elif response == "text/event-stream":

@@ -88,7 +88,7 @@ Result<SearchOutcome> RunSearch(std::string_view question, const AskSearch& sear
   ON_ASSIGN_OR_RETURN(std::string text, Answer(model, {{"system", system}, {"user", "Question: " + std::string(question)}}, cancel));
   CitationCheck check = CheckCitations(text, outcome.evidence);
   if (!check.rejected.empty()) {
-    spdlog::info("ask: removed {} citations of passages the answer model was not shown", check.rejected.size());
+    spdlog::info("ask: removed {} citations of passages that were not in the answer prompt", check.rejected.size());
   }
   outcome.answer = AskSubAnswer{search, std::move(check.answer), std::move(check.citations), outcome.evidence.items().size()};
   return outcome;

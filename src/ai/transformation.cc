@@ -1,5 +1,7 @@
 #include "ai/transformation.h"
 
+#include "ai/prompts.h"
+
 #include <algorithm>
 #include <cctype>
 
@@ -257,29 +259,11 @@ std::string CleanLine(std::string_view raw, bool& cut) {
 
 Result<std::string> RenderPromptFile(std::string_view path,
                                      const std::vector<std::pair<std::string_view, std::string_view>>& values) {
-  const std::optional<std::string_view> file = FindEmbeddedAsset(path);
-  if (!file) return InternalError("prompt file " + std::string(path) + " is not embedded in this binary");
-  const std::string_view text = *file;
-  std::string output;
-  output.reserve(text.size());
-  size_t at = 0;
-  while (at < text.size()) {
-    const size_t open = text.find("{{", at);
-    if (open == std::string_view::npos) break;
-    const size_t close = text.find("}}", open + 2);
-    if (close == std::string_view::npos) break;
-    output.append(text.substr(at, open - at));
-    const std::string_view name = text.substr(open + 2, close - open - 2);
+  return FillPromptFile(path, [&values](std::string_view name) -> std::optional<std::string_view> {
     auto value = std::find_if(values.begin(), values.end(), [&](const auto& entry) { return entry.first == name; });
-    if (value != values.end()) {
-      output.append(value->second);
-    } else {
-      output.append(text.substr(open, close + 2 - open));
-    }
-    at = close + 2;
-  }
-  output.append(text.substr(at));
-  return output;
+    if (value == values.end()) return std::nullopt;
+    return value->second;
+  }, false);
 }
 
 Result<LanguageModelSetup> ResolveLanguageModel(storage::Storage& storage, const CredentialCipher* cipher,
