@@ -14,8 +14,6 @@
 
 namespace on::ai {
 
-// Renders prompts/<name>.txt with `values`. kInternal when the template is missing, names a value
-// that `values` lacks, or has an unclosed "{{".
 // The value of a "{{name}}" marker, or nullopt when there is none.
 using PromptValueLookup = std::function<std::optional<std::string_view>(std::string_view)>;
 
@@ -24,6 +22,8 @@ using PromptValueLookup = std::function<std::optional<std::string_view>(std::str
 // Otherwise it stays as written. kInternal when the file is not embedded.
 Result<std::string> FillPromptFile(std::string_view path, const PromptValueLookup& lookup, bool strict);
 
+// Renders prompts/<name>.txt with `values`. kInternal when the template is missing, names a value
+// that `values` lacks, or has an unclosed "{{".
 Result<std::string> RenderPrompt(std::string_view name, const std::map<std::string, std::string>& values);
 
 }  // namespace on::ai
