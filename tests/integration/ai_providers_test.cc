@@ -282,8 +282,8 @@ TEST(AiProviders, SlowStreamWithinIdleTimeout) {
   EXPECT_GE(Clock::now() - start, std::chrono::seconds(4));  // 20 tokens, 200 ms apart: longer than the idle limit
 }
 
-// One token every 2 s for 60 s with a 5 s idle time-out. Disabled in the default run; ctest runs
-// it under the label "slow" (tests/CMakeLists.txt).
+// One token every 2 s for 60 s with a 5 s idle time-out. Disabled for a plain gtest run; ctest runs
+// it under the label "slow" (tests/CMakeLists.txt), which `make test` includes.
 TEST(AiProvidersSlow, DISABLED_MinuteLongStreamCompletes) {
   FakeProviderProcess fake;
   ProviderConfig config = Config(fake, "openai_compatible", "fake-chat~slow=2000,30");
