@@ -21,6 +21,8 @@ test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev wrk nginx-light supervisor procps python3 bc clang-14 libclang-rt-14-dev
   # Real documents for the extraction and search tests
   postgresql-doc-15 python3.11-doc r-doc-pdf texlive-latex-base-doc debian-faq
+  # The PostgreSQL server the PostgreSQL backend is tested against, and what building pgvector needs
+  postgresql-15 postgresql-server-dev-15 xz-utils gpgv debian-archive-keyring
 )
 
 case "${1:-}" in
@@ -44,10 +46,14 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages are installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# pgvector is not packaged for bookworm: built from Debian's source package, checksums verified.
+if [ -z "${1:-}" ]; then
+  bash "$(dirname "$0")/install-pgvector.sh"
+fi
