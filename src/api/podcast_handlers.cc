@@ -1,5 +1,6 @@
 // Podcasts: /api/podcasts/... (generation, jobs, episodes, audio), /api/episode-profiles and
 // /api/speaker-profiles.
+#include <cstdint>
 #include <fstream>
 #include <regex>
 
@@ -510,9 +511,9 @@ struct ByteRange {
   uint64_t last = 0;  // inclusive
 };
 
-// Parses a single "bytes=" range against a file of `size` bytes. nullopt for a header this
-// server ignores (other units, several ranges, malformed), which then gets the whole file;
-// kInvalidInput when the range lies beyond the end (416).
+// Parses a single "bytes=" range against a file of `size` bytes. Returns nullopt for a header
+// this server ignores (other units, several ranges, malformed), so the whole file is sent.
+// Returns kInvalidInput, sent as 416, when the range starts beyond the end.
 Result<std::optional<ByteRange>> ParseRange(std::string_view header, uint64_t size) {
   constexpr std::string_view kPrefix = "bytes=";
   if (!header.starts_with(kPrefix)) return std::optional<ByteRange>();
@@ -542,7 +543,7 @@ Result<std::optional<ByteRange>> ParseRange(std::string_view header, uint64_t si
   }
   const auto first = number(first_text);
   if (!first) return std::optional<ByteRange>();
-  std::optional<uint64_t> last = last_text.empty() ? std::optional<uint64_t>(size - 1) : number(last_text);
+  const std::optional<uint64_t> last = last_text.empty() ? std::optional<uint64_t>(UINT64_MAX) : number(last_text);
   if (!last || *last < *first) return std::optional<ByteRange>();
   if (*first >= size) return InvalidInput("range " + std::string(header) + " starts beyond the end of the file");
   range.first = *first;

@@ -100,8 +100,8 @@ Result<ai::LanguageModelSetup> ResolveModel(const CommandEnvironment& environmen
   return setup;
 }
 
-// Sends the rendered prompt with the material and returns the answer text. A parse failure of
-// the answer is retried once by the caller; provider errors come back as they are.
+// Sends the rendered prompt with the material and returns the response text. The caller asks
+// once more when the response does not parse; provider errors are returned as they are.
 Result<std::string> AskForJson(ai::ChatModel& chat, const std::string& prompt, const std::string& material,
                                int max_output_tokens) {
   ai::ChatRequest request;
@@ -223,7 +223,7 @@ Result<json> GeneratePodcast(const CommandEnvironment& environment, JobContext& 
       break;
     }
     if (attempt == 2) return parsed.status();
-    spdlog::warn("podcast job {}: outline answer unusable, asking again: {}", job.job_id(), parsed.status().message());
+    spdlog::warn("podcast job {}: outline response is unusable, requesting it again: {}", job.job_id(), parsed.status().message());
   }
   const json outline_json = podcast::OutlineToJson(segments);
   ON_RETURN_IF_ERROR(storage.SaveEpisodeOutput(episode_id, {.outline_json = outline_json.dump()}));
@@ -271,7 +271,7 @@ Result<json> GeneratePodcast(const CommandEnvironment& environment, JobContext& 
         return Status(parsed.status().code(), "segment " + std::to_string(i + 1) + " (" + segments[i].name + "): " +
                                                   parsed.status().message());
       }
-      spdlog::warn("podcast job {}: transcript of segment {} unusable, asking again: {}", job.job_id(), i + 1,
+      spdlog::warn("podcast job {}: transcript response of segment {} is unusable, requesting it again: {}", job.job_id(), i + 1,
                    parsed.status().message());
     }
   }

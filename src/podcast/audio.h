@@ -1,6 +1,6 @@
 // Audio for podcasts: decoding what speech engines return (WAV, MP3), joining segments at one
-// sample rate, and MP3 output with libmp3lame that players can measure (a Xing/LAME "Info"
-// frame in front of the audio carries the frame count and the encoder delay and padding).
+// sample rate, and MP3 output with libmp3lame. The output starts with a Xing/LAME "Info" frame
+// that carries the frame count and the encoder delay and padding, so players show the length.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +44,7 @@ PcmAudio Resample(const PcmAudio& audio, int sample_rate);
 // Encodes mono PCM as constant-bitrate MP3 with a Xing/LAME "Info" frame first.
 Result<std::string> EncodeMp3(const PcmAudio& audio, int bitrate_kbps = 64);
 
-// What decoding an MP3 file found.
+// The result of decoding a whole MP3 file.
 struct Mp3Check {
   int sample_rate = 0;
   int64_t decoded_samples = 0;  // samples per channel that decoded, encoder delay and padding removed

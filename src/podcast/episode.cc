@@ -31,7 +31,7 @@ Result<std::string> OptionalStringField(const json& object, const char* field, c
   return object[field].get<std::string>();
 }
 
-// The JSON object of a model answer: reasoning removed, and the text from the first '{' to the
+// The JSON object of a model response: reasoning removed, and the text from the first '{' to the
 // last '}', so code fences and remarks around it do not matter.
 Result<json> AnswerObject(std::string_view answer, std::string_view what) {
   const std::string text = ai::StripReasoning(answer);

@@ -49,12 +49,12 @@ struct TranscriptLine {
   int segment = 0;  // index into the outline
 };
 
-// Parses the outline answer ({"segments": [...]}, fenced or surrounded by text). Keeps at most
-// `max_segments`. kUpstream when the answer holds no usable segment.
+// Parses the model's outline response ({"segments": [...]}, fenced or surrounded by text). Keeps at most
+// `max_segments`. kUpstream when the response contains no usable segment.
 Result<std::vector<OutlineSegment>> ParseOutline(std::string_view answer, int max_segments);
 nlohmann::json OutlineToJson(const std::vector<OutlineSegment>& segments);
 
-// Parses the transcript answer of segment `segment` ({"transcript": [{speaker, dialogue}]}).
+// Parses the model's transcript response for segment `segment` ({"transcript": [{speaker, dialogue}]}).
 // Speaker names are matched case-insensitively to `speakers`; with one speaker every line is
 // theirs. kUpstream when a line names another speaker or no line has dialogue.
 Result<std::vector<TranscriptLine>> ParseTranscript(std::string_view answer, const std::vector<Speaker>& speakers,

@@ -40,8 +40,8 @@ class ProviderSpeech final : public SpeechEngine {
   }
 
   Result<PcmAudio> Speak(std::string_view text, std::string_view voice, const ai::CancelToken& cancel) override {
-    // WAV needs no decoder state and every OpenAI-compatible server offers it; an MP3 answer from
-    // a server that ignores the format is decoded too.
+    // OpenAI's speech API offers "wav", which decodes without libmpg123. A server that ignores
+    // response_format and sends MP3 is decoded too.
     ON_ASSIGN_OR_RETURN(ai::SpeechAudio audio, model_->Synthesize(text, voice, "wav", cancel));
     return DecodeSpeech(audio.bytes, "the speech returned by " + Name());
   }
