@@ -613,7 +613,8 @@ Result<http::Response> DeleteEpisode(AppContext& context, http::Request& request
   ON_ASSIGN_OR_RETURN(std::string id, EpisodeIdParam(request));
   ON_ASSIGN_OR_RETURN(auto episode, context.storage().GetEpisode(id));
   if (episode.command_id) {
-    // A running job would otherwise write audio for an episode that no longer exists.
+    // Stops a running job at its next check. A job that is already writing its file removes the
+    // file itself when it finds the episode gone.
     auto cancelled = context.storage().jobs().Cancel(*episode.command_id);
     if (!cancelled.ok() && cancelled.status().code() != ErrorCode::kNotFound) return cancelled.status();
   }

@@ -327,8 +327,14 @@ Result<json> GeneratePodcast(const CommandEnvironment& environment, JobContext& 
     fs::remove(path, ignored);
     return Status(ErrorCode::kInternal, "episode audio " + path.string() + " failed verification: " + verified.message());
   }
-  ON_RETURN_IF_ERROR(storage.SaveEpisodeOutput(
-      episode_id, {.audio_file = relative, .duration_ms = check->DurationMs()}));
+  const Status saved = storage.SaveEpisodeOutput(episode_id, {.audio_file = relative, .duration_ms = check->DurationMs()});
+  if (!saved.ok()) {
+    // The episode was deleted while it was being generated: its file must not stay behind.
+    std::error_code ignored;
+    fs::remove(path, ignored);
+    fs::remove(path.parent_path(), ignored);
+    return saved;
+  }
 
   json segment_results = json::array();
   for (size_t i = 0; i < segments.size(); ++i) {

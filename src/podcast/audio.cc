@@ -101,9 +101,11 @@ Status DecodeAll(mpg123_handle* handle, PcmAudio& audio, std::string_view what) 
       audio.sample_rate = static_cast<int>(rate);
     }
     const size_t count = done / sizeof(int16_t);
-    const size_t old_size = audio.samples.size();
-    audio.samples.resize(old_size + count);
-    std::memcpy(audio.samples.data() + old_size, buffer.data(), count * sizeof(int16_t));
+    if (count > 0) {
+      const size_t old_size = audio.samples.size();
+      audio.samples.resize(old_size + count);
+      std::memcpy(audio.samples.data() + old_size, buffer.data(), count * sizeof(int16_t));
+    }
     if (result == MPG123_DONE || result == MPG123_NEED_MORE) break;
     if (result != MPG123_OK && result != MPG123_NEW_FORMAT) {
       return InvalidInput(std::string(what) + " does not decode as MP3: " + mpg123_strerror(handle));
