@@ -12,9 +12,9 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libsqlite3-dev sqlite3 libsodium-dev libicu-dev libstemmer-dev libcurl4-openssl-dev
   libxml2-dev libzip-dev libpugixml-dev libarchive-dev libmagic-dev libuchardet-dev
-  libhnswlib-dev libpq-dev
+  libhnswlib-dev libpq-dev libmp3lame-dev libmpg123-dev
   # Programs run as child processes
-  poppler-utils
+  poppler-utils espeak-ng
 )
 test_packages=(
   # Tests and benchmarks; supervisor and nginx-light for the supervised-deployment drill
