@@ -22,11 +22,13 @@ std::string Sha256Hex(std::string_view text) {
   return hex;
 }
 
-Result<std::vector<Migration>> LoadMigrations(std::string_view backend) {
+Result<std::vector<Migration>> LoadMigrations(std::string_view backend) { return LoadMigrations(backend, EmbeddedAssets()); }
+
+Result<std::vector<Migration>> LoadMigrations(std::string_view backend, const std::vector<EmbeddedAsset>& files) {
   const std::string prefix = "src/storage/migrations/" + std::string(backend) + "/";
   std::map<int, Migration> by_version;
 
-  for (const auto& asset : EmbeddedAssets()) {
+  for (const auto& asset : files) {
     if (asset.path.rfind(prefix, 0) != 0) continue;
     std::string_view file = asset.path.substr(prefix.size());
 
@@ -38,6 +40,16 @@ Result<std::vector<Migration>> LoadMigrations(std::string_view backend) {
     const int version = std::stoi(std::string(file.substr(0, 4)));
     const std::string name(file.substr(5, file.size() - 5 - (up ? 7 : 9)));
     Migration& migration = by_version[version];
+    // Two branches may each add a migration with the same number: refuse that instead of letting
+    // one file replace the other.
+    if (!migration.name.empty() && migration.name != name) {
+      return InternalError("migrations " + migration.name + " and " + name + " of " + std::string(backend) +
+                           " share version " + std::to_string(version) + "; renumber one of them");
+    }
+    if (!(up ? migration.up_sql : migration.down_sql).empty()) {
+      return InternalError("migration " + std::to_string(version) + " of " + std::string(backend) + " has two " +
+                           (up ? "up" : "down") + " scripts");
+    }
     migration.version = version;
     migration.name = name;
     if (up) {

@@ -8,6 +8,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/embedded_assets.h"
 #include "core/error.h"
 
 namespace on::storage {
@@ -21,8 +22,12 @@ struct Migration {
 };
 
 // Returns the migrations of `backend` ("sqlite" or "postgres") ordered by version, or kInternal
-// when the embedded files are inconsistent (a gap, a missing down script, a bad name).
+// when the embedded files are inconsistent (a gap, a missing down script, two migrations with one
+// version, a bad name).
 Result<std::vector<Migration>> LoadMigrations(std::string_view backend);
+
+// LoadMigrations over the given files instead of the embedded ones.
+Result<std::vector<Migration>> LoadMigrations(std::string_view backend, const std::vector<on::EmbeddedAsset>& files);
 
 // Lowercase hex sha256 of `text`.
 std::string Sha256Hex(std::string_view text);
