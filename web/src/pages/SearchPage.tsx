@@ -2,7 +2,7 @@ import { useMutation, useQuery } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
-import type { Notebook, SearchResponse, SearchType } from '../api/types';
+import type { DefaultModels, Notebook, SearchResponse, SearchType } from '../api/types';
 import { sanitizeSnippet } from '../components/Markdown';
 import { Button, ErrorText, inputClass } from '../components/ui';
 import { Link, useLocation } from '../router';
@@ -12,7 +12,15 @@ export function SearchPage() {
   const { query } = useLocation();
   const [text, setText] = useState(query.get('q') ?? '');
   const [type, setType] = useState<SearchType>('text');
+  const [typeChosen, setTypeChosen] = useState(false);
   const [scope, setScope] = useState('');
+  // Hybrid search is the better default once an embedding model exists; without one only
+  // keyword search works, and the hint below says how to enable the rest.
+  const defaults = useQuery({ queryKey: ['model-defaults'], queryFn: () => api<DefaultModels>('/models/defaults') });
+  const hasEmbeddingModel = Boolean(defaults.data?.default_embedding_model);
+  useEffect(() => {
+    if (hasEmbeddingModel && !typeChosen) setType('hybrid');
+  }, [hasEmbeddingModel, typeChosen]);
   const notebooks = useQuery({ queryKey: ['notebooks', { archived: false }], queryFn: () => api<Notebook[]>('/notebooks?archived=false&order_by=updated%20desc') });
   const search = useMutation({
     mutationFn: () =>
@@ -36,7 +44,10 @@ export function SearchPage() {
       <h1 className="mb-4 text-2xl font-semibold">{t('nav.search')}</h1>
       <form onSubmit={submit} className="mb-4 flex flex-wrap gap-2">
         <input aria-label={t('search.query')} placeholder={t('search.placeholder')} className={`${inputClass} min-w-60 flex-1`} value={text} onChange={(event) => setText(event.target.value)} />
-        <select aria-label={t('search.type')} className={`${inputClass} w-auto`} value={type} onChange={(event) => setType(event.target.value as SearchType)}>
+        <select aria-label={t('search.type')} className={`${inputClass} w-auto`} value={type} onChange={(event) => {
+            setType(event.target.value as SearchType);
+            setTypeChosen(true);
+          }}>
           <option value="text">{t('search.types.text')}</option>
           <option value="vector">{t('search.types.vector')}</option>
           <option value="hybrid">{t('search.types.hybrid')}</option>
@@ -49,7 +60,7 @@ export function SearchPage() {
         </select>
         <Button type="submit" variant="primary" disabled={!text.trim() || search.isPending}>{t('search.submit')}</Button>
       </form>
-      {type !== 'text' && <p className="mb-3 text-xs text-slate-500">{t('search.vectorHint')}</p>}
+      {!hasEmbeddingModel && defaults.isSuccess && <p className="mb-3 text-xs text-slate-500">{t('search.vectorHint')}</p>}
       <ErrorText error={search.error} />
       {search.data && (
         <>
