@@ -120,6 +120,38 @@ export async function download(path: string, fallbackName: string): Promise<void
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+// Posts `body` and calls `onEvent` with the JSON of each server-sent event as it arrives. Comment
+// lines (heartbeats) are skipped. Errors before the stream starts are ApiError, as for api().
+export async function streamEvents(
+  path: string,
+  body: unknown,
+  onEvent: (event: Record<string, unknown>) => void,
+  signal?: AbortSignal,
+): Promise<void> {
+  const init: RequestInit = { method: 'POST', headers: headersFor({ json: body }), body: JSON.stringify(body) };
+  if (signal) init.signal = signal;
+  const response = await fetch(apiUrl(path), init);
+  if (!response.ok || !response.body) throw await errorFrom(response);
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += value.replace(/\r\n/g, '\n');
+    let end: number;
+    while ((end = buffer.indexOf('\n\n')) >= 0) {
+      const block = buffer.slice(0, end);
+      buffer = buffer.slice(end + 2);
+      const data = block
+        .split('\n')
+        .filter((line) => line.startsWith('data:'))
+        .map((line) => line.slice(5).replace(/^ /, ''))
+        .join('\n');
+      if (data) onEvent(JSON.parse(data) as Record<string, unknown>);
+    }
+  }
+}
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);

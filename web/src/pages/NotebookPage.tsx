@@ -4,11 +4,12 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import type { Note, Notebook, Source } from '../api/types';
 import { AddSourceDialog } from '../components/AddSourceDialog';
+import { ChatColumn } from '../components/ChatColumn';
 import { DeleteNotebookDialog } from '../components/DeleteNotebookDialog';
 import { NoteEditor } from '../components/NoteEditor';
 import { isProcessing, SourceProgress, SourceStatusBadge } from '../components/SourceStatus';
 import { Button, ErrorText, inputClass, Spinner } from '../components/ui';
-import { Link, navigate } from '../router';
+import { Link, navigate, useLocation } from '../router';
 
 // One page of the source list. A notebook with 500 sources costs ten of these, loaded only when
 // the reader asks for more, never one request per source.
@@ -81,7 +82,9 @@ export function SourcesColumn({ notebookId }: { notebookId: string }) {
 export function NotesColumn({ notebookId }: { notebookId: string }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
-  const [editing, setEditing] = useState<string | null | undefined>(undefined);
+  const { query } = useLocation();
+  // A citation of a note opens it here (?note=<id>).
+  const [editing, setEditing] = useState<string | null | undefined>(query.get('note') ?? undefined);
   const notes = useQuery({
     queryKey: ['notes', notebookId],
     queryFn: () => api<Note[]>(`/notes?notebook_id=${encodeURIComponent(notebookId)}`),
@@ -122,14 +125,12 @@ export function NotesColumn({ notebookId }: { notebookId: string }) {
   );
 }
 
-export function ChatColumn() {
+function ChatSection({ notebookId }: { notebookId: string }) {
   const { t } = useTranslation();
   return (
     <section aria-label={t('notebook.chat')} className="flex min-w-0 flex-col gap-2">
       <h2 className="font-semibold">{t('notebook.chat')}</h2>
-      <p className="rounded-md border border-dashed border-slate-300 p-4 text-sm text-slate-500 dark:border-slate-700">
-        {t('chat.unavailable')}
-      </p>
+      <ChatColumn notebookId={notebookId} />
     </section>
   );
 }
@@ -158,7 +159,7 @@ export function NotebookPage({ id }: { id: string }) {
   const columns: { key: Tab; label: string; node: React.ReactNode }[] = [
     { key: 'sources', label: t('notebook.sources'), node: <SourcesColumn notebookId={id} /> },
     { key: 'notes', label: t('notebook.notes'), node: <NotesColumn notebookId={id} /> },
-    { key: 'chat', label: t('notebook.chat'), node: <ChatColumn /> },
+    { key: 'chat', label: t('notebook.chat'), node: <ChatSection notebookId={id} /> },
   ];
   return (
     <div>

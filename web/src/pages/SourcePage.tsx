@@ -5,12 +5,14 @@ import { api, download } from '../api/client';
 import type { Notebook, Source } from '../api/types';
 import { isProcessing, SourceProgress, SourceStatusBadge } from '../components/SourceStatus';
 import { Button, Card, ErrorText, Spinner } from '../components/ui';
-import { navigate } from '../router';
+import { navigate, useLocation } from '../router';
 
 export function SourcePage({ id }: { id: string }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
   const [downloadError, setDownloadError] = useState<unknown>(null);
+  const { query } = useLocation();
+  const citedChunk = query.get('chunk');
   const path = `/sources/${encodeURIComponent(id)}`;
   const source = useQuery({
     queryKey: ['source', id],
@@ -50,6 +52,9 @@ export function SourcePage({ id }: { id: string }) {
           <SourceStatusBadge source={data} />
         </div>
         <SourceProgress source={data} />
+        {citedChunk !== null && (
+          <p className="mb-2 rounded bg-amber-50 px-2 py-1 text-sm dark:bg-amber-950">{t('sources.citedPassage', { index: Number(citedChunk) + 1 })}</p>
+        )}
         {data.asset?.url && (
           <p className="mb-2 text-sm break-all text-slate-500">{data.asset.url}</p>
         )}

@@ -11,7 +11,8 @@ export interface Call {
   body: unknown;
 }
 
-type Handler = (call: Call) => { status?: number; body: unknown };
+// `events` answers with a text/event-stream of those events (each one JSON `data:` line).
+type Handler = (call: Call) => { status?: number; body?: unknown; events?: unknown[] };
 
 export function fakeApi(routes: Record<string, Handler>) {
   const calls: Call[] = [];
@@ -27,6 +28,20 @@ export function fakeApi(routes: Record<string, Handler>) {
       const handler = routes[`${call.method} ${call.path}`];
       if (!handler) return new Response(JSON.stringify({ detail: `no fake for ${call.method} ${call.path}` }), { status: 404 });
       const result = handler(call);
+      if (result.events) {
+        const text = result.events.map((event) => `: heartbeat\n\ndata: ${JSON.stringify(event)}\n\n`).join('');
+        const stream = new ReadableStream<Uint8Array>({
+          start(controller) {
+            const bytes = new TextEncoder().encode(text);
+            // Split mid-event, as a network would, to exercise the parser's buffering.
+            const middle = Math.floor(bytes.length / 2);
+            controller.enqueue(bytes.slice(0, middle));
+            controller.enqueue(bytes.slice(middle));
+            controller.close();
+          },
+        });
+        return new Response(stream, { status: 200, headers: { 'Content-Type': 'text/event-stream' } });
+      }
       return new Response(JSON.stringify(result.body), { status: result.status ?? 200, headers: { 'Content-Type': 'application/json' } });
     }),
   );
