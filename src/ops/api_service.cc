@@ -13,6 +13,7 @@
 #include "jobs/builtin_commands.h"
 #include "ops/backup_service.h"
 #include "ops/data_dir_lock.h"
+#include "ops/frontend_service.h"
 #include "ops/worker_service.h"
 
 namespace on::ops {
@@ -65,7 +66,7 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
+int RunApi(const Settings& settings, bool with_worker, bool with_backups, bool with_ui) {
   auto password = settings.ResolvePassword();
   if (!password.ok()) {
     spdlog::critical("{}", password.status().message());
@@ -137,6 +138,17 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   spdlog::info("open-notebook {} API listening on {}:{} (auth {})", ON_VERSION, settings.api_host, server.port(),
                context.auth_enabled ? "on" : "off");
 
+  // The UI listens before start-up goes on, so a taken port fails start-up at once and by name.
+  std::unique_ptr<EmbeddedFrontend> frontend;
+  if (with_ui) {
+    auto started_ui = EmbeddedFrontend::Start(settings, LocalEndpointFor(settings.api_host, server.port()));
+    if (!started_ui.ok()) {
+      spdlog::critical("{}", started_ui.status().message());
+      return 1;
+    }
+    frontend = std::move(started_ui).value();
+  }
+
   // Signals are taken by one thread with sigwait; every other thread has them blocked.
   sigset_t signals;
   sigemptyset(&signals);
@@ -151,6 +163,7 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
         spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
         stopping = true;
         server.Shutdown();
+        if (frontend) frontend->Shutdown();
       }
     }
   });
@@ -176,10 +189,12 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
 
   server.Run();
   stopping = true;
+  if (frontend) frontend->Shutdown();
   startup.join();
   backups.Stop();
   StopEmbeddedWorker(worker);
   signal_thread.join();
+  frontend.reset();  // after the signal thread, which may still call Shutdown() on it
   spdlog::info("open-notebook stopped");
   return exit_code;
 }
