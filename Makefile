@@ -4,6 +4,7 @@
 #   make test-slow  run the tests labelled slow (minute-long streams) on the release build
 #   make build   release build only;  make clean   remove build directories
 #   make fuzz    build the libFuzzer targets with clang-14 and run each for FUZZ_SECONDS
+#   make web     build the web UI into web/dist (npm ci runs once, again only when package-lock.json changes)
 
 BUILD_DIR ?= build
 TEST_BUILD_DIR ?= build-asan
@@ -18,7 +19,7 @@ FUZZ_TARGETS ?= multipart_fuzzer:16384 http_parsing_fuzzer:4096 json_body_fuzzer
                 file_name_fuzzer:2048 extract_fuzzer:65536 snippet_fuzzer:8192 \
                 sse_fuzzer:16384
 
-.PHONY: all deps build run test test-release test-slow bench fuzz clean
+.PHONY: all deps build run test test-release test-slow bench fuzz clean web web-test
 
 all: build
 
@@ -28,10 +29,27 @@ $(DEPS_STAMP): scripts/install-deps.sh
 
 deps: $(DEPS_STAMP)
 
+# The web UI. npm fetches packages here, at build time only; the server never downloads anything.
+WEB_DEPS_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
+                 web/scripts -type f 2>/dev/null)
+
+$(WEB_DEPS_STAMP): web/package-lock.json | $(DEPS_STAMP)
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 nice -n 10 npm ci --no-audit --no-fund
+	@touch $(WEB_DEPS_STAMP)
+
+web/dist/index.html: $(WEB_SOURCES) $(WEB_DEPS_STAMP)
+	cd web && nice -n 10 npm run build
+
+web: web/dist/index.html
+
+web-test: $(WEB_DEPS_STAMP)
+	cd web && nice -n 10 npm test
+
 $(BUILD_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
-build: $(BUILD_DIR)/build.ninja
+build: $(BUILD_DIR)/build.ninja web
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target open-notebook
 
 run: build
@@ -40,17 +58,18 @@ run: build
 $(TEST_BUILD_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)
 	cmake -S . -B $(TEST_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DON_SANITIZE=ON -DON_BUILD_BENCH=OFF
 
-test: $(TEST_BUILD_DIR)/build.ninja
+# Vitest runs first; the browser test (ctest e2e.WebUi) drives the UI that `web` built.
+test: $(TEST_BUILD_DIR)/build.ninja web web-test
 	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	cd $(TEST_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -LE slow
 
-test-release: $(BUILD_DIR)/build.ninja
+test-release: $(BUILD_DIR)/build.ninja web web-test
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -LE slow
 
 # Long-running cases (ctest label "slow"), on the release build.
-test-slow: $(BUILD_DIR)/build.ninja
+test-slow: $(BUILD_DIR)/build.ninja web
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -L slow
 
@@ -76,4 +95,4 @@ fuzz: $(FUZZ_BUILD_DIR)/build.ninja
 	done
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) $(FUZZ_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) $(FUZZ_BUILD_DIR) web/dist
