@@ -180,6 +180,15 @@ try {
   await page.getByTestId('search-result').filter({ hasText: /Querying a Table|tutorial-select/i }).first().waitFor();
   await shot('search-html');
 
+  // The system page reports the server's version and an online database, in the dark theme.
+  await page.getByRole('navigation').getByRole('link', { name: 'System', exact: true }).click();
+  await page.getByTestId('version').filter({ hasText: /^\d+\.\d+\.\d+/ }).waitFor();
+  await page.getByText('Online', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Theme' }).click();
+  if (!(await page.evaluate(() => document.documentElement.classList.contains('dark')))) throw new Error('the theme button did not switch to dark');
+  await shot('system-dark');
+  await page.getByRole('button', { name: 'Theme' }).click();
+
   // Write a note in Markdown and see it listed.
   await page.getByRole('navigation').getByRole('link', { name: 'Notebooks', exact: true }).click();
   await page.getByRole('link', { name: 'Databases and LaTeX' }).click();

@@ -43,8 +43,8 @@ export function SearchPage() {
     <div className="max-w-4xl">
       <h1 className="mb-4 text-2xl font-semibold">{t('nav.search')}</h1>
       <form onSubmit={submit} className="mb-4 flex flex-wrap gap-2">
-        <input aria-label={t('search.query')} placeholder={t('search.placeholder')} className={`${inputClass} min-w-60 flex-1`} value={text} onChange={(event) => setText(event.target.value)} />
-        <select aria-label={t('search.type')} className={`${inputClass} w-auto`} value={type} onChange={(event) => {
+        <input aria-label={t('search.query')} placeholder={t('search.placeholder')} className={`${inputClass.replace('w-full ', '')} min-w-60 flex-1`} value={text} onChange={(event) => setText(event.target.value)} />
+        <select aria-label={t('search.type')} className={`${inputClass.replace('w-full ', '')} w-auto`} value={type} onChange={(event) => {
             setType(event.target.value as SearchType);
             setTypeChosen(true);
           }}>
@@ -52,7 +52,7 @@ export function SearchPage() {
           <option value="vector">{t('search.types.vector')}</option>
           <option value="hybrid">{t('search.types.hybrid')}</option>
         </select>
-        <select aria-label={t('search.scope')} className={`${inputClass} w-auto`} value={scope} onChange={(event) => setScope(event.target.value)}>
+        <select aria-label={t('search.scope')} className={`${inputClass.replace('w-full ', '')} w-auto`} value={scope} onChange={(event) => setScope(event.target.value)}>
           <option value="">{t('search.allNotebooks')}</option>
           {(notebooks.data ?? []).map((notebook) => (
             <option key={notebook.id} value={notebook.id}>{notebook.name}</option>

@@ -42,7 +42,7 @@ function Rebuild() {
       <ErrorText error={start.error ?? status.error} />
       {status.data && (
         <div className="space-y-1 text-sm">
-          <p>{t('system.rebuildStatus', { status: t(`status.${status.data.status}`, { defaultValue: status.data.status }), processed: progress?.processed ?? 0, total: progress?.total ?? 0 })}</p>
+          <p>{t('system.rebuildStatus', { status: t(`jobStatus.${status.data.status}`, { defaultValue: status.data.status }), processed: progress?.processed ?? 0, total: progress?.total ?? 0 })}</p>
           <ProgressBar percent={progress?.percentage ?? 0} />
           {status.data.error_message && <ErrorText error={status.data.error_message} />}
         </div>
@@ -98,7 +98,7 @@ export function SystemPage() {
             {(jobs.data ?? []).slice(0, 20).map((job) => (
               <tr key={job.job_id} className="border-t border-slate-100 dark:border-slate-800">
                 <td className="py-1 font-mono text-xs">{job.command ?? job.job_id}</td>
-                <td>{t(`status.${job.status}`, { defaultValue: job.status })}</td>
+                <td>{t(`jobStatus.${job.status}`, { defaultValue: job.status })}</td>
                 <td className="text-xs text-slate-500">{new Date(job.updated).toLocaleString()}</td>
               </tr>
             ))}
