@@ -115,8 +115,8 @@ try {
   const problems = [];
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('console', (message) => {
-    // A 404 from a route this server lacks (chat before the chat API exists) is logged by the
-    // browser as "Failed to load resource"; the UI handles it, so only other errors count.
+    // The browser logs "Failed to load resource" for a 404 from a route this server lacks (chat,
+    // before the chat API exists). The UI handles that 404, so only other errors count.
     if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
       problems.push(`console error: ${message.text()}`);
     }

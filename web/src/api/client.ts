@@ -1,8 +1,8 @@
 // The one way the UI talks to the API: base address from GET /config, the password as a bearer
 // token, and errors as ApiError carrying the API's `detail`.
 
-// Where the password is kept: in sessionStorage, under PASSWORD_KEY. The API has no sessions or
-// tokens: the password itself is the bearer on every request, so the browser must hold it.
+// Storage of the password: sessionStorage, under PASSWORD_KEY. The API has no sessions or tokens
+// because the password itself is the bearer on every request, so the browser must hold it.
 // sessionStorage keeps it for this tab only and drops it when the tab closes, unlike localStorage,
 // which would leave it on disk for every later visitor of the browser profile. Scripts from other
 // origins cannot read it, and the UI server's Content-Security-Policy allows scripts from this

@@ -31,8 +31,8 @@ interface ChatSession {
 type SourceMode = 'insights' | 'full content' | 'not in';
 type NoteMode = 'full content' | 'not in';
 
-// A server without the chat routes returns 404 "no route"; the column then says chat is not
-// available instead of showing an error.
+// A server without the chat routes returns 404 "no route". The column then shows that chat is
+// not available instead of an error.
 function isMissingRoute(error: unknown): boolean {
   return error instanceof ApiError && error.status === 404 && error.message.startsWith('Not Found: no route');
 }

@@ -2,8 +2,8 @@ import DOMPurify from 'dompurify';
 import { marked } from 'marked';
 import { useMemo } from 'react';
 
-// Markdown comes from users and from AI answers, so the HTML it turns into is sanitised before
-// it reaches the page: no scripts, no event handlers, no javascript: links.
+// Markdown comes from users and from AI responses, so the HTML it turns into is sanitised before
+// it reaches the page. Scripts, event handlers and javascript: links are removed.
 export function renderMarkdown(text: string): string {
   const html = marked.parse(text, { async: false, gfm: true, breaks: true }) as string;
   return DOMPurify.sanitize(html, { USE_PROFILES: { html: true }, FORBID_TAGS: ['style', 'form', 'input'] });

@@ -14,8 +14,8 @@ export function SearchPage() {
   const [type, setType] = useState<SearchType>('text');
   const [typeChosen, setTypeChosen] = useState(false);
   const [scope, setScope] = useState('');
-  // Hybrid search is the better default once an embedding model exists; without one only
-  // keyword search works, and the hint below says how to enable the rest.
+  // Hybrid search is the better default once an embedding model exists. Without one only keyword
+  // search works, and the hint below tells the reader how to enable the rest.
   const defaults = useQuery({ queryKey: ['model-defaults'], queryFn: () => api<DefaultModels>('/models/defaults') });
   const hasEmbeddingModel = Boolean(defaults.data?.default_embedding_model);
   useEffect(() => {

@@ -11,7 +11,7 @@ export interface Call {
   body: unknown;
 }
 
-// `events` answers with a text/event-stream of those events (each one JSON `data:` line).
+// With `events`, the fake returns a text/event-stream of those events, one JSON `data:` line each.
 type Handler = (call: Call) => { status?: number; body?: unknown; events?: unknown[] };
 
 export function fakeApi(routes: Record<string, Handler>) {
