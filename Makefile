@@ -17,7 +17,7 @@ FUZZ_SECONDS ?= 60
 # name:max_len pairs; max_len is the largest input worth mutating for that parser.
 FUZZ_TARGETS ?= multipart_fuzzer:16384 http_parsing_fuzzer:4096 json_body_fuzzer:16384 \
                 file_name_fuzzer:2048 extract_fuzzer:65536 snippet_fuzzer:8192 \
-                sse_fuzzer:16384
+                sse_fuzzer:16384 json_writer_fuzzer:4096
 
 .PHONY: all deps build run test test-release test-slow bench fuzz clean web web-test
 

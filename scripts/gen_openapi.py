@@ -79,7 +79,15 @@ SCHEMAS = {
     "Job": obj(job_id=S, status=S, result={}, error_message=N, created=S, updated=S, progress=OBJ, attempts=I),
     "JobCancelled": obj(job_id=S, cancelled=B),
     "Config": obj(version=S, latestVersion=N, hasUpdate=B, dbStatus={"enum": ["online", "offline"]},
-                  schemaVersion={"type": ["integer", "null"]}, settings=OBJ),
+                  schemaVersion={"type": ["integer", "null"]}, settings=OBJ,
+                  configVersion={"type": "integer", "description": "Configuration version whose runtime settings "
+                                 "this process applies"}),
+    "RuntimeSettings": obj(log_level={"enum": ["trace", "debug", "info", "warn", "error"]}, retry_max_attempts=I,
+                           retry_wait_min_s=I, retry_wait_max_s=I, worker_max_tasks=I, fetch_timeout_s=I,
+                           pdf_timeout_s=I, chunk_size=I, chunk_overlap=I, sync_processing_timeout_s=I,
+                           default_embedding_option={"enum": ["ask", "always", "never"]},
+                           config_version={"type": "integer", "description": "On PUT, optional: the version read "
+                                           "before; a different current version gives 409"}),
     "AuthStatus": obj(auth_enabled=B, message=S),
     "Credential": obj(["id", "name", "provider"], id=S, name=S, provider=S, modalities=arr(S), base_url=N, endpoint=N,
                       api_version=N, endpoint_llm=N, endpoint_embedding=N, endpoint_stt=N, endpoint_tts=N, project=N,
@@ -121,6 +129,10 @@ ROUTES = [
     ("GET", "/health", "Liveness and readiness: 200 when ready, 503 while starting", "system", None, "Health", []),
     ("GET", "/api/config", "Version, database status and non-secret settings", "system", None, "Config", []),
     ("GET", "/api/auth/status", "Whether a password is required", "system", None, "AuthStatus", []),
+    ("GET", "/api/settings", "Runtime settings in effect and the configuration version", "settings", None,
+     "RuntimeSettings", []),
+    ("PUT", "/api/settings", "Change runtime settings for every process within seconds; null restores the "
+     "environment's value", "settings", "RuntimeSettings", "RuntimeSettings", []),
     ("GET", "/openapi.json", "This document", "system", None, None, []),
     ("GET", "/metrics", "Metrics in the Prometheus text format 0.0.4 (needs the password unless "
      "OPEN_NOTEBOOK_METRICS_PUBLIC=true)", "system", None, "text/plain", []),

@@ -25,6 +25,7 @@ Status AppContext::Readiness() const {
 
 void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterSystemRoutes(router, context);
+  RegisterSettingsRoutes(router, context);
   RegisterMetricsRoutes(router, context);
   RegisterNotebookRoutes(router, context);
   RegisterNoteRoutes(router, context);

@@ -36,7 +36,8 @@ Status RegisterProcessSourceCommand(CommandRegistry& registry, const CommandEnvi
     }
     ingest::ProcessorDeps deps;
     deps.storage = &environment.storage;
-    deps.settings = &environment.settings;
+    const SettingsSnapshot settings = environment.JobSettings();
+    deps.settings = settings.get();
     deps.progress = [&job](std::string_view stage, int percent) { job.Progress(stage, percent); };
     deps.cancelled = [&job] { return job.CancelRequested(); };
     const std::string source_id = input["source_id"].get<std::string>();

@@ -133,6 +133,16 @@ class Storage {
   virtual Result<DefaultModels> SetDefaultModels(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) = 0;
 
+  // Runtime configuration. Every change to it (SaveSettings, and SetDefaultModels when a slot
+  // changes) raises the configuration version by one in the same transaction, so a process that
+  // polls GetConfigVersion notices every change with one primary-key read.
+  virtual Result<int64_t> GetConfigVersion() = 0;
+  virtual Result<StoredSettings> GetStoredSettings() = 0;
+  // Applies `changes` (member name to text; nullopt deletes the stored value) in one transaction
+  // and returns the stored settings after it. The caller has validated the values.
+  virtual Result<StoredSettings> SaveSettings(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) = 0;
+
   // Embeddings (types.h). `model` is a model key.
   // Chunks of the source, or the note, that have no vector of `model`, at most `limit`, in order.
   virtual Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model,

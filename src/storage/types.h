@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -283,6 +284,13 @@ struct DefaultModelSlot {
   std::string slot;
   std::optional<std::string> model_id;
   std::string updated;  // time model_id last changed
+};
+
+// Settings changed through PUT /api/settings, by member name, with the configuration version
+// that the last change produced. Version 0 means nothing was ever changed.
+struct StoredSettings {
+  int64_t version = 0;
+  std::map<std::string, std::string> values;
 };
 
 // All seven slots, in kDefaultModelSlots order.

@@ -13,6 +13,10 @@ namespace on::storage::sqlite {
 struct TermFrequencyCache;
 std::shared_ptr<TermFrequencyCache> NewTermFrequencyCache();
 
+// Raises the configuration version stored in app_setting by one; runs inside the caller's write
+// transaction (see Storage::GetConfigVersion).
+Status BumpConfigVersion(Connection& db, const std::string& now);
+
 class SqliteStorage final : public Storage {
  public:
   // Opens (creating when missing) the database at options.path. Does not migrate.
@@ -71,6 +75,11 @@ class SqliteStorage final : public Storage {
   Result<int64_t> LinkUnassignedModels(const std::string& provider, const std::string& credential_id) override;
   Result<DefaultModels> GetDefaultModels() override;
   Result<DefaultModels> SetDefaultModels(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
+
+  Result<int64_t> GetConfigVersion() override;
+  Result<StoredSettings> GetStoredSettings() override;
+  Result<StoredSettings> SaveSettings(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
 
   Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model, const std::optional<std::string>& source_id,
