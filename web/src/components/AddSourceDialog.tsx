@@ -1,5 +1,5 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import type { Notebook, Source } from '../api/types';
@@ -21,6 +21,12 @@ export function AddSourceDialog({ notebookId, onClose }: { notebookId: string; o
   const [embed, setEmbed] = useState(true);
   const [notebooks, setNotebooks] = useState<string[]>([notebookId]);
   const [failures, setFailures] = useState<string[]>([]);
+  // The server's default_embedding_option: "never" leaves embedding off; "ask" and "always" tick it.
+  const runtime = useQuery({ queryKey: ['runtime-settings'], queryFn: () => api<{ default_embedding_option?: string }>('/settings'), retry: false });
+  const embedDefault = runtime.data?.default_embedding_option;
+  useEffect(() => {
+    if (embedDefault) setEmbed(embedDefault !== 'never');
+  }, [embedDefault]);
   const allNotebooks = useQuery({
     queryKey: ['notebooks', { archived: false }],
     queryFn: () => api<Notebook[]>('/notebooks?archived=false&order_by=updated%20desc'),

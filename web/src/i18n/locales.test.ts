@@ -103,6 +103,19 @@ describe('locale files', () => {
         'default_text_to_speech_model',
         'default_speech_to_text_model',
       ].map((slot) => `models.slots.${slot}`),
+      ...[
+        'log_level',
+        'worker_max_tasks',
+        'retry_max_attempts',
+        'retry_wait_min_s',
+        'retry_wait_max_s',
+        'fetch_timeout_s',
+        'pdf_timeout_s',
+        'chunk_size',
+        'chunk_overlap',
+        'sync_processing_timeout_s',
+        'default_embedding_option',
+      ].map((field) => `settings.runtime.${field}`),
     ];
     for (const strings of Object.values(languages)) {
       for (const key of dynamic) expect(strings.has(key), key).toBe(true);

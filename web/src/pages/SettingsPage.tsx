@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import type { ServerConfig } from '../api/types';
+import { RuntimeSettings } from '../components/RuntimeSettings';
 import { ErrorText, inputClass, Spinner } from '../components/ui';
 import { changeLanguage, LANGUAGES } from '../i18n';
 import { applyTheme, currentTheme, type Theme } from '../theme';
@@ -38,6 +39,11 @@ export function SettingsPage() {
             <option value="dark">{t('settings.themeDark')}</option>
           </select>
         </label>
+      </section>
+      <section>
+        <h2 className="mb-1 text-lg font-semibold">{t('settings.runtimeTitle')}</h2>
+        <p className="mb-3 text-sm text-slate-500">{t('settings.runtimeExplain')}</p>
+        <RuntimeSettings />
       </section>
       <section>
         <h2 className="mb-1 text-lg font-semibold">{t('settings.server')}</h2>
