@@ -31,11 +31,13 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterNoteRoutes(router, context);
   RegisterSourceRoutes(router, context);
   RegisterSearchRoutes(router, context);
+  RegisterAskRoutes(router, context);
   RegisterCommandRoutes(router, context);
   RegisterCredentialRoutes(router, context);
   RegisterProviderCallRoutes(router, context);
   RegisterModelRoutes(router, context);
   RegisterEmbeddingRoutes(router, context);
+  RegisterTransformationRoutes(router, context);
 }
 
 }  // namespace on::api

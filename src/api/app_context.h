@@ -92,10 +92,12 @@ void RegisterNotebookRoutes(http::Router& router, AppContext& context);
 void RegisterNoteRoutes(http::Router& router, AppContext& context);
 void RegisterSourceRoutes(http::Router& router, AppContext& context);
 void RegisterSearchRoutes(http::Router& router, AppContext& context);
+void RegisterAskRoutes(http::Router& router, AppContext& context);
 void RegisterCommandRoutes(http::Router& router, AppContext& context);
 void RegisterCredentialRoutes(http::Router& router, AppContext& context);
 void RegisterModelRoutes(http::Router& router, AppContext& context);
 void RegisterEmbeddingRoutes(http::Router& router, AppContext& context);
 void RegisterProviderCallRoutes(http::Router& router, AppContext& context);
+void RegisterTransformationRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

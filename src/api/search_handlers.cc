@@ -1,4 +1,4 @@
-// POST /api/search: keyword search over sources and notes.
+// POST /api/search: keyword, vector and hybrid search over sources and notes, by item or by passage.
 #include <algorithm>
 #include <map>
 
@@ -8,8 +8,10 @@
 #include "api/json_body.h"
 #include "core/ids.h"
 #include "http/json_writer.h"
+#include "ai/citations.h"
 #include "ai/embedding_service.h"
 #include "search/hybrid.h"
+#include "search/passage_search.h"
 #include "search/snippet.h"
 #include "search/tokenizer.h"
 
@@ -63,6 +65,7 @@ struct SearchRequest {
   bool search_sources = true;
   bool search_notes = true;
   std::optional<std::string> notebook_id;
+  bool passages = false;  // granularity "passage": one result per chunk or note
   std::vector<storage::SearchTerm> terms;
   std::vector<std::string> query_terms;  // the terms alone, for snippets
 };
@@ -230,7 +233,9 @@ Result<nlohmann::json> VectorResults(AppContext& context, const SearchRequest& s
   std::map<std::string, size_t> position;
   for (const auto& hit : hits) {
     const storage::EmbeddingTarget& target = hit.target;
-    if ((target.type == "source" && !search.search_sources) || (target.type == "note" && !search.search_notes)) continue;
+    // Insights belong to their source, so search_sources covers them as in the original API.
+    const bool from_source = target.type == "source" || target.type == "insight";
+    if ((from_source && !search.search_sources) || (target.type == "note" && !search.search_notes)) continue;
     nlohmann::json match = {{"field", target.type == "source" ? "chunk" : "content"}, {"score", hit.similarity}};
     if (target.chunk_index) match["chunk_index"] = *target.chunk_index;
     if (target.page) match["page"] = *target.page;
@@ -290,15 +295,63 @@ Result<nlohmann::json> HybridResults(AppContext& context, const SearchRequest& s
   return results;
 }
 
+// One result per passage (a chunk of a source, or a note), best first, for type text, vector or
+// hybrid. A chunk's id is its citation id ("chunk:<source key>_<index>"), the form ask cites.
+Result<nlohmann::json> PassageResults(AppContext& context, const SearchRequest& search,
+                                      const std::optional<ai::EmbeddingSetup>& setup) {
+  search::PassageQuery query;
+  query.text = search.query;
+  query.use_keyword = search.type != "vector";
+  query.limit = static_cast<size_t>(search.limit);
+  query.minimum_score = search.minimum_score;
+  query.search_sources = search.search_sources;
+  query.search_notes = search.search_notes;
+  query.notebook_id = search.notebook_id;
+  if (search.type != "text") {
+    ON_ASSIGN_OR_RETURN(auto model, ai::MakeEmbeddingModel(setup->config));
+    ON_ASSIGN_OR_RETURN(auto vectors, ai::EmbedInBatches(*model, {search.query}));
+    query.vector = std::move(vectors.front());
+    query.model_key = setup->key;
+  }
+  ON_ASSIGN_OR_RETURN(auto passages, search::SearchPassages(context.storage(), context.vectors(), query));
+
+  search::SnippetBuilder snippet_builder(search.query_terms, QueryTokenizer());
+  nlohmann::json results = nlohmann::json::array();
+  for (const search::Passage& passage : passages) {
+    const bool chunk = passage.type == "chunk";
+    nlohmann::json result = {{"id", chunk ? ai::ChunkCitationId(passage.item_id, *passage.chunk_index) : passage.item_id},
+                             {"item_id", passage.item_id},
+                             {"parent_id", passage.parent_id},
+                             {"title", passage.title},
+                             {"type", passage.type},
+                             {"relevance", passage.relevance},
+                             {"snippet", SnippetHtml(snippet_builder.Build(passage.text))}};
+    if (passage.chunk_index) result["chunk_index"] = *passage.chunk_index;
+    if (passage.page) result["page"] = *passage.page;
+    if (passage.similarity) result["similarity"] = *passage.similarity;
+    if (search.type == "hybrid") {
+      result["keyword_rank"] = passage.keyword_rank ? nlohmann::json(*passage.keyword_rank) : nlohmann::json();
+      result["vector_rank"] = passage.vector_rank ? nlohmann::json(*passage.vector_rank) : nlohmann::json();
+    }
+    results.push_back(std::move(result));
+  }
+  return results;
+}
+
 Result<http::Response> Search(AppContext& context, http::Request& request) {
   ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"query", "type", "limit", "search_sources", "search_notes",
-                                                                "minimum_score", "notebook_id"}));
+                                                                "minimum_score", "notebook_id", "granularity"}));
   SearchRequest search;
   ON_ASSIGN_OR_RETURN(search.query, body.RequiredString("query", kMaxQueryLength));
   ON_ASSIGN_OR_RETURN(auto type, body.String("type", 16));
   ON_ASSIGN_OR_RETURN(auto search_sources, body.Bool("search_sources"));
   ON_ASSIGN_OR_RETURN(auto search_notes, body.Bool("search_notes"));
   ON_ASSIGN_OR_RETURN(auto notebook, body.String("notebook_id", 128));
+  ON_ASSIGN_OR_RETURN(auto granularity, body.String("granularity", 16));
+  if (granularity && *granularity != "item" && *granularity != "passage") {
+    return InvalidInput("granularity '" + granularity->substr(0, 16) + "' is invalid: use item or passage");
+  }
+  search.passages = granularity == "passage";
   search.search_sources = search_sources.value_or(true);
   search.search_notes = search_notes.value_or(true);
 
@@ -351,7 +404,9 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
   }
 
   nlohmann::json results;
-  if (search.type == "text") {
+  if (search.passages) {
+    ON_ASSIGN_OR_RETURN(results, PassageResults(context, search, setup));
+  } else if (search.type == "text") {
     ON_ASSIGN_OR_RETURN(TextResultPage page, RankTextResults(context, search));
     http::Response response;
     response.body = TextResultsBody(page);

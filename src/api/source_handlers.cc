@@ -154,6 +154,10 @@ Result<storage::SourceCreate> PrepareSource(AppContext& context, const SourceFor
   source.notebooks = form.notebooks;
   source.transformations_json = form.transformations_json;
   source.embed = form.embed.value_or(context.settings()->default_embedding_option == "always");
+  // Unknown transformations are rejected now, not when they would run after processing.
+  for (const auto& id : nlohmann::json::parse(form.transformations_json)) {
+    ON_RETURN_IF_ERROR(context.storage().GetTransformation(id.get<std::string>()).status());
+  }
   source.job_app = "open_notebook";
   source.job_command = "process_source";
   source.job_max_attempts = static_cast<int>(context.settings()->retry_max_attempts);

@@ -41,7 +41,7 @@ nlohmann::json SourceJson(const AppContext& context, const storage::Source& sour
       {"content_kind", Optional(source.content_kind)},
       {"embedded", false},
       {"embedded_chunks", 0},
-      {"insights_count", 0},
+      {"insights_count", source.insight_count},
       {"chunk_count", source.chunk_count},
       {"created", source.created},
       {"updated", source.updated},

@@ -81,6 +81,9 @@ namespace on {
     "of thousands of requests per second; raise it on machines with many cores.")                       \
   X(handler_threads, "OPEN_NOTEBOOK_HANDLER_THREADS", Int, "8", 1, 256, "", 0,                           \
     "Threads that run request handlers that wait on the database.")                                      \
+  X(sse_heartbeat_s, "OPEN_NOTEBOOK_SSE_HEARTBEAT_SECONDS", Int, "15", 1, 3600, "", 0,                  \
+    "Seconds an event stream (ask, chat) may stay silent before the server sends a comment line, "   \
+    "which keeps proxies from closing it and reveals a client that has gone.")                          \
   X(shutdown_timeout_s, "OPEN_NOTEBOOK_SHUTDOWN_TIMEOUT", Int, "30", 0, 3600, "", 0,                     \
     "Seconds that SIGTERM waits for in-flight requests before closing them.")                            \
   X(db_wait_attempts, "OPEN_NOTEBOOK_DB_WAIT_ATTEMPTS", Int, "0", 0, 1000000, "", 0,                     \
@@ -119,6 +122,10 @@ namespace on {
     "Target size of a search chunk in tokens.")                                                          \
   X(chunk_overlap, "OPEN_NOTEBOOK_CHUNK_OVERLAP", Int, "60", 0, 4096, "", kRuntime | kReloadable,        \
     "Tokens each chunk repeats from the previous one (default 15 % of 400).")                            \
+  X(context_window_tokens, "OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS", Int, "16384", 1024, 10000000, "", 0,   \
+    "Context window, in tokens, assumed for a language model whose credential sets no num_ctx. "       \
+    "Transformations split longer sources into parts that fit it; a model that rejects a part as "     \
+    "too long gets smaller parts.")                                                                      \
   X(sync_processing_timeout_s, "OPEN_NOTEBOOK_SYNC_PROCESSING_TIMEOUT", Int, "300", 1, 3600, "",         \
     kRuntime | kReloadable,                                                                              \
     "Seconds POST /api/sources with async_processing=false waits for processing.")                       \

@@ -1,6 +1,7 @@
 #include "http/server.h"
 
 #include <array>
+#include <deque>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -9,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
@@ -104,6 +106,106 @@ asio::awaitable<void> DiscardUnreadInput(beast::tcp_stream& stream) {
     discarded += bytes;
   }
 }
+
+// The queue between an event producer (on a handler thread) and the coroutine that writes its
+// events (on the session's executor). The coroutine sleeps on `wakeup_` and is woken by cancelling
+// it, and the timer is touched only on the session's executor.
+class EventChannel final : public EventStream, public std::enable_shared_from_this<EventChannel> {
+ public:
+  explicit EventChannel(asio::any_io_executor executor) : executor_(executor), wakeup_(executor) {}
+
+  bool Send(std::string_view data) override {
+    std::string event;
+    size_t start = 0;
+    for (;;) {
+      const size_t end = data.find('\n', start);
+      event += "data: ";
+      event.append(data.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+      event += '\n';
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+    event += '\n';
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return false;
+      queue_.push_back(std::move(event));
+    }
+    Wake();
+    return true;
+  }
+
+  bool closed() const override {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
+  void OnClose(std::function<void()> callback) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!closed_) {
+        on_close_.push_back(std::move(callback));
+        return;
+      }
+    }
+    callback();
+  }
+
+  // Called by the producer's thread when it has returned.
+  void Finish() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    Wake();
+  }
+
+  // Marks the client gone and runs the close callbacks. Idempotent.
+  void Close() {
+    std::vector<std::function<void()>> callbacks;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      queue_.clear();
+      callbacks.swap(on_close_);
+    }
+    for (auto& callback : callbacks) callback();
+    Wake();
+  }
+
+  // Moves the queued events into `out` and returns whether the producer has finished.
+  bool Take(std::deque<std::string>& out) {
+    std::lock_guard lock(mutex_);
+    out.swap(queue_);
+    return finished_;
+  }
+
+  bool finished() const {
+    std::lock_guard lock(mutex_);
+    return finished_;
+  }
+
+  // Waits on the session's executor until woken or `timeout` passes.
+  asio::awaitable<void> Wait(std::chrono::milliseconds timeout) {
+    wakeup_.expires_after(timeout);
+    auto [ignored] = co_await wakeup_.async_wait(kNoThrow);
+    (void)ignored;
+  }
+
+ private:
+  void Wake() {
+    asio::post(executor_, [self = shared_from_this()] { self->wakeup_.cancel(); });
+  }
+
+  asio::any_io_executor executor_;
+  asio::steady_timer wakeup_;
+  mutable std::mutex mutex_;
+  std::deque<std::string> queue_;                    // guarded by mutex_
+  std::vector<std::function<void()>> on_close_;      // guarded by mutex_
+  bool closed_ = false;                              // guarded by mutex_
+  bool finished_ = false;                            // guarded by mutex_
+};
 
 }  // namespace
 
@@ -254,6 +356,20 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
     }
 
     pipeline_.Finish(request, response);
+    if (response.events) {
+      co_await StreamEvents(session, request, response);
+      const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+      metrics::RecordHttpRequest(response.route.empty() ? std::string_view("unmatched") : response.route, request.method,
+                                 response.status, elapsed.count());
+      in_flight_ -= 1;
+      if (options_.access_log) {
+        ScopedLogContext context(request.request_id);
+        spdlog::info("{} {} {} {} {:.1f}ms event stream", client, request.method, request.path, response.status,
+                     elapsed.count() * 1000);
+      }
+      // StreamEvents has closed the connection.
+      co_return;
+    }
     // Recorded before the write so a client that has its response also sees it counted.
     const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     metrics::RecordHttpRequest(response.route.empty() ? std::string_view("unmatched") : response.route, request.method,
@@ -276,6 +392,109 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
   beast::error_code ignored;
   stream.socket().shutdown(tcp::socket::shutdown_send, ignored);
   co_await DiscardUnreadInput(stream);
+}
+
+asio::awaitable<void> Server::StreamEvents(std::shared_ptr<Session> session, const Request& request, Response& response) {
+  beast::tcp_stream& stream = session->stream;
+  auto channel = std::make_shared<EventChannel>(stream.get_executor());
+
+  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), 11};
+  head.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) head.set(name, value);
+  head.chunked(true);
+  head.keep_alive(false);
+  bhttp::response_serializer<bhttp::empty_body> serializer{head};
+  stream.expires_after(kBodyTimeout);
+  auto [head_error, head_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+  (void)head_bytes;
+
+  if (!head_error) {
+    // A client sends nothing after its request, so a finished read means it closed the
+    // connection (or reset it). The producer is notified at once, not at the next heartbeat.
+    asio::co_spawn(
+        stream.get_executor(),
+        [session, channel]() -> asio::awaitable<void> {
+          std::array<char, 256> scratch;
+          for (;;) {
+            auto [error, bytes] = co_await session->stream.socket().async_read_some(asio::buffer(scratch), kNoThrow);
+            (void)bytes;
+            if (error) {
+              channel->Close();
+              co_return;
+            }
+          }
+        },
+        asio::detached);
+
+    // NOTE: Shutdown() does not cancel a running producer: the drain waits for it up to the
+    // shutdown timeout, and ~Server joins the handler pool until it returns.
+    asio::post(handler_pool_, [channel, producer = std::move(response.events), request_id = request.request_id] {
+      ScopedLogContext log_context(request_id);
+      try {
+        producer(*channel);
+      } catch (const std::exception& error) {
+        spdlog::error("event stream producer threw: {}", error.what());
+      } catch (...) {
+        spdlog::error("event stream producer threw a non-standard exception");
+      }
+      channel->Finish();
+    });
+
+    static const std::string kHeartbeat = ": keep-alive\n\n";
+    std::deque<std::string> pending;
+    auto last_write = std::chrono::steady_clock::now();
+    bool failed = false;
+    for (;;) {
+      const bool finished = channel->Take(pending);
+      if (channel->closed()) break;
+      // A wake-up that arrives during a write finds no waiting timer and is lost, so after
+      // writing the loop takes again instead of waiting.
+      if (!pending.empty()) {
+        for (const std::string& event : pending) {
+          stream.expires_after(kBodyTimeout);
+          auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(event)), kNoThrow);
+          (void)written;
+          if (error) {
+            failed = true;
+            break;
+          }
+          last_write = std::chrono::steady_clock::now();
+        }
+        pending.clear();
+        if (failed) break;
+        continue;
+      }
+      if (finished) {
+        stream.expires_after(kBodyTimeout);
+        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
+        (void)error;
+        (void)written;
+        break;
+      }
+      const auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last_write);
+      if (quiet >= options_.event_heartbeat) {
+        stream.expires_after(kBodyTimeout);
+        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(kHeartbeat)), kNoThrow);
+        (void)written;
+        if (error) {
+          failed = true;
+          break;
+        }
+        last_write = std::chrono::steady_clock::now();
+        continue;
+      }
+      co_await channel->Wait(options_.event_heartbeat - quiet);
+    }
+    if (failed || channel->closed()) {
+      ScopedLogContext log_context(request.request_id);
+      spdlog::info("{} {}: the client closed the event stream", request.method, request.path);
+    }
+    channel->Close();
+  }
+
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().close(ignored);
 }
 
 void Server::Shutdown() {

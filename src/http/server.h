@@ -34,6 +34,9 @@ struct ServerOptions {
   uint64_t max_body_bytes = 100ull << 20;
   std::chrono::seconds shutdown_timeout{30};
   bool access_log = true;
+  // A server-sent event stream that has sent nothing for this long gets a comment line, so
+  // proxies and browsers keep it open and a closed client is noticed by the failed write.
+  std::chrono::milliseconds event_heartbeat{15'000};
 };
 
 class Server {
@@ -62,6 +65,10 @@ class Server {
 
   void StartAccepting();
   boost::asio::awaitable<void> ServeSession(std::shared_ptr<Session> session);
+  // Sends the head of `response`, runs its event producer on the handler pool and writes the
+  // events until the producer returns or the client goes away.
+  boost::asio::awaitable<void> StreamEvents(std::shared_ptr<Session> session, const Request& request,
+                                            Response& response);
   void WatchDrain(std::chrono::steady_clock::time_point deadline);
   void CloseIdleSessions();
 

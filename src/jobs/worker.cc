@@ -260,6 +260,10 @@ void Worker::DispatchLoop() {
     } catch (const std::exception& error) {
       spdlog::error("worker {}: claiming jobs threw an exception: {}; trying again at the next poll", id(),
                     error.what());
+    } catch (...) {
+      // Nothing is known about this state, so the thread ends and Health() reports it.
+      RecordThreadFailure("dispatcher", "claiming jobs threw an exception that is not a std::exception");
+      return;
     }
   }
 }
@@ -466,8 +470,26 @@ void Worker::MaintenanceLoop() {
       }
     } catch (const std::exception& error) {
       spdlog::error("worker {} maintenance threw an exception: {}; it continues at the next tick", id(), error.what());
+    } catch (...) {
+      RecordThreadFailure("maintenance", "lease renewal or progress writing threw an exception that is not a "
+                                         "std::exception");
+      return;
     }
   }
+}
+
+void Worker::RecordThreadFailure(std::string_view thread, std::string_view reason) {
+  spdlog::critical("worker {}: the {} thread stopped: {}", id(), thread, reason);
+  std::lock_guard lock(mutex_);
+  if (thread_failure_.ok()) {
+    thread_failure_ = InternalError("the " + std::string(thread) + " thread of worker " + id() + " stopped: " +
+                                    std::string(reason));
+  }
+}
+
+Status Worker::Health() const {
+  std::lock_guard lock(mutex_);
+  return thread_failure_;
 }
 
 void Worker::FlushProgress() {

@@ -132,6 +132,7 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   options.max_body_bytes = static_cast<uint64_t>(settings.max_upload_size_mb) << 20;
   options.shutdown_timeout = std::chrono::seconds(settings.shutdown_timeout_s);
   options.access_log = settings.access_log;
+  options.event_heartbeat = std::chrono::seconds(settings.sse_heartbeat_s);
   http::Server server(options, pipeline);
   if (Status listening = server.Listen(); !listening.ok()) {
     spdlog::critical("{}", listening.message());
@@ -176,24 +177,26 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   });
 
   std::atomic<int> exit_code{0};
-  std::unique_ptr<jobs::Worker> worker;
+  EmbeddedWorker worker;
   std::unique_ptr<ConfigWatcher> watcher;
   int listener = 0;
   BackupScheduler backups(settings);
+  // Start-up order: the listener is already open (so /health reports progress), then the
+  // database (waited for with backoff), the migrations, the API routes (ready), the worker, and
+  // the backup schedule. The UI, when there is one, already listens and forwards /api to this
+  // listener, which reports start-up progress until the routes are ready.
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping, data_lock);
     if (started.ok() && !stopping) {
       watcher = std::make_unique<ConfigWatcher>(config, context.storage());
       watcher->Start();
     }
-    if (started.ok() && with_backups && !stopping) backups.Start();
     if (started.ok() && with_worker && !stopping) {
-      auto started_worker = StartEmbeddedWorker(*config.Current(), context.storage(), *context.commands);
-      started = started_worker.status();
-      if (started_worker.ok()) worker = std::move(started_worker).value();
+      worker = SuperviseEmbeddedWorker(*config.Current(), context.storage(), *context.commands);
     }
+    if (started.ok() && with_backups && !stopping) backups.Start();
     if (started.ok() && !stopping) {
-      listener = ApplyRuntimeChanges(config, *context.commands, worker.get());
+      listener = ApplyRuntimeChanges(config, *context.commands, worker.set_max_tasks);
     }
     if (!started.ok() && !stopping) {
       spdlog::critical("start-up failed: {}", started.message());
@@ -210,7 +213,7 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   if (watcher) watcher->Stop();
   config.RemoveListener(listener);
   backups.Stop();
-  StopEmbeddedWorker(worker);
+  StopEmbeddedWorker(worker.supervisor);
   signal_thread.join();
   frontend.reset();  // after the signal thread, which may still call Shutdown() on it
   spdlog::info("open-notebook stopped");

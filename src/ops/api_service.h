@@ -8,11 +8,13 @@ namespace on::ops {
 
 // Serves the API until SIGTERM or SIGINT, then drains in-flight requests. Start-up order:
 // listen (so /health can report progress) -> wait for the database with backoff (see
-// ops/database_wait.h for what counts as unavailable) ->
-// apply pending migrations -> serve -> start a job worker when `with_worker` is true, and the
-// backup schedule (OPEN_NOTEBOOK_BACKUP_INTERVAL) when `with_backups` is true, and the web UI on
-// FRONTEND_PORT (forwarding /api to this API) when `with_ui` is true. At shutdown the
-// worker drains after the API. The process holds the shared data directory lock throughout.
+// ops/database_wait.h for what counts as unavailable) -> apply pending migrations -> serve ->
+// start a supervised job worker when `with_worker` is true (a worker that fails to start or whose
+// threads die is replaced with backoff, see SuperviseEmbeddedWorker), the backup schedule
+// (OPEN_NOTEBOOK_BACKUP_INTERVAL) when `with_backups` is true, and the web UI on FRONTEND_PORT
+// (forwarding /api to this API) when `with_ui` is true. At shutdown the API drains its requests
+// first, then the worker finishes or releases its running jobs. The process holds the shared data
+// directory lock throughout.
 // Returns the process exit code: 0 after a clean shutdown, 1 when start-up fails (unreadable
 // settings, port taken, schema mismatch, or the database still unavailable after
 // OPEN_NOTEBOOK_DB_WAIT_ATTEMPTS attempts when that is not 0).

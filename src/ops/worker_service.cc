@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
@@ -53,25 +54,86 @@ Result<OpenedDatabase> OpenReadyStorage(const Settings& settings, const std::ato
   std::_Exit(1);
 }
 
+// The concurrency of the embedded worker, shared by the instances its supervisor starts, so a
+// runtime change reaches the running instance and every replacement.
+struct WorkerSlot {
+  std::mutex mutex;
+  jobs::Worker* running = nullptr;  // guarded by mutex
+  int max_tasks = 0;                // guarded by mutex
+};
+
+// Adapts jobs::Worker to ComponentSupervisor; each instance is a new worker with a new id.
+class WorkerComponent final : public SupervisedComponent {
+ public:
+  WorkerComponent(storage::JobStore& store, const jobs::CommandRegistry& commands, jobs::WorkerOptions options,
+                  std::shared_ptr<WorkerSlot> slot = nullptr)
+      : worker_(store, commands, std::move(options)), slot_(std::move(slot)) {}
+
+  Status Start() override {
+    ON_RETURN_IF_ERROR(worker_.Start());
+    if (slot_) {
+      std::lock_guard lock(slot_->mutex);
+      slot_->running = &worker_;
+      // A change made while this instance was being created applies now.
+      worker_.SetMaxTasks(slot_->max_tasks);
+    }
+    return Status::Ok();
+  }
+  Status Health() const override { return worker_.Health(); }
+  bool Stop() override {
+    if (slot_) {
+      std::lock_guard lock(slot_->mutex);
+      if (slot_->running == &worker_) slot_->running = nullptr;
+    }
+    return worker_.Stop();
+  }
+
+ private:
+  jobs::Worker worker_;
+  std::shared_ptr<WorkerSlot> slot_;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<jobs::Worker>> StartEmbeddedWorker(const Settings& settings, storage::Storage& storage,
-                                                          const jobs::CommandRegistry& commands) {
-  auto worker = std::make_unique<jobs::Worker>(storage.jobs(), commands, jobs::WorkerOptionsFromSettings(settings));
-  ON_RETURN_IF_ERROR(worker->Start());
+std::unique_ptr<SupervisedComponent> MakeWorkerComponent(storage::JobStore& store, const jobs::CommandRegistry& commands,
+                                                         jobs::WorkerOptions options) {
+  return std::make_unique<WorkerComponent>(store, commands, std::move(options));
+}
+
+EmbeddedWorker SuperviseEmbeddedWorker(const Settings& settings, storage::Storage& storage,
+                                       const jobs::CommandRegistry& commands) {
+  const jobs::WorkerOptions options = jobs::WorkerOptionsFromSettings(settings);
+  auto slot = std::make_shared<WorkerSlot>();
+  slot->max_tasks = options.max_tasks;
+  EmbeddedWorker worker;
+  worker.supervisor = std::make_unique<ComponentSupervisor>("the job worker", [&storage, &commands, options, slot] {
+    jobs::WorkerOptions instance_options = options;
+    {
+      std::lock_guard lock(slot->mutex);
+      instance_options.max_tasks = slot->max_tasks;
+    }
+    return std::make_unique<WorkerComponent>(storage.jobs(), commands, std::move(instance_options), slot);
+  });
+  worker.set_max_tasks = [slot](int max_tasks) {
+    std::lock_guard lock(slot->mutex);
+    slot->max_tasks = max_tasks;
+    if (slot->running != nullptr) slot->running->SetMaxTasks(max_tasks);
+  };
+  worker.supervisor->Start();
   return worker;
 }
 
-void StopEmbeddedWorker(std::unique_ptr<jobs::Worker>& worker) {
-  if (worker == nullptr) return;
-  if (!worker->Stop()) ExitWithStuckHandler();
-  worker.reset();
+void StopEmbeddedWorker(std::unique_ptr<ComponentSupervisor>& supervisor) {
+  if (supervisor == nullptr) return;
+  if (!supervisor->Stop()) ExitWithStuckHandler();
+  supervisor.reset();
 }
 
-int ApplyRuntimeChanges(RuntimeConfig& config, jobs::CommandRegistry& commands, jobs::Worker* worker) {
-  auto apply = [&commands, worker](const Settings& settings) {
+int ApplyRuntimeChanges(RuntimeConfig& config, jobs::CommandRegistry& commands,
+                        std::function<void(int)> set_max_tasks) {
+  auto apply = [&commands, set_max_tasks](const Settings& settings) {
     commands.SetDefaultPolicy(DefaultRetryPolicy(settings));
-    if (worker != nullptr) worker->SetMaxTasks(static_cast<int>(settings.worker_max_tasks));
+    if (set_max_tasks) set_max_tasks(static_cast<int>(settings.worker_max_tasks));
   };
   const int id = config.AddListener([apply](const Settings&, const Settings& after) { apply(after); });
   // A change published before the listener existed is applied here; applying twice is harmless.
@@ -137,11 +199,21 @@ int RunWorker(RuntimeConfig& config, EnvLookup env) {
     spdlog::critical("worker start-up failed: {}", started.message());
     return finish(1);
   }
-  const int listener = ApplyRuntimeChanges(config, **commands, &worker);
+  const int listener =
+      ApplyRuntimeChanges(config, **commands, [&worker](int max_tasks) { worker.SetMaxTasks(max_tasks); });
 
-  while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Status health;
+  while (!stopping && (health = worker.Health()).ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   watcher.Stop();
   config.RemoveListener(listener);
+  if (!health.ok()) {
+    // A worker without its dispatcher or maintenance thread would look alive but run nothing, so
+    // the process exits with 1 for supervisord or systemd to start a new one.
+    spdlog::critical("{}; stopping the worker and exiting so that the process supervisor starts a new one",
+                     health.message());
+    if (!worker.Stop()) ExitWithStuckHandler();
+    return finish(1);
+  }
   if (!worker.Stop()) ExitWithStuckHandler();
   return finish(0);
 }
