@@ -1,16 +1,26 @@
 /// <reference types="vitest/config" />
 import { defineConfig } from 'vite';
-import react from '@vitejs/plugin-react';
 import tailwindcss from '@tailwindcss/vite';
 
 // `npm run dev` serves the UI on 5173 and forwards /api to an API started with `open-notebook api`.
+// JSX goes through Vite's own esbuild transform rather than @vitejs/plugin-react, which does not
+// install with every npm this project builds with; the only loss is React fast refresh in `dev`.
 export default defineConfig({
-  plugins: [react(), tailwindcss()],
+  plugins: [tailwindcss()],
+  esbuild: { jsx: 'automatic' },
   build: {
     outDir: 'dist',
     // Hashed names under assets/ are what the UI server caches for a year.
     assetsDir: 'assets',
     sourcemap: false,
+    rollupOptions: {
+      // React Query marks modules "use client" for server-component bundlers; in a browser-only
+      // bundle the directive means nothing, and @vitejs/plugin-react used to hide this warning.
+      onwarn(warning, warn) {
+        if (warning.code === 'MODULE_LEVEL_DIRECTIVE') return;
+        warn(warning);
+      },
+    },
   },
   server: {
     proxy: { '/api': 'http://127.0.0.1:5055', '/config': 'http://127.0.0.1:8502' },
