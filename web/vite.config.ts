@@ -3,8 +3,8 @@ import { defineConfig } from 'vite';
 import tailwindcss from '@tailwindcss/vite';
 
 // `npm run dev` serves the UI on 5173 and forwards /api to an API started with `open-notebook api`.
-// JSX goes through Vite's own esbuild transform rather than @vitejs/plugin-react, which does not
-// install with every npm this project builds with; the only loss is React fast refresh in `dev`.
+// JSX goes through Vite's own esbuild transform, because @vitejs/plugin-react was seen failing to
+// install with npm 10 next to Vite 7 and Vitest 3. The only loss is React fast refresh in `npm run dev`.
 export default defineConfig({
   plugins: [tailwindcss()],
   esbuild: { jsx: 'automatic' },

@@ -2,8 +2,8 @@
 # Builds the web UI and installs it under PREFIX:
 #   PREFIX/share/open-notebook/web/   index.html and assets/, served by `open-notebook frontend`
 #                                     with OPEN_NOTEBOOK_WEB_DIR pointing here
-# npm installs exactly what web/package-lock.json records (npm ci, skipped when node_modules is
-# already installed from the same lock file); the build checks the first-load JavaScript budget.
+# npm ci installs exactly what web/package-lock.json records, and is skipped when node_modules was
+# installed from the same lock file. The build checks the first-load JavaScript budget.
 # The Dockerfile's `ui` stage runs it with PREFIX=/opt/open-notebook; CI runs it with a temporary
 # PREFIX. Needs Node 20.19 or later and npm.
 #

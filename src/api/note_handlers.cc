@@ -45,7 +45,7 @@ Status CheckNoteType(const std::string& note_type) {
   return InvalidInput("note_type '" + note_type.substr(0, 32) + "' is invalid: use human or ai");
 }
 
-// Without `limit` every note is listed, as the original API does; the UI asks for pages, so a
+// Without `limit` every note is listed, as the original API does. The UI requests pages, so a
 // notebook with thousands of notes does not arrive in one response.
 Result<http::Response> ListNotes(AppContext& context, http::Request& request) {
   storage::NoteQuery query;

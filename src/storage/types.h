@@ -65,8 +65,8 @@ struct Note {
   std::string updated;
 };
 
-// One page of a notebook's notes (or of all notes when notebook_id is nullopt), most recently
-// updated first; every note from `offset` on when `limit` is nullopt.
+// A page of a notebook's notes (or of all notes when notebook_id is nullopt), most recently updated
+// first. Without `limit` the page runs from `offset` to the last note.
 struct NoteQuery {
   std::optional<std::string> notebook_id;
   std::optional<int> limit;

@@ -1,7 +1,7 @@
 // The supervised-deployment drill. `make start-all` runs the API, the worker and the web UI under
 // Debian's supervisord, and nginx serves deploy/nginx/open-notebook.conf with TLS in front of the
-// UI (this test's ports and a self-signed certificate). The UI's pages answer through nginx, and a
-// document is uploaded and searched over HTTPS, through the UI's /api forwarding. The worker is
+// UI (this test's ports and a self-signed certificate). nginx returns the UI's pages, and a document
+// is uploaded and searched over HTTPS, through the UI's /api forwarding. The worker is
 // killed with SIGKILL while it runs a job, and supervisord starts it again. The interrupted job and
 // a job queued meanwhile complete. The UI is killed too and comes back, and `make stop-all` stops
 // every process. Everything listens on 127.0.0.1 only.
@@ -280,7 +280,7 @@ class Drill : public ::testing::Test {
     fs::create_directories(nginx_dir_ / "temp");
 
     // A UI directory of the test's own, so the pages checked here do not depend on the Vite build
-    // and their content proves which server answered.
+    // and their content proves that the UI server returned them.
     web_dir_ = dir_.path() / "web";
     fs::create_directories(web_dir_ / "assets");
     WriteFile(web_dir_ / "index.html",
@@ -426,7 +426,7 @@ TEST_F(Drill, SupervisedStackThroughNginx) {
   MakeCertificate();
 
   // Start-up: supervisord starts the API, then the worker, then the UI once the API is healthy;
-  // start-all returns once all three run and the UI answers.
+  // start-all returns once all three run and the UI's /health returns 200.
   supervisor_started_ = true;
   auto started = Make("start-all");
   ASSERT_EQ(started.exit_code, 0) << started.output << ReadFile(run_dir_ / "logs/api.log")

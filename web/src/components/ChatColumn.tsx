@@ -70,7 +70,13 @@ function ContextPanel({
     getNextPageParam: () => undefined,
     enabled: false,
   });
-  const notes = useQuery<Note[]>({ queryKey: ['notes', notebookId], queryFn: () => Promise.resolve([]), enabled: false });
+  const notes = useInfiniteQuery<Note[]>({
+    queryKey: ['notes', notebookId],
+    queryFn: () => Promise.resolve([]),
+    initialPageParam: 0,
+    getNextPageParam: () => undefined,
+    enabled: false,
+  });
   return (
     <div className="max-h-56 space-y-1 overflow-y-auto rounded-md border border-slate-200 p-2 text-xs dark:border-slate-700">
       {(sources.data?.pages.flat() ?? []).map((source) => (
@@ -88,7 +94,7 @@ function ContextPanel({
           </select>
         </label>
       ))}
-      {(notes.data ?? []).map((note) => (
+      {(notes.data?.pages.flat() ?? []).map((note) => (
         <label key={note.id} className="flex items-center justify-between gap-2">
           <span className="truncate">{note.title || t('notes.untitled')}</span>
           <select

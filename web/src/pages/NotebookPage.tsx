@@ -14,6 +14,8 @@ import { Link, navigate, useLocation } from '../router';
 // One page of the source list. A notebook with 500 sources costs ten of these, loaded only when
 // the reader asks for more, never one request per source.
 export const SOURCE_PAGE_SIZE = 50;
+// One page of the notes column, for the same reason.
+export const NOTE_PAGE_SIZE = 50;
 // While any loaded source is being processed, the loaded pages are fetched again this often.
 const PROCESSING_POLL_MS = 2000;
 
@@ -85,10 +87,14 @@ export function NotesColumn({ notebookId }: { notebookId: string }) {
   const { query } = useLocation();
   // A citation of a note opens it here (?note=<id>).
   const [editing, setEditing] = useState<string | null | undefined>(query.get('note') ?? undefined);
-  const notes = useQuery({
+  const notes = useInfiniteQuery({
     queryKey: ['notes', notebookId],
-    queryFn: () => api<Note[]>(`/notes?notebook_id=${encodeURIComponent(notebookId)}`),
+    queryFn: ({ pageParam }) =>
+      api<Note[]>(`/notes?notebook_id=${encodeURIComponent(notebookId)}&limit=${NOTE_PAGE_SIZE}&offset=${pageParam}`),
+    initialPageParam: 0,
+    getNextPageParam: (last, pages) => (last.length < NOTE_PAGE_SIZE ? undefined : pages.length * NOTE_PAGE_SIZE),
   });
+  const loaded = notes.data?.pages.flat() ?? [];
   const remove = useMutation({
     mutationFn: (id: string) => api(`/notes/${encodeURIComponent(id)}`, { method: 'DELETE' }),
     onSuccess: () => {
@@ -104,9 +110,9 @@ export function NotesColumn({ notebookId }: { notebookId: string }) {
       </div>
       {notes.isPending && <Spinner />}
       <ErrorText error={notes.error ?? remove.error} />
-      {notes.data?.length === 0 && <p className="text-sm text-slate-500">{t('notes.none')}</p>}
+      {notes.data && loaded.length === 0 && <p className="text-sm text-slate-500">{t('notes.none')}</p>}
       <ul className="space-y-2">
-        {notes.data?.map((note) => (
+        {loaded.map((note) => (
           <li key={note.id} data-testid="note-card" className="rounded-md border border-slate-200 p-2 dark:border-slate-700">
             <div className="flex items-center justify-between gap-2">
               <button type="button" className="min-w-0 text-left text-sm font-medium break-words hover:underline" onClick={() => setEditing(note.id)}>
@@ -120,6 +126,11 @@ export function NotesColumn({ notebookId }: { notebookId: string }) {
           </li>
         ))}
       </ul>
+      {notes.hasNextPage && (
+        <Button onClick={() => void notes.fetchNextPage()} disabled={notes.isFetchingNextPage}>
+          {t('common.loadMore')}
+        </Button>
+      )}
       {editing !== undefined && <NoteEditor notebookId={notebookId} noteId={editing} onClose={() => setEditing(undefined)} />}
     </section>
   );

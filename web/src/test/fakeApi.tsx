@@ -50,5 +50,5 @@ export function fakeApi(routes: Record<string, Handler>) {
 
 export function renderWithQuery(node: ReactNode) {
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
-  return render(<QueryClientProvider client={client}>{node}</QueryClientProvider>);
+  return Object.assign(render(<QueryClientProvider client={client}>{node}</QueryClientProvider>), { client });
 }
