@@ -4,7 +4,8 @@ import tailwindcss from '@tailwindcss/vite';
 
 // `npm run dev` serves the UI on 5173 and forwards /api to an API started with `open-notebook api`.
 // JSX goes through Vite's own esbuild transform, because @vitejs/plugin-react was seen failing to
-// install with npm 10 next to Vite 7 and Vitest 3. The only loss is React fast refresh in `npm run dev`.
+// install with npm 10 next to Vite 7 and Vitest 3. The only loss is React fast refresh in
+// `npm run dev`.
 export default defineConfig({
   plugins: [tailwindcss()],
   esbuild: { jsx: 'automatic' },

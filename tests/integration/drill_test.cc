@@ -1,7 +1,7 @@
 // The supervised-deployment drill. `make start-all` runs the API, the worker and the web UI under
 // Debian's supervisord, and nginx serves deploy/nginx/open-notebook.conf with TLS in front of the
-// UI (this test's ports and a self-signed certificate). nginx returns the UI's pages, and a document
-// is uploaded and searched over HTTPS, through the UI's /api forwarding. The worker is
+// UI (this test's ports and a self-signed certificate). nginx returns the UI's pages, and a
+// document is uploaded and searched over HTTPS through the UI's /api forwarding. The worker is
 // killed with SIGKILL while it runs a job, and supervisord starts it again. The interrupted job and
 // a job queued meanwhile complete. The UI is killed too and comes back, and `make stop-all` stops
 // every process. Everything listens on 127.0.0.1 only.
