@@ -30,6 +30,9 @@ export default defineConfig({
     environment: 'jsdom',
     globals: true,
     setupFiles: ['./src/test-setup.ts'],
+    // A guard against a hang, not a speed check: Vitest's default of 5 s failed tests on a
+    // machine whose cores were busy with a C++ build.
+    testTimeout: 60_000,
     include: ['src/**/*.test.{ts,tsx}'],
   },
 });
