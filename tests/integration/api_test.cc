@@ -133,11 +133,12 @@ TEST_P(ApiTest, NotesArePaged) {
   ASSERT_EQ(paged.size(), all.size());
   for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(paged[i], all[i]["id"]) << "position " << i;
 
+  // Invalid query values get 422, as on GET /api/sources.
   auto zero = client_->Get("/api/notes?notebook_id=" + notebook_id + "&limit=0");
-  EXPECT_EQ(zero.status, 400);
+  EXPECT_EQ(zero.status, 422);
   EXPECT_NE(zero.body.find("limit"), std::string::npos) << zero.body;
-  EXPECT_EQ(client_->Get("/api/notes?limit=101").status, 400);
-  EXPECT_EQ(client_->Get("/api/notes?limit=5&offset=-1").status, 400);
+  EXPECT_EQ(client_->Get("/api/notes?limit=101").status, 422);
+  EXPECT_EQ(client_->Get("/api/notes?limit=5&offset=-1").status, 422);
 }
 
 TEST_P(ApiTest, DeletingNotebookDeletesItsNotes) {
