@@ -148,6 +148,41 @@ SCHEMAS = {
     "ModelProviders": obj(available=arr(S), unavailable=arr(S), supported_types=OBJ),
     "ModelCounts": obj(provider=S, counts=OBJ, total=I),
     "AutoAssignResult": obj(assigned=OBJ, skipped=arr(S), missing=arr(S)),
+    "Speaker": obj(["name", "voice_id"], name=S, voice_id=S, backstory=S, personality=S, voice_model=N),
+    "SpeakerProfile": obj(["id", "name", "speakers"], id=S, name=S, description=S, voice_model=N,
+                          speakers=arr({"$ref": "#/components/schemas/Speaker"}), created=S, updated=S),
+    "SpeakerProfileCreate": obj(["name", "speakers"], name=S, description=S, voice_model=N,
+                                speakers={**arr({"$ref": "#/components/schemas/Speaker"}), "minItems": 1, "maxItems": 4}),
+    "SpeakerProfileUpdate": obj(name=S, description=S, voice_model=N,
+                                speakers={**arr({"$ref": "#/components/schemas/Speaker"}), "minItems": 1, "maxItems": 4}),
+    "EpisodeProfile": obj(["id", "name"], id=S, name=S, description=S, speaker_config=N, speaker_config_name=N,
+                          outline_llm=N, transcript_llm=N, language=N, default_briefing=S, num_segments=I,
+                          max_tokens={"type": ["integer", "null"]}, created=S, updated=S),
+    "EpisodeProfileCreate": obj(["name"], name=S, description=S,
+                                speaker_config={"type": ["string", "null"], "description": "speaker profile id or name"},
+                                outline_llm=N, transcript_llm=N,
+                                language={"type": ["string", "null"], "description": "BCP 47 tag"}, default_briefing=S,
+                                num_segments={"type": "integer", "minimum": 3, "maximum": 20},
+                                max_tokens={"type": ["integer", "null"], "minimum": 1}),
+    "PodcastGenerate": obj(["episode_profile", "episode_name"],
+                           episode_profile={"type": "string", "description": "episode profile name or id"},
+                           speaker_profile={"type": "string", "description": "speaker profile name or id; default: "
+                                            "the episode profile's"},
+                           episode_name=S, content={"type": "string", "description": "the material; default: the "
+                                                    "notebook's sources, insights and notes"},
+                           notebook_id=S, briefing_suffix=S),
+    "PodcastSubmitted": obj(["job_id", "episode_id"], job_id=S, episode_id=S, status=S, message=S, episode_profile=S,
+                            episode_name=S),
+    "PodcastJob": obj(["job_id", "status"], job_id=S, status={"enum": ["queued", "running", "completed", "failed", "cancelled"]},
+                      result=OBJ, error_message=N, created=S, updated=S,
+                      progress={"type": ["object", "null"], "properties": {"stage": N, "percent": {"type": ["integer", "null"]}}}),
+    "Episode": obj(["id", "name"], id=S, name=S, episode_profile=OBJ, speaker_profile=OBJ, briefing=S, notebook_id=N,
+                   audio_file=N, audio_url=N, duration_ms={"type": ["integer", "null"]},
+                   transcript={"type": ["object", "null"]}, outline={"type": ["object", "null"]}, command_id=N,
+                   job_status=S, error_message=N, created=S, updated=S),
+    "EpisodeRetry": obj(["job_id"], job_id=S, episode_id=S, message=S),
+    "EpisodeDeleted": obj(["message", "episode_id"], message=S, episode_id=S),
+
 }
 
 # (method, path, summary, tag, request schema or None, response schema, query parameters)
@@ -286,6 +321,43 @@ ROUTES = [
      arr({"$ref": "#/components/schemas/Model"}), []),
     ("POST", "/api/models/auto-assign", "Fill empty chat and embedding defaults from registered models", "models",
      None, "AutoAssignResult", []),
+    ("POST", "/api/podcasts/generate", "Generate a podcast episode from a notebook or given text; voices are checked "
+     "before any model call", "podcasts", "PodcastGenerate", "PodcastSubmitted", []),
+    ("GET", "/api/podcasts/jobs/{job_id}", "Status, progress and result of a podcast job", "podcasts", None,
+     "PodcastJob", []),
+    ("GET", "/api/podcasts/episodes", "List episodes, newest first", "podcasts", None,
+     arr({"$ref": "#/components/schemas/Episode"}), []),
+    ("GET", "/api/podcasts/episodes/{episode_id}", "Get an episode with its outline and transcript", "podcasts", None,
+     "Episode", []),
+    ("GET", "/api/podcasts/episodes/{episode_id}/audio", "The episode's MP3; a single Range gets 206, a range past "
+     "the end 416; 403 for a stored path outside the podcasts folder", "podcasts", None, "audio/mpeg", []),
+    ("POST", "/api/podcasts/episodes/{episode_id}/retry", "Generate a failed or cancelled episode again", "podcasts",
+     None, "EpisodeRetry", []),
+    ("DELETE", "/api/podcasts/episodes/{episode_id}", "Delete an episode and its audio (cancels its job)", "podcasts",
+     None, "EpisodeDeleted", []),
+    ("GET", "/api/episode-profiles", "List episode profiles by name", "podcasts", None,
+     arr({"$ref": "#/components/schemas/EpisodeProfile"}), []),
+    ("POST", "/api/episode-profiles", "Create an episode profile", "podcasts", "EpisodeProfileCreate", "EpisodeProfile", []),
+    ("GET", "/api/episode-profiles/{profile}", "Get an episode profile by name or id", "podcasts", None,
+     "EpisodeProfile", []),
+    ("PUT", "/api/episode-profiles/{profile}", "Change an episode profile (by id); absent fields stay, null clears",
+     "podcasts", "EpisodeProfileCreate", "EpisodeProfile", []),
+    ("DELETE", "/api/episode-profiles/{profile}", "Delete an episode profile (by id); episodes keep their copy",
+     "podcasts", None, "Message", []),
+    ("POST", "/api/episode-profiles/{profile}/duplicate", "Copy an episode profile as \"<name> - Copy\"", "podcasts",
+     None, "EpisodeProfile", []),
+    ("GET", "/api/speaker-profiles", "List speaker profiles by name", "podcasts", None,
+     arr({"$ref": "#/components/schemas/SpeakerProfile"}), []),
+    ("POST", "/api/speaker-profiles", "Create a speaker profile of 1 to 4 speakers", "podcasts", "SpeakerProfileCreate",
+     "SpeakerProfile", []),
+    ("GET", "/api/speaker-profiles/{profile}", "Get a speaker profile by name or id", "podcasts", None,
+     "SpeakerProfile", []),
+    ("PUT", "/api/speaker-profiles/{profile}", "Change a speaker profile (by id); absent fields stay", "podcasts",
+     "SpeakerProfileUpdate", "SpeakerProfile", []),
+    ("DELETE", "/api/speaker-profiles/{profile}", "Delete a speaker profile (by id); episodes keep their copy",
+     "podcasts", None, "Message", []),
+    ("POST", "/api/speaker-profiles/{profile}/duplicate", "Copy a speaker profile as \"<name> - Copy\"", "podcasts",
+     None, "SpeakerProfile", []),
 ]
 
 # Routes that return 201 Created instead of 200.
@@ -323,6 +395,8 @@ def main():
             success = {"text/plain; version=0.0.4": {"schema": S}}
         elif response == "text/event-stream":
             success = {"text/event-stream": {"schema": S}}
+        elif response == "audio/mpeg":
+            success = {"audio/mpeg": {"schema": {"type": "string", "format": "binary"}}}
         else:
             success = {"application/json": {"schema": schema_ref(response)}}
         operation = {"summary": summary, "tags": [tag], "responses": {status: {"description": "Success", "content": success}}}

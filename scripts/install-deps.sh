@@ -12,9 +12,9 @@ packages=(
   libboost1.81-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libcli11-dev
   libsqlite3-dev sqlite3 libsodium-dev libicu-dev libstemmer-dev libcurl4-openssl-dev
   libxml2-dev libzip-dev libpugixml-dev libarchive-dev libmagic-dev libuchardet-dev
-  libhnswlib-dev libpq-dev
+  libhnswlib-dev libpq-dev libmp3lame-dev libmpg123-dev
   # Programs run as child processes
-  poppler-utils
+  poppler-utils espeak-ng
 )
 test_packages=(
   # Tests and benchmarks; supervisor and nginx-light for the supervised-deployment drill
@@ -23,6 +23,8 @@ test_packages=(
   postgresql-doc-15 python3.11-doc r-doc-pdf texlive-latex-base-doc debian-faq
   # The browser the web UI's end-to-end test drives (playwright-core never downloads one)
   chromium fonts-noto-cjk
+  # The PostgreSQL server the PostgreSQL backend is tested against, and what building pgvector needs
+  postgresql-15 postgresql-server-dev-15 xz-utils gpgv debian-archive-keyring
 )
 
 case "${1:-}" in
@@ -56,15 +58,19 @@ done
 
 if [ "${#missing[@]}" -eq 0 ]; then
   echo "install-deps: all ${#packages[@]} packages are installed"
-  exit 0
+else
+  echo "install-deps: installing ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
-
-echo "install-deps: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
 
 node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
 if [ "$node_major" -lt 20 ]; then
   echo "install-deps: warning: Node $(node --version 2>/dev/null) is too old for the web UI (Vite 7 needs 20.19 or later)" >&2
+fi
+
+# pgvector is not packaged for bookworm: built from Debian's source package, checksums verified.
+if [ -z "${1:-}" ]; then
+  bash "$(dirname "$0")/install-pgvector.sh"
 fi

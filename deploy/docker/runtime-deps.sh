@@ -7,9 +7,9 @@ set -euo pipefail
 packages=(
   # Shared libraries of the binary (ldd open-notebook, by package)
   libarchive13 libcurl4 libfmt9 libicu72 libmagic1 libmagic-mgc libpugixml1v5 libsodium23
-  libspdlog1.10 libsqlite3-0 libstemmer0d libuchardet0 libxml2 libzip4 libzstd1
+  libspdlog1.10 libsqlite3-0 libstemmer0d libuchardet0 libxml2 libzip4 libzstd1 libmp3lame0 libmpg123-0
   # Programs run as child processes, and the health check of deploy/wait-for-health.sh
-  poppler-utils curl ca-certificates
+  poppler-utils espeak-ng curl ca-certificates
 )
 
 missing=()

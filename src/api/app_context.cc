@@ -38,6 +38,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterModelRoutes(router, context);
   RegisterEmbeddingRoutes(router, context);
   RegisterTransformationRoutes(router, context);
+  RegisterPodcastRoutes(router, context);
 }
 
 }  // namespace on::api

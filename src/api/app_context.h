@@ -99,5 +99,6 @@ void RegisterModelRoutes(http::Router& router, AppContext& context);
 void RegisterEmbeddingRoutes(http::Router& router, AppContext& context);
 void RegisterProviderCallRoutes(http::Router& router, AppContext& context);
 void RegisterTransformationRoutes(http::Router& router, AppContext& context);
+void RegisterPodcastRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

@@ -173,6 +173,16 @@ namespace on {
     "ask|always|never", kRuntime | kReloadable,                                                          \
     "Whether new sources are embedded when a request leaves out 'embed': always embeds them, ask and "   \
     "never do not (ask tells the web UI to offer the choice). An explicit 'embed' always wins.")         \
+  X(espeak_program, "OPEN_NOTEBOOK_ESPEAK_PROGRAM", String, "espeak-ng", 0, 0, "", 0,                   \
+    "The espeak-ng program that speaks podcasts offline when a speaker profile has no text-to-speech "   \
+    "model: a name looked up in PATH or an absolute path.")                                             \
+  X(podcast_speech_timeout_s, "OPEN_NOTEBOOK_PODCAST_SPEECH_TIMEOUT", Int, "120", 1, 3600, "",           \
+    kRuntime | kReloadable,                                                                              \
+    "Seconds espeak-ng may run for one line of a podcast transcript before it is killed.")              \
+  X(podcast_speech_attempts, "OPEN_NOTEBOOK_PODCAST_SPEECH_ATTEMPTS", Int, "4", 1, 20, "",               \
+    kRuntime | kReloadable,                                                                              \
+    "Attempts to speak one line of a podcast transcript when the speech engine fails transiently "      \
+    "(timeouts, 429, 5xx, lost connections, empty or undecodable audio), with exponential backoff.")   \
   X(enable_test_commands, "OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS", Bool, "false", 0, 0, "", 0,              \
     "For tests only: registers the debug.sleep job command, which sleeps, reports progress and "      \
     "fails on request. Leave false in production.")

@@ -1,6 +1,7 @@
 #include "jobs/builtin_commands.h"
 
 #include "jobs/embed_commands.h"
+#include "jobs/podcast_commands.h"
 #include "jobs/process_source_command.h"
 #include "jobs/transformation_commands.h"
 
@@ -65,6 +66,7 @@ Result<std::unique_ptr<CommandRegistry>> BuildCommandRegistry(const CommandEnvir
   ON_RETURN_IF_ERROR(RegisterProcessSourceCommand(*registry, environment));
   ON_RETURN_IF_ERROR(RegisterEmbedCommands(*registry, environment));
   ON_RETURN_IF_ERROR(RegisterTransformationCommands(*registry, environment));
+  ON_RETURN_IF_ERROR(RegisterPodcastCommands(*registry, environment));
   if (environment.settings.enable_test_commands) {
     ON_RETURN_IF_ERROR(RegisterDebugCommands(*registry));
     spdlog::warn("OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS is true: the debug.sleep job command is registered; "

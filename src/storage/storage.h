@@ -194,6 +194,32 @@ class Storage {
   virtual Result<Insight> GetInsight(const std::string& id) = 0;
   virtual Status DeleteInsight(const std::string& id) = 0;
 
+  // Podcast profiles. Names are unique (case-insensitively): kConflict when taken. GetXProfile
+  // finds a profile by id or, failing that, by name. kNotFound when a referenced model or speaker
+  // profile is missing.
+  virtual Result<SpeakerProfile> CreateSpeakerProfile(const SpeakerProfile& profile) = 0;
+  virtual Result<std::vector<SpeakerProfile>> ListSpeakerProfiles() = 0;
+  virtual Result<SpeakerProfile> GetSpeakerProfile(const std::string& id_or_name) = 0;
+  // Replaces every field but id and created.
+  virtual Result<SpeakerProfile> UpdateSpeakerProfile(const SpeakerProfile& profile) = 0;
+  virtual Status DeleteSpeakerProfile(const std::string& id) = 0;
+  virtual Result<EpisodeProfile> CreateEpisodeProfile(const EpisodeProfile& profile) = 0;
+  virtual Result<std::vector<EpisodeProfile>> ListEpisodeProfiles() = 0;
+  virtual Result<EpisodeProfile> GetEpisodeProfile(const std::string& id_or_name) = 0;
+  virtual Result<EpisodeProfile> UpdateEpisodeProfile(const EpisodeProfile& profile) = 0;
+  virtual Status DeleteEpisodeProfile(const std::string& id) = 0;
+
+  // Episodes. CreateEpisode inserts the episode and its generation job (`job`, whose input gets
+  // "episode_id") in one transaction and returns the episode with command_id set.
+  virtual Result<Episode> CreateEpisode(const Episode& episode, const JobSpec& job) = 0;
+  virtual Result<Episode> GetEpisode(const std::string& id) = 0;
+  // Every episode, newest first.
+  virtual Result<std::vector<Episode>> ListEpisodes() = 0;
+  virtual Status SaveEpisodeOutput(const std::string& id, const EpisodeOutput& output) = 0;
+  // Clears the outputs of the episode and queues `job` for it, in one transaction.
+  virtual Result<Episode> RequeueEpisode(const std::string& id, const JobSpec& job) = 0;
+  virtual Status DeleteEpisode(const std::string& id) = 0;
+
   // The background-job queue on the same database (storage/job_store.h).
   virtual JobStore& jobs() = 0;
 };

@@ -399,4 +399,60 @@ struct Insight {
   std::string updated;
 };
 
+// A cast of 1 to 4 podcast speakers and the text-to-speech model that voices them.
+struct SpeakerProfile {
+  std::string id;
+  std::string name;  // unique, compared case-insensitively
+  std::string description;
+  std::optional<std::string> voice_model;  // model id; nullopt speaks with espeak-ng
+  // JSON array of {name, voice_id, backstory, personality, voice_model?}; validated by the
+  // podcast layer before it is stored.
+  std::string speakers_json = "[]";
+  std::string created;
+  std::string updated;
+};
+
+// How an episode is written: models, language, number of segments and the standing briefing.
+struct EpisodeProfile {
+  std::string id;
+  std::string name;  // unique, compared case-insensitively
+  std::string description;
+  std::optional<std::string> speaker_config;  // speaker profile id
+  std::optional<std::string> outline_llm;     // model ids; nullopt uses the default chat model
+  std::optional<std::string> transcript_llm;
+  std::optional<std::string> language;  // BCP 47 tag
+  std::string default_briefing;
+  int num_segments = 5;  // 3 to 20
+  std::optional<int64_t> max_tokens;
+  std::string created;
+  std::string updated;
+};
+
+// One generated (or generating) podcast episode. The profiles are JSON copies taken when the
+// episode was submitted.
+struct Episode {
+  std::string id;
+  std::string name;
+  std::string briefing;
+  std::string episode_profile_json = "{}";
+  std::string speaker_profile_json = "{}";
+  std::optional<std::string> notebook_id;
+  std::string content;  // the text the episode talks about
+  std::optional<std::string> command_id;
+  std::optional<std::string> outline_json;
+  std::optional<std::string> transcript_json;
+  std::optional<std::string> audio_file;  // relative to the podcasts directory
+  std::optional<int64_t> duration_ms;
+  std::string created;
+  std::string updated;
+};
+
+// The results of a generation run; each set field replaces the stored one.
+struct EpisodeOutput {
+  std::optional<std::string> outline_json;
+  std::optional<std::string> transcript_json;
+  std::optional<std::string> audio_file;
+  std::optional<int64_t> duration_ms;
+};
+
 }  // namespace on::storage

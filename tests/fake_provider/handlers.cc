@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cstdint>
 
+#include "fake_provider/podcast_model.h"
 #include "fake_provider/text_model.h"
 #include "http/multipart.h"
 
@@ -215,6 +216,7 @@ std::string CutWords(const std::string& answer, std::size_t max_words) {
 
 std::string AnswerFor(const ChatInput& input, const std::optional<Fault>& fault) {
   if (fault && fault->kind == Fault::Kind::kEmptyAnswer) return "";
+  if (std::optional<std::string> podcast = PodcastAnswer(input.messages)) return *podcast;
   if (fault && fault->kind == Fault::Kind::kSlow && fault->tokens > 0) {
     // A slow answer has exactly `tokens` pieces so tests know how long it lasts.
     std::string answer;
@@ -745,6 +747,11 @@ std::optional<Fault> ParseFault(std::string_view spec) {
     fault.kind = Fault::Kind::kMalformedJson;
   } else if (name == "empty_body") {
     fault.kind = Fault::Kind::kEmptyBody;
+  } else if (name == "every") {
+    fault.kind = Fault::Kind::kEvery;
+    fault.tokens = arg(0, 0);
+    fault.status = arg(1, 503);
+    if (fault.tokens < 1 || fault.status < 400 || fault.status > 599) return std::nullopt;
   } else {
     return std::nullopt;
   }
@@ -808,6 +815,12 @@ void ControlState::Reset() {
   scripts_.clear();
   log_.clear();
   counts_.clear();
+  fault_uses_.clear();
+}
+
+int ControlState::CountFaultUse(const std::string& key) {
+  const std::lock_guard lock(mutex_);
+  return ++fault_uses_[key];
 }
 
 Reply HandleRequest(const Request& request, const Options& options, ControlState& control) {
@@ -862,6 +875,14 @@ Reply HandleRequest(const Request& request, const Options& options, ControlState
                   choice.invalid_spec);
   }
   routed.fault = choice.fault;
+  if (routed.fault && routed.fault->kind == Fault::Kind::kEvery) {
+    // Counted per path and spelling, so "every=7" on speech requests fails the 7th, 14th, ...
+    const int use = control.CountFaultUse(request.path + " " + routed.fault->spec);
+    if (use % routed.fault->tokens == 0) {
+      return finish(StatusFaultReply(routed.protocol, routed.fault->status), routed.fault->spec);
+    }
+    routed.fault.reset();
+  }
   const std::string fault_spec = routed.fault ? routed.fault->spec : "";
   if (routed.fault) {
     if (std::optional<Reply> reply = FaultReply(routed.protocol, *routed.fault, CountWords(request.body))) {

@@ -42,6 +42,7 @@ struct Fault {
     kEmptyAnswer,    // a well-formed answer with empty text
     kMalformedJson,  // a 200 whose JSON is cut off
     kEmptyBody,      // a 200 with no body at all
+    kEvery,          // every `tokens`-th request with this fault gets `status`; the others are answered
   };
   Kind kind = Kind::kStatus;
   std::string spec;  // as written, for the request log
@@ -93,6 +94,8 @@ class ControlState {
   void Record(const Request& request, const std::string& model, const std::string& fault, int status);
   nlohmann::json Requests() const;
   void Reset();
+  // Counts a request that carries the fault `key` and returns how many have, this one included.
+  int CountFaultUse(const std::string& key);
   // With recording on, Record adds the chat messages of a request to its log entry.
   void set_record_messages(bool record) { record_messages_ = record; }
 
@@ -102,6 +105,7 @@ class ControlState {
   std::map<std::string, std::deque<Fault>> scripts_;
   std::vector<nlohmann::json> log_;
   std::map<std::string, int> counts_;
+  std::map<std::string, int> fault_uses_;
 };
 
 // Handles one request: control endpoints, the API-key check, faults and the protocol replies.

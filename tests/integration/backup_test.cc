@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <fstream>
 #include <map>
@@ -272,6 +273,9 @@ TEST_F(BackupTest, RestoreAfterWipeKeepsAcknowledgedWrites) {
 
 TEST_F(BackupTest, VerifyReportsManifest) {
   StartWithContent();
+  // Podcast audio is user data and goes into the archive like uploads.
+  fs::create_directories(Data() / "podcasts" / "episodes" / "e1");
+  std::ofstream(Data() / "podcasts" / "episodes" / "e1" / "episode.mp3") << "audio bytes";
   const fs::path archive = CreateBackup();
   ASSERT_FALSE(archive.empty());
   auto verified = Cli({"backup", "verify", archive.string()});
@@ -284,6 +288,7 @@ TEST_F(BackupTest, VerifyReportsManifest) {
   bool has_upload = false;
   for (const auto& name : names) has_upload = has_upload || name.rfind("uploads/", 0) == 0;
   EXPECT_TRUE(has_upload);
+  EXPECT_NE(std::find(names.begin(), names.end(), "podcasts/episodes/e1/episode.mp3"), names.end());
   const auto manifest_start = content.rfind("{\n  \"created_at\"");
   ASSERT_NE(manifest_start, std::string::npos);
   const json manifest = json::parse(content.substr(manifest_start));

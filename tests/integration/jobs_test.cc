@@ -121,10 +121,10 @@ TEST_F(JobsTest, SubmitRunAndInspect) {
   std::vector<std::string> commands;
   for (const auto& item : registered["command_items"]) commands.push_back(item["full_id"]);
   EXPECT_EQ(commands, (std::vector<std::string>{"debug.sleep", "open_notebook.embed_insight", "open_notebook.embed_note",
-                                                "open_notebook.embed_source", "open_notebook.process_source",
-                                                "open_notebook.rebuild_embeddings",
+                                                "open_notebook.embed_source", "open_notebook.generate_podcast",
+                                                "open_notebook.process_source", "open_notebook.rebuild_embeddings",
                                                 "open_notebook.run_transformation"}));
-  EXPECT_EQ(registered["total_commands"], 7);
+  EXPECT_EQ(registered["total_commands"], 8);
 
   std::string status_output;
   EXPECT_EQ(RunStatus(&status_output), 0) << status_output;

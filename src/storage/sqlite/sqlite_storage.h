@@ -110,6 +110,23 @@ class SqliteStorage final : public Storage {
   Result<Insight> GetInsight(const std::string& id) override;
   Status DeleteInsight(const std::string& id) override;
 
+  Result<SpeakerProfile> CreateSpeakerProfile(const SpeakerProfile& profile) override;
+  Result<std::vector<SpeakerProfile>> ListSpeakerProfiles() override;
+  Result<SpeakerProfile> GetSpeakerProfile(const std::string& id_or_name) override;
+  Result<SpeakerProfile> UpdateSpeakerProfile(const SpeakerProfile& profile) override;
+  Status DeleteSpeakerProfile(const std::string& id) override;
+  Result<EpisodeProfile> CreateEpisodeProfile(const EpisodeProfile& profile) override;
+  Result<std::vector<EpisodeProfile>> ListEpisodeProfiles() override;
+  Result<EpisodeProfile> GetEpisodeProfile(const std::string& id_or_name) override;
+  Result<EpisodeProfile> UpdateEpisodeProfile(const EpisodeProfile& profile) override;
+  Status DeleteEpisodeProfile(const std::string& id) override;
+  Result<Episode> CreateEpisode(const Episode& episode, const JobSpec& job) override;
+  Result<Episode> GetEpisode(const std::string& id) override;
+  Result<std::vector<Episode>> ListEpisodes() override;
+  Status SaveEpisodeOutput(const std::string& id, const EpisodeOutput& output) override;
+  Result<Episode> RequeueEpisode(const std::string& id, const JobSpec& job) override;
+  Status DeleteEpisode(const std::string& id) override;
+
   JobStore& jobs() override { return *jobs_; }
 
  private:

@@ -1,0 +1,2 @@
+-- Placeholder for version 7 (see 0007_reserved.up.sql).
+SELECT 1;
