@@ -5,8 +5,9 @@
 #   make test-slow  run only the tests labelled slow, on the release build
 #   make build   release build only;  make clean   remove build directories
 #   make fuzz    build the libFuzzer targets with clang-14 and run each for FUZZ_SECONDS
+#   make web     build the web UI into web/dist (npm ci runs once, again only when package-lock.json changes)
 #   make start-all / stop-all / status / restart-worker / logs / clean-cache
-#                the API and the worker as separate processes under supervisord (see below)
+#                the API, the worker and the web UI as separate processes under supervisord (see below)
 
 BUILD_DIR ?= build
 TEST_BUILD_DIR ?= build-asan
@@ -21,7 +22,7 @@ FUZZ_TARGETS ?= multipart_fuzzer:16384 http_parsing_fuzzer:4096 json_body_fuzzer
                 file_name_fuzzer:2048 extract_fuzzer:65536 snippet_fuzzer:8192 \
                 sse_fuzzer:16384 json_writer_fuzzer:4096
 
-.PHONY: all deps build run test test-release test-slow bench fuzz clean \
+.PHONY: all deps build run test test-release test-slow bench fuzz clean web web-test \
         start-all stop-all status restart-worker logs clean-cache
 
 all: build
@@ -32,10 +33,27 @@ $(DEPS_STAMP): scripts/install-deps.sh
 
 deps: $(DEPS_STAMP)
 
+# The web UI. npm fetches packages here, at build time only; the server never downloads anything.
+WEB_DEPS_STAMP := web/node_modules/.installed
+WEB_SOURCES := $(shell find web/src web/public web/index.html web/vite.config.ts web/tsconfig.json web/package.json \
+                 web/scripts -type f 2>/dev/null)
+
+$(WEB_DEPS_STAMP): web/package-lock.json | $(DEPS_STAMP)
+	cd web && PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 nice -n 10 npm ci --no-audit --no-fund
+	@touch $(WEB_DEPS_STAMP)
+
+web/dist/index.html: $(WEB_SOURCES) $(WEB_DEPS_STAMP)
+	cd web && nice -n 10 npm run build
+
+web: web/dist/index.html
+
+web-test: $(WEB_DEPS_STAMP)
+	cd web && nice -n 10 npm test
+
 $(BUILD_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)
 	cmake -S . -B $(BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=$(BUILD_TYPE)
 
-build: $(BUILD_DIR)/build.ninja
+build: $(BUILD_DIR)/build.ninja web
 	cmake --build $(BUILD_DIR) -j $(JOBS) --target open-notebook
 
 run: build
@@ -44,17 +62,18 @@ run: build
 $(TEST_BUILD_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)
 	cmake -S . -B $(TEST_BUILD_DIR) -G Ninja -DCMAKE_BUILD_TYPE=Debug -DON_SANITIZE=ON -DON_BUILD_BENCH=OFF
 
-test: $(TEST_BUILD_DIR)/build.ninja
+# Vitest runs first; the browser test (ctest e2e.WebUi) drives the UI that `web` built.
+test: $(TEST_BUILD_DIR)/build.ninja web web-test
 	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	cd $(TEST_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
 	  ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900
 
-test-release: $(BUILD_DIR)/build.ninja
+test-release: $(BUILD_DIR)/build.ninja web web-test
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -LE slow
 
 # Long-running cases (ctest label "slow"), on the release build.
-test-slow: $(BUILD_DIR)/build.ninja
+test-slow: $(BUILD_DIR)/build.ninja web
 	cmake --build $(BUILD_DIR) -j $(JOBS)
 	cd $(BUILD_DIR) && ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -L slow
 
@@ -80,18 +99,21 @@ fuzz: $(FUZZ_BUILD_DIR)/build.ninja
 	done
 
 clean:
-	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) $(FUZZ_BUILD_DIR)
+	rm -rf $(BUILD_DIR) $(TEST_BUILD_DIR) $(FUZZ_BUILD_DIR) web/dist
 
 # --- Separate processes under supervisord (deploy/supervisord.conf) ---------------------------
-# The API and the worker run as two programs of one supervisord, controlled through a Unix socket
-# in RUN_DIR; the API listens on API_HOST:API_PORT (127.0.0.1:5055 by default). Every variable
-# below may be set on the command line or in the environment, e.g.
-#   make start-all DATA_DIR=/srv/notebook API_PORT=6055
+# The API, the worker and the web UI run as three programs of one supervisord, controlled through a
+# Unix socket in RUN_DIR; the API listens on API_HOST:API_PORT (127.0.0.1:5055 by default) and the
+# UI on FRONTEND_HOST:FRONTEND_PORT (127.0.0.1:8502), forwarding /api to INTERNAL_API_URL. Every
+# variable below may be set on the command line or in the environment, e.g.
+#   make start-all DATA_DIR=/srv/notebook API_PORT=6055 FRONTEND_PORT=9502
 # With ON_BIN given, start-all uses that binary as it is and builds nothing.
 DATA_DIR ?= $(or $(OPEN_NOTEBOOK_DATA_DIR),$(CURDIR)/data)
 RUN_DIR ?= $(CURDIR)/run
 API_HOST ?= 127.0.0.1
 API_PORT ?= 5055
+FRONTEND_HOST ?= 127.0.0.1
+FRONTEND_PORT ?= 8502
 START_TIMEOUT ?= 120
 LOG_LINES ?= 100
 # `make logs LOG_FOLLOW=` prints the last lines and returns instead of following the files.
@@ -103,16 +125,19 @@ endif
 SUPERVISOR_CONF ?= $(CURDIR)/deploy/supervisord.conf
 # supervisord expands these in its configuration, and its programs inherit them.
 SUPERVISOR_ENV = env ON_BIN='$(abspath $(ON_BIN))' ON_RUN_DIR='$(abspath $(RUN_DIR))' \
-  OPEN_NOTEBOOK_DATA_DIR='$(abspath $(DATA_DIR))' API_HOST='$(API_HOST)' API_PORT='$(API_PORT)'
+  OPEN_NOTEBOOK_DATA_DIR='$(abspath $(DATA_DIR))' API_HOST='$(API_HOST)' API_PORT='$(API_PORT)' \
+  FRONTEND_BIND_HOST='$(FRONTEND_HOST)' FRONTEND_PORT='$(FRONTEND_PORT)' INTERNAL_API_URL='$(INTERNAL_API_URL)'
 SUPERVISORCTL = $(SUPERVISOR_ENV) supervisorctl -c '$(SUPERVISOR_CONF)'
 # A wildcard listen address is reached through loopback.
 HEALTH_HOST = $(if $(filter 0.0.0.0 ::,$(API_HOST)),127.0.0.1,$(API_HOST))
+UI_HEALTH_HOST = $(if $(filter 0.0.0.0 ::,$(FRONTEND_HOST)),127.0.0.1,$(FRONTEND_HOST))
+INTERNAL_API_URL ?= http://$(HEALTH_HOST):$(API_PORT)
 # Succeeds when the pid file names a live supervisord (a stale file may name another program).
 SUPERVISORD_ALIVE = pid=$$(cat '$(RUN_DIR)/supervisord.pid' 2>/dev/null) && \
   ps -o args= -p "$$pid" 2>/dev/null | grep -q supervisord
 
-# Returns once the API reports healthy and every program is RUNNING (up for startsecs), or fails
-# after START_TIMEOUT seconds.
+# Returns once the API and then the UI report healthy and every program is RUNNING (up for
+# startsecs), or fails after START_TIMEOUT seconds.
 start-all: $(START_DEPS)
 	@command -v supervisord >/dev/null || { echo "supervisord is missing: run scripts/install-deps.sh"; exit 1; }
 	@test -x '$(ON_BIN)' || { echo "$(ON_BIN) is not an executable: run make build, or set ON_BIN"; exit 1; }
@@ -127,10 +152,12 @@ start-all: $(START_DEPS)
 	@for i in $$(seq 1 $$(( $(START_TIMEOUT) * 5 ))); do \
 	  $(SUPERVISORCTL) status 2>&1 | grep -qv ' RUNNING ' || break; sleep 0.2; \
 	done
+	@deploy/wait-for-health.sh 'http://$(UI_HEALTH_HOST):$(FRONTEND_PORT)/health' $(START_TIMEOUT) || \
+	  { echo "see $(RUN_DIR)/logs/frontend.log"; exit 1; }
 	@$(SUPERVISORCTL) status
 
-# supervisord stops the worker first (running jobs finish or go back to the queue), then the API
-# (in-flight requests drain); this target returns once supervisord itself has exited.
+# supervisord stops the UI first, then the worker (running jobs finish or go back to the queue),
+# then the API (in-flight requests drain); this target returns once supervisord itself has exited.
 stop-all:
 	@if $(SUPERVISORD_ALIVE); then \
 	  $(SUPERVISORCTL) shutdown; \
@@ -142,19 +169,24 @@ stop-all:
 	fi
 
 # Each program's supervisord state, then `open-notebook status` (API health, database schema,
-# live workers, queue, backups, disk). Fails when a program is not RUNNING or a problem is found;
-# warnings alone (exit code 2 of open-notebook status) do not fail it.
+# live workers, queue, backups, disk), then the UI's /health. Fails when a program is not RUNNING,
+# a problem is found or the UI does not answer; warnings alone (exit code 2 of open-notebook
+# status) do not fail it.
 status:
 	@$(SUPERVISORCTL) status; programs=$$?; \
 	$(SUPERVISOR_ENV) '$(ON_BIN)' status; checks=$$?; \
-	if [ $$programs -ne 0 ] || [ $$checks -eq 1 ] || [ $$checks -gt 2 ]; then exit 1; fi
+	ui_url='http://$(UI_HEALTH_HOST):$(FRONTEND_PORT)/health'; \
+	ui=$$(curl -s --noproxy '*' --max-time 5 -o /dev/null -w '%{http_code}' "$$ui_url"); \
+	echo "web UI     $$ui_url returned $$ui"; \
+	if [ $$programs -ne 0 ] || [ $$checks -eq 1 ] || [ $$checks -gt 2 ] || [ "$$ui" != 200 ]; then exit 1; fi
 
 # SIGTERM, so running jobs finish or go back to the queue, then a new worker process.
 restart-worker:
 	@$(SUPERVISORCTL) restart worker
 
 logs:
-	tail -n $(LOG_LINES) $(LOG_FOLLOW) '$(RUN_DIR)/logs/api.log' '$(RUN_DIR)/logs/worker.log'
+	tail -n $(LOG_LINES) $(LOG_FOLLOW) '$(RUN_DIR)/logs/api.log' '$(RUN_DIR)/logs/worker.log' \
+	  '$(RUN_DIR)/logs/frontend.log'
 
 # Deletes files the product rebuilds by itself, never user data:
 #   $(DATA_DIR)/cache/    rebuildable files

@@ -24,11 +24,12 @@ wait_for() {
 
 now() { date +%s.%N; }
 
-# start_server <port> [VAR=value ...]: serve with data in $work/data; sets server_pid.
+# start_server <port> [VAR=value ...]: serve (without the web UI, so several can run at once) with
+# data in $work/data; sets server_pid.
 start_server() {
   local port=$1
   shift
-  env OPEN_NOTEBOOK_DATA_DIR="$work/data" API_PORT="$port" OPEN_NOTEBOOK_ACCESS_LOG=false "$@" \
+  env OPEN_NOTEBOOK_DATA_DIR="$work/data" API_PORT="$port" OPEN_NOTEBOOK_ACCESS_LOG=false OPEN_NOTEBOOK_UI_IN_SERVE=false "$@" \
     "$BIN" serve > "$work/serve-$port.log" 2>&1 &
   server_pid=$!
   server_pids+=("$server_pid")

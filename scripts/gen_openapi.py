@@ -209,8 +209,9 @@ ROUTES = [
      "NotebookDeletePreview", []),
     ("GET", "/api/recently-viewed", "Notebooks and sources opened most recently", "notebooks", None,
      arr({"$ref": "#/components/schemas/RecentItem"}), [("limit", I)]),
-    ("GET", "/api/notes", "List notes, optionally of one notebook", "notes", None, arr({"$ref": "#/components/schemas/Note"}),
-     [("notebook_id", S)]),
+    ("GET", "/api/notes", "List notes, optionally of one notebook, most recently updated first; a page of "
+     "limit (1-100) notes from offset when limit is given", "notes", None, arr({"$ref": "#/components/schemas/Note"}),
+     [("notebook_id", S), ("limit", I), ("offset", I)]),
     ("POST", "/api/notes", "Create a note", "notes", "NoteCreate", "Note", []),
     ("GET", "/api/notes/{note_id}", "Get a note", "notes", None, "Note", []),
     ("PUT", "/api/notes/{note_id}", "Update a note", "notes", "NoteUpdate", "Note", []),

@@ -21,6 +21,8 @@ test_packages=(
   libgtest-dev libgmock-dev libbenchmark-dev wrk nginx-light supervisor procps python3 bc clang-14 libclang-rt-14-dev
   # Real documents for the extraction and search tests
   postgresql-doc-15 python3.11-doc r-doc-pdf texlive-latex-base-doc debian-faq
+  # The browser the web UI's end-to-end test drives (playwright-core never downloads one)
+  chromium fonts-noto-cjk
   # The PostgreSQL server the PostgreSQL backend is tested against, and what building pgvector needs
   postgresql-15 postgresql-server-dev-15 xz-utils gpgv debian-archive-keyring
 )
@@ -30,6 +32,16 @@ case "${1:-}" in
   "") packages+=("${test_packages[@]}") ;;
   *) echo "usage: $0 [--build-only]" >&2; exit 64 ;;
 esac
+
+# The web UI builds with Node and npm. Vite 7 needs Node 20.19 or later, newer than bookworm's
+# nodejs 18, so a Node that is already on the PATH (e.g. from NodeSource, which bundles npm) is
+# kept; Debian's packages are installed only when there is none.
+if ! command -v node >/dev/null 2>&1; then
+  packages+=(nodejs)
+fi
+if ! command -v npm >/dev/null 2>&1; then
+  packages+=(npm)
+fi
 
 if [ "$(id -u)" -ne 0 ]; then
   sudo=sudo
@@ -51,6 +63,11 @@ else
   export DEBIAN_FRONTEND=noninteractive
   $sudo apt-get update -q
   $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)
+if [ "$node_major" -lt 20 ]; then
+  echo "install-deps: warning: Node $(node --version 2>/dev/null) is too old for the web UI (Vite 7 needs 20.19 or later)" >&2
 fi
 
 # pgvector is not packaged for bookworm: built from Debian's source package, checksums verified.

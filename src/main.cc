@@ -14,6 +14,7 @@
 #include "core/settings.h"
 #include "ops/api_service.h"
 #include "ops/credentials_command.h"
+#include "ops/frontend_service.h"
 #include "ops/backup_command.h"
 #include "ops/migrate_command.h"
 #include "ops/status_command.h"
@@ -60,9 +61,16 @@ int main(int argc, char** argv) {
     command->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
   };
 
+  std::string ui_host, ui_port;
   CLI::App* serve = app.add_subcommand(
-      "serve", "Run the API and a job worker (OPEN_NOTEBOOK_WORKER_IN_SERVE=false leaves the worker out)");
+      "serve", "Run the API, a job worker and the web UI (OPEN_NOTEBOOK_WORKER_IN_SERVE=false leaves the worker out, "
+               "OPEN_NOTEBOOK_UI_IN_SERVE=false the UI)");
   add_server_options(serve);
+  serve->add_option("--ui-port", ui_port, "Port of the web UI (overrides FRONTEND_PORT)");
+  CLI::App* frontend = app.add_subcommand(
+      "frontend", "Serve the web UI, GET /config, and forward /api/* to the API at INTERNAL_API_URL");
+  frontend->add_option("--host", ui_host, "Address to listen on (overrides FRONTEND_BIND_HOST)");
+  frontend->add_option("--port", ui_port, "Port to listen on (overrides FRONTEND_PORT)");
   CLI::App* api = app.add_subcommand("api", "Run the REST API only");
   add_server_options(api);
 
@@ -138,7 +146,8 @@ int main(int argc, char** argv) {
   }
   std::map<std::string, std::string> overrides;
   if (!ApplyOverride(overrides, "api_host", host) || !ApplyOverride(overrides, "api_port", port) ||
-      !ApplyOverride(overrides, "data_dir", data_dir) || !ApplyOverride(overrides, "worker_max_tasks", max_tasks)) {
+      !ApplyOverride(overrides, "data_dir", data_dir) || !ApplyOverride(overrides, "worker_max_tasks", max_tasks) ||
+      !ApplyOverride(overrides, "frontend_host", ui_host) || !ApplyOverride(overrides, "frontend_port", ui_port)) {
     return 1;
   }
   on::RuntimeConfig config(*loaded, overrides, on::ProcessEnv());
@@ -162,8 +171,9 @@ int main(int argc, char** argv) {
     if (!settings->worker_in_serve) {
       spdlog::info("OPEN_NOTEBOOK_WORKER_IN_SERVE is false: this process runs no jobs; start `open-notebook worker`");
     }
-    exit_code = on::ops::RunApi(config, settings->worker_in_serve, true, env);
+    exit_code = on::ops::RunApi(config, settings->worker_in_serve, true, env, settings->ui_in_serve);
   }
+  if (frontend->parsed()) exit_code = on::ops::RunFrontend(*settings);
   if (api->parsed()) exit_code = on::ops::RunApi(config, false, false, env);
   if (worker->parsed()) exit_code = on::ops::RunWorker(config, env);
   if (status->parsed()) exit_code = on::ops::RunStatus(*settings);

@@ -45,12 +45,18 @@ Status CheckNoteType(const std::string& note_type) {
   return InvalidInput("note_type '" + note_type.substr(0, 32) + "' is invalid: use human or ai");
 }
 
+// Without `limit` every note is listed, as the original API does. The UI requests pages, so a
+// notebook with thousands of notes does not arrive in one response.
 Result<http::Response> ListNotes(AppContext& context, http::Request& request) {
-  std::optional<std::string> notebook_id;
+  storage::NoteQuery query;
   if (auto raw = request.Query("notebook_id")) {
-    ON_ASSIGN_OR_RETURN(notebook_id, NormalizeId("notebook", *raw, "notebook_id"));
+    ON_ASSIGN_OR_RETURN(query.notebook_id, NormalizeId("notebook", *raw, "notebook_id"));
   }
-  ON_ASSIGN_OR_RETURN(auto notes, context.storage().ListNotes(notebook_id));
+  ON_ASSIGN_OR_RETURN(auto limit, QueryInt(request, "limit", 1, 100));
+  ON_ASSIGN_OR_RETURN(auto offset, QueryInt(request, "offset", 0, 1'000'000'000));
+  if (limit) query.limit = static_cast<int>(*limit);
+  query.offset = static_cast<int>(offset.value_or(0));
+  ON_ASSIGN_OR_RETURN(auto notes, context.storage().ListNotes(query));
   nlohmann::json list = nlohmann::json::array();
   for (const auto& note : notes) list.push_back(NoteJson(note));
   return http::JsonResponse(list);

@@ -49,6 +49,24 @@ namespace on {
   X(cors_origins, "CORS_ORIGINS", String, "*", 0, 0, "", 0,                                              \
     "Comma-separated origins allowed to call the API from a browser, or * for any origin "              \
     "(credentials are never allowed with *).")                                                           \
+  X(frontend_host, "FRONTEND_BIND_HOST", String, "127.0.0.1", 0, 0, "", 0,                               \
+    "Address the web UI listens on (`open-notebook frontend`, and `serve`).")                            \
+  X(frontend_port, "FRONTEND_PORT", Int, "8502", 0, 65535, "", 0,                                        \
+    "TCP port of the web UI.")                                                                           \
+  X(ui_in_serve, "OPEN_NOTEBOOK_UI_IN_SERVE", Bool, "true", 0, 0, "", 0,                                 \
+    "Serve the web UI on FRONTEND_PORT inside `open-notebook serve`. Set to false when a separate "      \
+    "`open-notebook frontend` process serves it.")                                                      \
+  X(web_dir, "OPEN_NOTEBOOK_WEB_DIR", String, "", 0, 0, "", 0,                                           \
+    "Directory of the built web UI (index.html and assets/). Empty: the web/ directory next to the "    \
+    "executable when it holds an index.html (an installed copy), else web/dist of the source tree the " \
+    "executable was built from (make build puts the UI there).")                                         \
+  X(api_url, "API_URL", String, "", 0, 0, "", 0,                                                         \
+    "API address the browser uses, returned by the UI's GET /config, without /api (e.g. "               \
+    "https://api.example.com). Empty: the browser calls /api on the UI's own origin and the UI "        \
+    "server forwards the calls, which also works behind one reverse proxy.")                             \
+  X(internal_api_url, "INTERNAL_API_URL", String, "http://127.0.0.1:5055", 0, 0, "", 0,                  \
+    "Where `open-notebook frontend` forwards /api requests (http://host:port). `serve` forwards to "    \
+    "its own API instead.")                                                                              \
   X(max_upload_size_mb, "OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB", Int, "100", 1, 102400, "", 0,                \
     "Largest request body accepted, in MiB; larger requests get 413 before the body is read.")          \
   X(log_level, "OPEN_NOTEBOOK_LOG_LEVEL", String, "info", 0, 0, "trace|debug|info|warn|error",           \

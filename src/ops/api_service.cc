@@ -15,6 +15,7 @@
 #include "ops/config_watcher.h"
 #include "ops/data_dir_lock.h"
 #include "ops/database_wait.h"
+#include "ops/frontend_service.h"
 #include "ops/worker_service.h"
 
 namespace on::ops {
@@ -67,7 +68,7 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup env) {
+int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup env, bool with_ui) {
   // Start-up settings: what is not a runtime setting stays as it is here until a restart.
   const Settings settings = *config.Current();
   auto password = settings.ResolvePassword();
@@ -140,6 +141,17 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   spdlog::info("open-notebook {} API listening on {}:{} (auth {})", ON_VERSION, settings.api_host, server.port(),
                context.auth_enabled ? "on" : "off");
 
+  // The UI listens before start-up goes on, so a taken port fails start-up at once and by name.
+  std::unique_ptr<EmbeddedFrontend> frontend;
+  if (with_ui) {
+    auto started_ui = EmbeddedFrontend::Start(settings, LocalEndpointFor(settings.api_host, server.port()));
+    if (!started_ui.ok()) {
+      spdlog::critical("{}", started_ui.status().message());
+      return 1;
+    }
+    frontend = std::move(started_ui).value();
+  }
+
   // Signals are taken by one thread with sigwait; every other thread has them blocked.
   sigset_t signals;
   sigemptyset(&signals);
@@ -159,6 +171,7 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
         spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
         stopping = true;
         server.Shutdown();
+        if (frontend) frontend->Shutdown();
       }
     }
   });
@@ -170,7 +183,8 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   BackupScheduler backups(settings);
   // Start-up order: the listener is already open (so /health reports progress), then the
   // database (waited for with backoff), the migrations, the API routes (ready), the worker, and
-  // the backup schedule. The API process serves every HTTP route; there is no separate UI yet.
+  // the backup schedule. The UI, when there is one, already listens and forwards /api to this
+  // listener, which reports start-up progress until the routes are ready.
   std::thread startup([&] {
     Status started = StartStorage(settings, context, stopping, data_lock);
     if (started.ok() && !stopping) {
@@ -194,12 +208,14 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
 
   server.Run();
   stopping = true;
+  if (frontend) frontend->Shutdown();
   startup.join();
   if (watcher) watcher->Stop();
   config.RemoveListener(listener);
   backups.Stop();
   StopEmbeddedWorker(worker.supervisor);
   signal_thread.join();
+  frontend.reset();  // after the signal thread, which may still call Shutdown() on it
   spdlog::info("open-notebook stopped");
   return exit_code;
 }

@@ -202,7 +202,9 @@ Result<std::string> NotebookContent(storage::Storage& storage, const std::string
       content += "\n";
     }
   }
-  ON_ASSIGN_OR_RETURN(std::vector<storage::Note> notes, storage.ListNotes(notebook_id));
+  storage::NoteQuery note_query;
+  note_query.notebook_id = notebook_id;
+  ON_ASSIGN_OR_RETURN(std::vector<storage::Note> notes, storage.ListNotes(note_query));
   for (const auto& note : notes) {
     const std::string text = Trim(note.content);
     if (text.empty()) continue;

@@ -60,8 +60,8 @@ class Storage {
 
   // Notes.
   virtual Result<Note> CreateNote(const Note& note) = 0;
-  // Notes of one notebook (or all notes when notebook_id is nullopt), most recently updated first.
-  virtual Result<std::vector<Note>> ListNotes(const std::optional<std::string>& notebook_id) = 0;
+  // Notes of one notebook (or all notes), most recently updated first; see NoteQuery.
+  virtual Result<std::vector<Note>> ListNotes(const NoteQuery& query) = 0;
   virtual Result<Note> GetNote(const std::string& id) = 0;
   virtual Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) = 0;
   virtual Status DeleteNote(const std::string& id) = 0;

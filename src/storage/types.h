@@ -65,6 +65,14 @@ struct Note {
   std::string updated;
 };
 
+// A page of a notebook's notes (or of all notes when notebook_id is nullopt), most recently updated
+// first. Without `limit` the page runs from `offset` to the last note.
+struct NoteQuery {
+  std::optional<std::string> notebook_id;
+  std::optional<int> limit;
+  int offset = 0;
+};
+
 struct NotePatch {
   std::optional<std::optional<std::string>> title;  // set to nullopt-inside to clear
   std::optional<std::string> content;

@@ -108,6 +108,39 @@ TEST_P(ApiTest, NoteLifecycle) {
   EXPECT_EQ(client_->Delete("/api/notes/" + note_id).status, 404);
 }
 
+// The UI lists a notebook's notes a page at a time: pages follow the order of the full list, never
+// overlap, and hold only that notebook's notes.
+TEST_P(ApiTest, NotesArePaged) {
+  const std::string notebook_id = CreateNotebook("Paged notes")["id"];
+  const std::string other_id = CreateNotebook("Other notes")["id"];
+  for (int i = 0; i < 7; ++i) {
+    ASSERT_EQ(client_->Post("/api/notes", {{"content", "page note " + std::to_string(i)}, {"notebook_id", notebook_id}}).status,
+              200);
+  }
+  ASSERT_EQ(client_->Post("/api/notes", {{"content", "elsewhere"}, {"notebook_id", other_id}}).status, 200);
+
+  const json all = client_->Get("/api/notes?notebook_id=" + notebook_id).Json();
+  ASSERT_EQ(all.size(), 7u);
+  std::vector<std::string> paged;
+  std::vector<size_t> sizes;
+  for (int offset = 0; offset < 9; offset += 3) {
+    auto page = client_->Get("/api/notes?notebook_id=" + notebook_id + "&limit=3&offset=" + std::to_string(offset));
+    ASSERT_EQ(page.status, 200) << page.body;
+    sizes.push_back(page.Json().size());
+    for (const auto& note : page.Json()) paged.push_back(note["id"]);
+  }
+  EXPECT_EQ(sizes, (std::vector<size_t>{3, 3, 1}));
+  ASSERT_EQ(paged.size(), all.size());
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(paged[i], all[i]["id"]) << "position " << i;
+
+  // Invalid query values get 422, as on GET /api/sources.
+  auto zero = client_->Get("/api/notes?notebook_id=" + notebook_id + "&limit=0");
+  EXPECT_EQ(zero.status, 422);
+  EXPECT_NE(zero.body.find("limit"), std::string::npos) << zero.body;
+  EXPECT_EQ(client_->Get("/api/notes?limit=101").status, 422);
+  EXPECT_EQ(client_->Get("/api/notes?limit=5&offset=-1").status, 422);
+}
+
 TEST_P(ApiTest, DeletingNotebookDeletesItsNotes) {
   const std::string notebook_id = CreateNotebook("Temp")["id"];
   for (int i = 0; i < 3; ++i) client_->Post("/api/notes", {{"content", "n" + std::to_string(i)}, {"notebook_id", notebook_id}});

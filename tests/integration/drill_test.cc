@@ -1,9 +1,10 @@
-// The supervised-deployment drill. `make start-all` runs the API and the worker under Debian's
-// supervisord, and nginx serves deploy/nginx/open-notebook.conf with TLS in front (this test's
-// ports and a self-signed certificate). A document is uploaded and searched over HTTPS. The worker
-// is killed with SIGKILL while it runs a job, and supervisord starts it again. The interrupted job
-// and a job queued meanwhile complete, and `make stop-all` stops every process. Everything listens
-// on 127.0.0.1 only.
+// The supervised-deployment drill. `make start-all` runs the API, the worker and the web UI under
+// Debian's supervisord, and nginx serves deploy/nginx/open-notebook.conf with TLS in front of the
+// UI (this test's ports and a self-signed certificate). nginx returns the UI's pages, and a
+// document is uploaded and searched over HTTPS through the UI's /api forwarding. The worker is
+// killed with SIGKILL while it runs a job, and supervisord starts it again. The interrupted job and
+// a job queued meanwhile complete. The UI is killed too and comes back, and `make stop-all` stops
+// every process. Everything listens on 127.0.0.1 only.
 #include <curl/curl.h>
 #include <fcntl.h>
 #include <pwd.h>
@@ -270,12 +271,22 @@ class Drill : public ::testing::Test {
     ASSERT_FALSE(make_.empty()) << "make is missing; it comes with build-essential";
 
     api_port_ = test::FreePort();
+    ui_port_ = test::FreePort();
     https_port_ = test::FreePort();
     http_port_ = test::FreePort();
     data_dir_ = dir_.path() / "data";
     run_dir_ = dir_.path() / "run";
     nginx_dir_ = dir_.path() / "nginx";
     fs::create_directories(nginx_dir_ / "temp");
+
+    // A UI directory of the test's own, so the pages checked here do not depend on the Vite build
+    // and their content proves that the UI server returned them.
+    web_dir_ = dir_.path() / "web";
+    fs::create_directories(web_dir_ / "assets");
+    WriteFile(web_dir_ / "index.html",
+              "<!doctype html><title>drill</title><div id=\"root\">drill-ui-index</div>"
+              "<script type=\"module\" src=\"/assets/app-3f9a2c.js\"></script>\n");
+    WriteFile(web_dir_ / "assets/app-3f9a2c.js", "console.log('drill-ui-script');\n");
   }
 
   void TearDown() override {
@@ -284,7 +295,7 @@ class Drill : public ::testing::Test {
     if (nginx_pid_ > 0) StopNginx();
   }
 
-  // Environment of make and, through supervisord, of the API and the worker.
+  // Environment of make and, through supervisord, of the API, the worker and the UI.
   std::vector<std::string> Environment() const {
     std::vector<std::string> env = {
         std::string("PATH=") + (std::getenv("PATH") != nullptr ? std::getenv("PATH") : "/usr/bin:/bin"),
@@ -295,6 +306,7 @@ class Drill : public ::testing::Test {
         "OPEN_NOTEBOOK_WORKER_POLL_MS=100",
         "OPEN_NOTEBOOK_RETRY_WAIT_MIN=0",
         "OPEN_NOTEBOOK_RETRY_WAIT_MAX=1",
+        "OPEN_NOTEBOOK_WEB_DIR=" + web_dir_.string(),
     };
     for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TMPDIR"}) {
       if (const char* value = std::getenv(name)) env.push_back(std::string(name) + "=" + value);
@@ -306,7 +318,7 @@ class Drill : public ::testing::Test {
   CommandResult Make(const std::string& target) {
     return RunCommand({make_, "-s", "--no-print-directory", "-C", ON_SOURCE_DIR, target, std::string("ON_BIN=") + ON_BINARY_PATH,
                 "DATA_DIR=" + data_dir_.string(), "RUN_DIR=" + run_dir_.string(), "API_PORT=" + std::to_string(api_port_),
-                "START_TIMEOUT=120", "LOG_FOLLOW="},
+                "FRONTEND_PORT=" + std::to_string(ui_port_), "START_TIMEOUT=120", "LOG_FOLLOW="},
                Environment(), dir_.path() / ("make-" + target + ".log"));
   }
 
@@ -333,7 +345,7 @@ class Drill : public ::testing::Test {
   void StartNginx() {
     std::string site = ReadFile(fs::path(ON_SOURCE_DIR) / "deploy/nginx/open-notebook.conf");
     const std::vector<std::pair<std::string, std::string>> replacements = {
-        {"server 127.0.0.1:5055;", "server 127.0.0.1:" + std::to_string(api_port_) + ";"},
+        {"server 127.0.0.1:8502;", "server 127.0.0.1:" + std::to_string(ui_port_) + ";"},
         {"listen 80;", "listen 127.0.0.1:" + std::to_string(http_port_) + ";"},
         {"listen [::]:80;", ""},
         {"listen 443 ssl http2;", "listen 127.0.0.1:" + std::to_string(https_port_) + " ssl http2;"},
@@ -404,8 +416,8 @@ class Drill : public ::testing::Test {
 
   test::TempDir dir_;
   std::string supervisord_, nginx_, openssl_, make_;
-  uint16_t api_port_ = 0, https_port_ = 0, http_port_ = 0;
-  fs::path data_dir_, run_dir_, nginx_dir_;
+  uint16_t api_port_ = 0, ui_port_ = 0, https_port_ = 0, http_port_ = 0;
+  fs::path data_dir_, run_dir_, nginx_dir_, web_dir_;
   pid_t nginx_pid_ = -1;
   bool supervisor_started_ = false;
 };
@@ -413,7 +425,8 @@ class Drill : public ::testing::Test {
 TEST_F(Drill, SupervisedStackThroughNginx) {
   MakeCertificate();
 
-  // Start-up: supervisord starts the API, then the worker; start-all returns once both run.
+  // Start-up: supervisord starts the API, then the worker, then the UI once the API is healthy;
+  // start-all returns once all three run and the UI's /health returns 200.
   supervisor_started_ = true;
   auto started = Make("start-all");
   ASSERT_EQ(started.exit_code, 0) << started.output << ReadFile(run_dir_ / "logs/api.log")
@@ -422,13 +435,18 @@ TEST_F(Drill, SupervisedStackThroughNginx) {
   EXPECT_EQ(status.exit_code, 0) << status.output;
   EXPECT_EQ(ProgramState(status.output, "api"), "RUNNING") << status.output;
   EXPECT_EQ(ProgramState(status.output, "worker"), "RUNNING") << status.output;
-  EXPECT_NE(status.output.find("returned 200"), std::string::npos) << status.output;
+  EXPECT_EQ(ProgramState(status.output, "frontend"), "RUNNING") << status.output;
+  EXPECT_NE(status.output.find("/health returned 200"), std::string::npos) << status.output;
+  EXPECT_NE(status.output.find(":" + std::to_string(ui_port_) + "/health returned 200"), std::string::npos)
+      << status.output;
   EXPECT_NE(status.output.find("workers    1 live"), std::string::npos) << status.output;
   EXPECT_NE(status.output.find("Everything looks fine."), std::string::npos) << status.output;
   const pid_t api_pid = ProgramPid("api");
   const pid_t first_worker = ProgramPid("worker");
+  const pid_t first_ui = ProgramPid("frontend");
   ASSERT_GT(api_pid, 0);
   ASSERT_GT(first_worker, 0);
+  ASSERT_GT(first_ui, 0);
 
   ASSERT_NO_FATAL_FAILURE(StartNginx());
   auto health = Https().Get("/health");
@@ -436,6 +454,24 @@ TEST_F(Drill, SupervisedStackThroughNginx) {
   auto redirect = HttpsClient::GetPlain("http://127.0.0.1:" + std::to_string(http_port_) + "/health");
   EXPECT_EQ(redirect.status, 301) << redirect.error;
   EXPECT_EQ(redirect.location.rfind("https://", 0), 0u) << redirect.location;
+
+  // The UI through nginx: its page, a client route that falls back to the page, a hashed asset,
+  // and /config, which names no other origin, so the browser calls /api through nginx too.
+  auto page = Https().Get("/");
+  EXPECT_EQ(page.status, 200) << page.error;
+  EXPECT_NE(page.body.find("drill-ui-index"), std::string::npos) << page.body;
+  auto client_route = Https().Get("/notebooks/some-notebook");
+  EXPECT_EQ(client_route.status, 200) << client_route.error;
+  EXPECT_NE(client_route.body.find("drill-ui-index"), std::string::npos) << client_route.body;
+  auto script = Https().Get("/assets/app-3f9a2c.js");
+  EXPECT_EQ(script.status, 200) << script.error;
+  EXPECT_NE(script.body.find("drill-ui-script"), std::string::npos) << script.body;
+  auto config = Https().Get("/config");
+  ASSERT_EQ(config.status, 200) << config.error << config.body;
+  EXPECT_EQ(config.Json().value("apiUrl", "missing"), "") << config.body;
+  auto notebooks = Https().Get("/api/notebooks");
+  EXPECT_EQ(notebooks.status, 200) << notebooks.error << notebooks.body;
+  EXPECT_TRUE(notebooks.Json().is_array()) << notebooks.body;
 
   // A job that runs while the worker is killed: its lease expires and the next worker runs it.
   auto submitted = Https().PostJson("/api/commands/jobs",
@@ -492,13 +528,29 @@ TEST_F(Drill, SupervisedStackThroughNginx) {
   EXPECT_EQ(status.exit_code, 0) << status.output;
   EXPECT_NE(status.output.find("workers    1 live"), std::string::npos) << status.output;
 
-  // stop-all returns once supervisord and both programs have exited.
+  // A UI process that dies is started again, and pages answer through nginx once more.
+  ASSERT_EQ(kill(first_ui, SIGKILL), 0);
+  pid_t second_ui = 0;
+  ASSERT_TRUE(WaitFor([&] {
+    second_ui = ProgramPid("frontend");
+    return second_ui > 0 && second_ui != first_ui;
+  }, 60s)) << ReadFile(run_dir_ / "supervisord.log");
+  HttpsResult page_again;
+  ASSERT_TRUE(WaitFor([&] {
+    page_again = Https().Get("/");
+    return page_again.status == 200;
+  }, 60s)) << page_again.status << " " << page_again.error << ReadFile(run_dir_ / "logs/frontend.log");
+  EXPECT_NE(page_again.body.find("drill-ui-index"), std::string::npos) << page_again.body;
+
+  // stop-all returns once supervisord and the three programs have exited.
   auto stopped = Make("stop-all");
   EXPECT_EQ(stopped.exit_code, 0) << stopped.output;
   supervisor_started_ = false;
   EXPECT_FALSE(ProcessAlive(api_pid));
   EXPECT_FALSE(ProcessAlive(second_worker));
+  EXPECT_FALSE(ProcessAlive(second_ui));
   EXPECT_EQ(test::HttpClient(api_port_).Get("/health").status, 0) << "the API still answers";
+  EXPECT_EQ(test::HttpClient(ui_port_).Get("/health").status, 0) << "the UI still answers";
   EXPECT_NE(ReadFile(run_dir_ / "logs/worker.log").find("stopping the worker"), std::string::npos);
   EXPECT_NE(Make("status").exit_code, 0) << "status fails with everything stopped";
   StopNginx();

@@ -16,7 +16,11 @@ namespace on::test {
 
 ServerProcess::ServerProcess(std::filesystem::path data_dir, std::map<std::string, std::string> env,
                              std::vector<std::string> args)
-    : data_dir_(std::move(data_dir)), env_(std::move(env)), args_(std::move(args)), port_(FreePort()) {
+    : data_dir_(std::move(data_dir)),
+      env_(std::move(env)),
+      args_(std::move(args)),
+      port_(FreePort()),
+      ui_port_(FreePort()) {
   std::filesystem::create_directories(data_dir_);
   log_path_ = data_dir_ / ("server-" + std::to_string(port_) + ".log");
 }
@@ -30,6 +34,7 @@ void ServerProcess::Spawn() {
       {"PATH", getenv("PATH") != nullptr ? getenv("PATH") : "/usr/bin:/bin"},
       {"HOME", data_dir_.string()},
       {"API_PORT", std::to_string(port_)},
+      {"FRONTEND_PORT", std::to_string(ui_port_)},
       {"OPEN_NOTEBOOK_DATA_DIR", data_dir_.string()},
   };
   for (const auto& [key, value] : env_) env[key] = value;

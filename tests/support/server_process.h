@@ -17,7 +17,8 @@ namespace on::test {
 class ServerProcess {
  public:
   // `data_dir` contains the database; `env` adds or overrides environment variables (the child
-  // gets only PATH, HOME and these, plus API_PORT and OPEN_NOTEBOOK_DATA_DIR).
+  // gets only PATH, HOME and these, plus API_PORT, FRONTEND_PORT and OPEN_NOTEBOOK_DATA_DIR, each
+  // port free when the object was made, so parallel tests never meet on the default ports).
   ServerProcess(std::filesystem::path data_dir, std::map<std::string, std::string> env = {},
                 std::vector<std::string> args = {"serve"});
   ~ServerProcess();  // kills the child if it still runs
@@ -37,6 +38,7 @@ class ServerProcess {
   bool Running();
 
   uint16_t port() const { return port_; }
+  uint16_t ui_port() const { return ui_port_; }  // the web UI's port (serve, frontend)
   pid_t pid() const { return pid_; }
   HttpClient Client() const { return HttpClient(port_); }
   std::string log() const;  // what the child wrote to stdout and stderr
@@ -46,6 +48,7 @@ class ServerProcess {
   std::map<std::string, std::string> env_;
   std::vector<std::string> args_;
   uint16_t port_;
+  uint16_t ui_port_;
   pid_t pid_ = -1;
   int exit_code_ = -1;
   std::filesystem::path log_path_;

@@ -114,7 +114,7 @@ TEST_F(SqliteStorageTest, NotebookCountsAndDeletePreview) {
   EXPECT_EQ(deleted->unlinked_sources, 1);
   EXPECT_EQ(storage_->GetNotebook(first->id).status().code(), ErrorCode::kNotFound);
   EXPECT_EQ(storage_->GetNotebook(second->id)->source_count, 1);
-  EXPECT_TRUE(storage_->ListNotes(std::nullopt)->empty());
+  EXPECT_TRUE(storage_->ListNotes({})->empty());
   EXPECT_TRUE(storage_->CheckIntegrity().ok());
 }
 

@@ -63,13 +63,16 @@ Result<Note> SqliteStorage::CreateNote(const Note& input) {
   });
 }
 
-Result<std::vector<Note>> SqliteStorage::ListNotes(const std::optional<std::string>& notebook_id) {
+Result<std::vector<Note>> SqliteStorage::ListNotes(const NoteQuery& query) {
   ON_ASSIGN_OR_RETURN(auto reader, Reader());
-  if (notebook_id) ON_RETURN_IF_ERROR(RequireNotebook(*reader, *notebook_id));
+  if (query.notebook_id) ON_RETURN_IF_ERROR(RequireNotebook(*reader, *query.notebook_id));
 
+  // LIMIT -1 is SQLite's "no limit".
   ON_ASSIGN_OR_RETURN(auto statement, reader->Prepare(
-      std::string(kNoteColumns) + "WHERE (?1 IS NULL OR notebook_id = ?1) ORDER BY updated DESC, id DESC"));
-  statement.BindOptional(1, notebook_id);
+      std::string(kNoteColumns) +
+      "WHERE (?1 IS NULL OR notebook_id = ?1) ORDER BY updated DESC, id DESC LIMIT ?2 OFFSET ?3"));
+  statement.BindOptional(1, query.notebook_id);
+  statement.Bind(2, static_cast<int64_t>(query.limit.value_or(-1))).Bind(3, static_cast<int64_t>(query.offset));
   std::vector<Note> notes;
   for (;;) {
     ON_ASSIGN_OR_RETURN(bool row, statement.Step());

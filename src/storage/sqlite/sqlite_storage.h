@@ -41,7 +41,7 @@ class SqliteStorage final : public Storage {
   Result<std::vector<RecentItem>> ListRecentlyViewed(int limit) override;
 
   Result<Note> CreateNote(const Note& note) override;
-  Result<std::vector<Note>> ListNotes(const std::optional<std::string>& notebook_id) override;
+  Result<std::vector<Note>> ListNotes(const NoteQuery& query) override;
   Result<Note> GetNote(const std::string& id) override;
   Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) override;
   Status DeleteNote(const std::string& id) override;

@@ -1,0 +1,245 @@
+// End-to-end test of the web UI: starts `open-notebook serve` on free ports with a fresh data
+// directory, drives Debian's chromium through playwright-core as a new user would, and saves a
+// screenshot of every step.
+//
+//   node e2e/run.mjs --binary ../build/open-notebook [--artifacts DIR]
+//
+// Exit codes: 0 passed, 1 failed, 77 skipped because /usr/bin/chromium is not installed (ctest
+// reads 77 as "skipped"). Never downloads a browser.
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const CHROMIUM = '/usr/bin/chromium';
+const PDF = '/usr/share/doc/texlive-doc/latex/base/clsguide.pdf';
+const HTML = '/usr/share/doc/postgresql-doc-15/html/tutorial-select.html';
+const here = dirname(fileURLToPath(import.meta.url));
+const webDir = resolve(here, '..');
+
+function option(name, fallback) {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? process.argv[index + 1] : fallback;
+}
+
+if (!existsSync(CHROMIUM)) {
+  console.log(`SKIP: ${CHROMIUM} is not installed; install the chromium package (scripts/install-deps.sh) to run the browser test`);
+  process.exit(77);
+}
+const binary = option('binary', resolve(webDir, '../build/open-notebook'));
+const artifacts = resolve(option('artifacts', join(webDir, 'e2e-artifacts')));
+for (const [what, path] of [
+  ['open-notebook binary', binary],
+  ['built web UI (run `make web`)', join(webDir, 'dist/index.html')],
+  ['PDF from texlive-latex-base-doc', PDF],
+  ['HTML page from postgresql-doc-15', HTML],
+]) {
+  if (!existsSync(path)) {
+    console.error(`FAIL: the ${what} is missing: ${path}`);
+    process.exit(1);
+  }
+}
+process.env.PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD = '1';
+const { chromium } = await import('playwright-core');
+
+function freePort() {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+async function waitForHealth(url, child, deadlineMs) {
+  const deadline = Date.now() + deadlineMs;
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`open-notebook exited with code ${child.exitCode} before ${url} answered`);
+    try {
+      const response = await fetch(url);
+      if (response.ok) return;
+    } catch {
+      // Not listening yet.
+    }
+    await new Promise((done) => setTimeout(done, 200));
+  }
+  throw new Error(`${url} did not answer within ${deadlineMs / 1000} s`);
+}
+
+rmSync(artifacts, { recursive: true, force: true });
+mkdirSync(artifacts, { recursive: true });
+const work = mkdtempSync(join(tmpdir(), 'on-e2e-'));
+const [apiPort, uiPort] = [await freePort(), await freePort()];
+const logPath = join(artifacts, 'server.log');
+const log = openSync(logPath, 'w');
+const server = spawn(binary, ['serve'], {
+  env: {
+    PATH: process.env.PATH,
+    HOME: work,
+    API_PORT: String(apiPort),
+    FRONTEND_PORT: String(uiPort),
+    OPEN_NOTEBOOK_DATA_DIR: join(work, 'data'),
+    OPEN_NOTEBOOK_WEB_DIR: join(webDir, 'dist'),
+    ASAN_OPTIONS: process.env.ASAN_OPTIONS ?? 'detect_leaks=1',
+  },
+  stdio: ['ignore', log, log],
+});
+
+let browser;
+let step = 0;
+let page;
+async function shot(name) {
+  step += 1;
+  const file = join(artifacts, `${String(step).padStart(2, '0')}-${name}.png`);
+  await page.screenshot({ path: file, fullPage: true });
+  console.log(`step ${step}: ${name} (${file})`);
+}
+
+let failed = false;
+try {
+  await waitForHealth(`http://127.0.0.1:${apiPort}/health`, server, 60_000);
+  await waitForHealth(`http://127.0.0.1:${uiPort}/health`, server, 10_000);
+
+  browser = await chromium.launchPersistentContext(join(work, 'profile'), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    viewport: { width: 1400, height: 900 },
+    locale: 'en-US',
+  });
+  page = browser.pages()[0] ?? (await browser.newPage());
+  const problems = [];
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    // The browser logs "Failed to load resource" for a 404 from a route this server lacks (chat,
+    // before the chat API exists). The UI handles that 404, so only other errors count.
+    if (message.type() === 'error' && !message.text().startsWith('Failed to load resource')) {
+      problems.push(`console error: ${message.text()}`);
+    }
+  });
+  page.setDefaultTimeout(30_000);
+
+  // A new user lands on an empty list of notebooks.
+  await page.goto(`http://127.0.0.1:${uiPort}/`);
+  await page.getByRole('heading', { name: 'Notebooks', exact: true }).waitFor();
+  await page.getByText('No notebooks yet').waitFor();
+  await shot('empty-notebooks');
+
+  // Create a notebook; the UI opens it.
+  await page.getByRole('button', { name: 'New notebook' }).click();
+  await page.getByRole('dialog').getByLabel('Name').fill('Databases and LaTeX');
+  await page.getByRole('dialog').getByLabel('Description').fill('Reading for the end-to-end test');
+  await page.getByRole('dialog').getByRole('button', { name: 'Create' }).click();
+  await page.getByRole('heading', { name: 'Databases and LaTeX', exact: true }).waitFor();
+  await shot('notebook-created');
+
+  // Upload a real PDF and a real HTML page in one go, then wait for both to be processed.
+  await page.getByRole('button', { name: 'Add source' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByRole('radio', { name: 'Files' }).click();
+  await dialog.getByTestId('source-files').setInputFiles([PDF, HTML]);
+  await dialog.getByText('2 files chosen').waitFor();
+  await shot('add-sources');
+  await dialog.getByRole('button', { name: 'Add', exact: true }).click();
+  await dialog.waitFor({ state: 'detached' });
+  const cards = page.getByTestId('source-card');
+  await cards.nth(1).waitFor();
+  await page.waitForFunction(
+    () => {
+      const statuses = [...document.querySelectorAll('[data-testid="source-status"]')].map((node) => node.getAttribute('data-status'));
+      if (statuses.includes('failed')) return true;
+      return statuses.length === 2 && statuses.every((status) => status === 'completed');
+    },
+    null,
+    { timeout: 240_000, polling: 500 },
+  );
+  const statuses = await page.getByTestId('source-status').evaluateAll((nodes) => nodes.map((node) => node.getAttribute('data-status')));
+  await shot('sources-processed');
+  if (!statuses.every((status) => status === 'completed')) {
+    throw new Error(`a source failed to process: ${await cards.allInnerTexts()}`);
+  }
+
+  // Open the PDF's detail page: its extracted text is there.
+  await cards.filter({ hasText: /clsguide|LaTeX|class/i }).first().getByRole('link').click();
+  await page.getByTestId('source-content').filter({ hasText: 'docstrip' }).waitFor();
+  await shot('source-detail');
+  await page.goBack();
+
+  // Keyword search finds words from both documents.
+  await page.getByRole('navigation').getByRole('link', { name: 'Search', exact: true }).click();
+  await page.getByLabel('Search text').fill('docstrip');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.getByTestId('search-result').first().waitFor();
+  await shot('search-pdf');
+  await page.getByLabel('Search text').fill('weather');
+  await page.getByRole('button', { name: 'Search', exact: true }).click();
+  await page.getByTestId('search-result').filter({ hasText: /Querying a Table|tutorial-select/i }).first().waitFor();
+  await shot('search-html');
+
+  // The system page reports the server's version and an online database, in the dark theme.
+  await page.getByRole('navigation').getByRole('link', { name: 'System', exact: true }).click();
+  await page.getByTestId('version').filter({ hasText: /^\d+\.\d+\.\d+/ }).waitFor();
+  await page.getByText('Online', { exact: true }).waitFor();
+  await page.getByRole('button', { name: 'Theme' }).click();
+  if (!(await page.evaluate(() => document.documentElement.classList.contains('dark')))) throw new Error('the theme button did not switch to dark');
+  await shot('system-dark');
+  await page.getByRole('button', { name: 'Theme' }).click();
+
+  // Write a note in Markdown and see it listed.
+  await page.getByRole('navigation').getByRole('link', { name: 'Notebooks', exact: true }).click();
+  await page.getByRole('link', { name: 'Databases and LaTeX' }).click();
+  await page.getByRole('button', { name: 'New note' }).click();
+  await page.getByRole('dialog').getByLabel('Title').fill('What to read first');
+  await page.getByRole('dialog').getByLabel('Note in Markdown').fill('# Plan\n\n- the **SELECT** tutorial\n- the class guide');
+  await page.getByRole('dialog').getByRole('button', { name: 'Preview' }).click();
+  await page.getByRole('dialog').locator('.markdown h1', { hasText: 'Plan' }).waitFor();
+  await shot('note-preview');
+  await page.getByRole('dialog').getByRole('button', { name: 'Save' }).click();
+  await page.getByTestId('note-card').filter({ hasText: 'What to read first' }).waitFor();
+  await shot('note-saved');
+
+  // Switch to Simplified Chinese: the same page, translated.
+  await page.getByTestId('language-switcher').selectOption('zh-CN');
+  await page.getByRole('heading', { name: '资料', exact: true }).waitFor();
+  await page.getByRole('button', { name: '新建笔记' }).waitFor();
+  await page.getByRole('navigation').getByRole('link', { name: '笔记本', exact: true }).waitFor();
+  const lang = await page.evaluate(() => document.documentElement.lang);
+  if (lang !== 'zh-CN') throw new Error(`<html lang> is ${lang} after switching to Chinese`);
+  await shot('chinese');
+  // The choice survives a reload.
+  await page.reload();
+  await page.getByRole('heading', { name: '资料', exact: true }).waitFor();
+
+  if (problems.length > 0) throw new Error(`the page reported errors:\n${problems.join('\n')}`);
+  console.log(`PASS: ${step} steps; screenshots in ${artifacts}`);
+} catch (error) {
+  failed = true;
+  console.error(`FAIL: ${error instanceof Error ? error.stack : error}`);
+  if (page) await page.screenshot({ path: join(artifacts, 'failure.png'), fullPage: true }).catch(() => {});
+} finally {
+  await browser?.close().catch(() => {});
+  if (server.exitCode === null) {
+    server.kill('SIGTERM');
+    await new Promise((done) => {
+      const timer = setTimeout(() => {
+        server.kill('SIGKILL');
+        done();
+      }, 30_000);
+      server.once('exit', () => {
+        clearTimeout(timer);
+        done();
+      });
+    });
+  }
+  if (server.exitCode !== 0 && server.exitCode !== null) {
+    failed = true;
+    console.error(`FAIL: open-notebook exited with code ${server.exitCode}`);
+  }
+  if (failed) console.error(`server log (${logPath}):\n${readFileSync(logPath, 'utf8').split('\n').slice(-60).join('\n')}`);
+  rmSync(work, { recursive: true, force: true });
+}
+process.exit(failed ? 1 : 0);
