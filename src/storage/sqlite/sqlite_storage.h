@@ -87,6 +87,18 @@ class SqliteStorage final : public Storage {
   Result<std::vector<std::string>> ListEmbeddableSources(bool only_embedded) override;
   Result<std::vector<std::string>> ListEmbeddableNotes(bool only_embedded) override;
 
+  Result<std::vector<ChunkRecord>> ListSourceChunks(const std::string& source_id) override;
+  Result<std::vector<SourceInsight>> ListSourceInsights(const std::string& source_id) override;
+  Result<ChatSession> CreateChatSession(const ChatSession& session) override;
+  Result<std::vector<ChatSession>> ListChatSessions(const std::optional<std::string>& notebook_id,
+                                                    const std::optional<std::string>& source_id) override;
+  Result<ChatSession> GetChatSession(const std::string& id) override;
+  Result<ChatSession> UpdateChatSession(const std::string& id, const ChatSessionPatch& patch) override;
+  Status DeleteChatSession(const std::string& id) override;
+  Result<std::vector<ChatMessage>> ListChatMessages(const std::string& session_id) override;
+  Result<ChatMessage> GetChatMessage(const std::string& id) override;
+  Result<ChatMessage> AddChatMessage(const ChatMessage& message, const std::optional<std::string>& title) override;
+
   JobStore& jobs() override { return *jobs_; }
 
  private:
