@@ -1,6 +1,7 @@
 // HTTP request and response as handlers see them: plain values, no Beast types.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -8,6 +9,8 @@
 #include <vector>
 
 #include <nlohmann/json.hpp>
+
+#include "http/stream.h"
 
 namespace on::http {
 
@@ -42,6 +45,8 @@ struct Response {
   // The route pattern that matched the request, for metrics; empty when none did. Points into the
   // router, which outlives every response.
   std::string_view route;
+  // Set for a streamed body (http/stream.h); `body` is then ignored.
+  std::shared_ptr<StreamBody> stream;
 
   void SetHeader(std::string name, std::string value);
 };

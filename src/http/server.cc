@@ -1,10 +1,13 @@
 #include "http/server.h"
 
 #include <array>
+#include <condition_variable>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
@@ -55,6 +58,13 @@ Request ToRequest(const bhttp::request_header<>& header, const std::string& clie
 }
 
 }  // namespace
+
+struct Server::StreamRegistry {
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::unordered_set<std::shared_ptr<StreamChannel>> channels;  // guarded by mutex
+  int producers = 0;                                             // guarded by mutex
+};
 
 // One connection. Owned by its coroutine; the server keeps a weak reference to close it on drain.
 struct Server::Session {
@@ -112,11 +122,137 @@ Server::Server(ServerOptions options, Pipeline& pipeline)
       pipeline_(pipeline),
       io_(options_.io_threads),
       handler_pool_(static_cast<size_t>(options_.handler_threads)),
-      acceptor_(io_) {}
+      acceptor_(io_),
+      streams_(std::make_shared<StreamRegistry>()) {}
 
 Server::~Server() {
+  // Producers get the close (their provider calls are cancelled) and a bounded time to return.
+  CloseStreams();
+  {
+    std::unique_lock lock(streams_->mutex);
+    if (!streams_->idle.wait_for(lock, options_.shutdown_timeout, [this] { return streams_->producers == 0; })) {
+      spdlog::warn("{} streamed responses did not stop within the shutdown timeout", streams_->producers);
+    }
+  }
   handler_pool_.stop();
   handler_pool_.join();
+}
+
+void Server::CloseStreams() {
+  std::vector<std::shared_ptr<StreamChannel>> channels;
+  {
+    std::lock_guard lock(streams_->mutex);
+    channels.assign(streams_->channels.begin(), streams_->channels.end());
+  }
+  for (auto& channel : channels) channel->Close();
+}
+
+asio::awaitable<void> Server::ServeStream(Session& session, const Request& request, Response& response,
+                                          bool& completed) {
+  using namespace asio::experimental::awaitable_operators;
+  beast::tcp_stream& stream = session.stream;
+  const std::shared_ptr<StreamBody> body = response.stream;
+  auto channel = std::make_shared<StreamChannel>();
+  {
+    std::lock_guard lock(streams_->mutex);
+    if (static_cast<int>(streams_->channels.size()) >= options_.max_streams) {
+      response = ErrorResponse(Status(ErrorCode::kUnavailable, "Too many streamed responses are running (" +
+                                                                   std::to_string(options_.max_streams) +
+                                                                   "); retry shortly"));
+    } else {
+      streams_->channels.insert(channel);
+      streams_->producers += 1;
+    }
+  }
+  if (!response.stream) {
+    pipeline_.Finish(request, response);
+    beast::error_code ignored;
+    co_await WriteResponse(stream, request, response, false, ignored);
+    co_return;
+  }
+
+  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), 11};
+  if (!response.content_type.empty()) head.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) head.set(name, value);
+  head.chunked(true);
+  head.keep_alive(false);
+  bhttp::response_serializer<bhttp::empty_body> serializer{head};
+  stream.expires_after(kBodyTimeout);
+  auto [header_error, header_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+
+  // The producer wakes the writer below through this timer: it posts a cancel to the
+  // connection's executor. The writer takes the queue before every wait without yielding in
+  // between, so a wake-up cannot fall between the check and the wait.
+  auto wake = std::make_shared<asio::steady_timer>(stream.get_executor());
+  channel->SetNotify([wake, executor = stream.get_executor()] { asio::post(executor, [wake] { wake->cancel(); }); });
+  if (header_error) channel->Close();
+
+  std::thread([registry = streams_, channel, body] {
+    try {
+      body->produce(channel->writer());
+    } catch (const std::exception& error) {
+      spdlog::error("streamed response failed: {}", error.what());
+    }
+    channel->Finish();
+    std::lock_guard lock(registry->mutex);
+    registry->channels.erase(channel);
+    registry->producers -= 1;
+    registry->idle.notify_all();
+  }).detach();
+
+  auto write_loop = [&]() -> asio::awaitable<void> {
+    for (;;) {
+      bool finished = false;
+      std::string data = channel->Take(&finished);
+      if (channel->closed()) co_return;
+      if (!data.empty()) {
+        stream.expires_after(kBodyTimeout);
+        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), kNoThrow);
+        if (error) co_return;
+        continue;
+      }
+      if (finished) {
+        stream.expires_after(kBodyTimeout);
+        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
+        completed = !error;
+        co_return;
+      }
+      wake->expires_after(body->heartbeat.empty() ? std::chrono::milliseconds(std::chrono::hours(1))
+                                                  : body->heartbeat_interval);
+      auto [waited] = co_await wake->async_wait(kNoThrow);
+      if (channel->closed()) co_return;
+      if (!waited && !body->heartbeat.empty()) {
+        stream.expires_after(kBodyTimeout);
+        auto [error, written] =
+            co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(body->heartbeat)), kNoThrow);
+        if (error) co_return;
+      }
+    }
+  };
+  // The client sends nothing after its request, so the end of the input means it went away.
+  auto watch_client = [&]() -> asio::awaitable<void> {
+    std::array<char, 512> scratch;
+    for (;;) {
+      auto [error, bytes] = co_await stream.socket().async_read_some(asio::buffer(scratch), kNoThrow);
+      if (error) {
+        // Closed before the writer is cancelled, so the writer sees it without another wait.
+        if (error != asio::error::operation_aborted) channel->Close();
+        co_return;
+      }
+    }
+  };
+  if (!header_error) {
+    try {
+      co_await (write_loop() || watch_client());
+    } catch (const std::exception& error) {
+      // A cancelled awaitable throws when it awaits again. The stream is over either way.
+      spdlog::debug("streamed response ended: {}", error.what());
+    }
+  }
+
+  // Ends the producer's work when the client left early. After a complete stream it only drops
+  // the callbacks.
+  channel->Close();
 }
 
 Status Server::Listen() {
@@ -254,6 +390,20 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
     }
 
     pipeline_.Finish(request, response);
+    if (response.stream) {
+      bool completed = false;
+      co_await ServeStream(*session, request, response, completed);
+      in_flight_ -= 1;
+      const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
+      metrics::RecordHttpRequest(response.route.empty() ? std::string_view("unmatched") : response.route,
+                                 request.method, response.status, elapsed.count());
+      if (options_.access_log) {
+        ScopedLogContext context(request.request_id);
+        spdlog::info("{} {} {} {} {:.1f}ms streamed{}", client, request.method, request.path, response.status,
+                     elapsed.count() * 1000, completed ? "" : ", ended early");
+      }
+      break;
+    }
     // Recorded before the write so a client that has its response also sees it counted.
     const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
     metrics::RecordHttpRequest(response.route.empty() ? std::string_view("unmatched") : response.route, request.method,
@@ -310,6 +460,7 @@ void Server::WatchDrain(std::chrono::steady_clock::time_point deadline) {
     }
     if (in_flight_ == 0 || std::chrono::steady_clock::now() >= deadline) {
       if (in_flight_ > 0) spdlog::warn("shutdown timeout reached with {} requests still running", in_flight_.load());
+      CloseStreams();
       spdlog::info("HTTP server stopped");
       io_.stop();
       return;

@@ -34,6 +34,9 @@ struct ServerOptions {
   uint64_t max_body_bytes = 100ull << 20;
   std::chrono::seconds shutdown_timeout{30};
   bool access_log = true;
+  // Streamed responses (http/stream.h) running at once; more get 503 until one ends. Each has a
+  // thread of its own.
+  int max_streams = 1024;
 };
 
 class Server {
@@ -59,6 +62,15 @@ class Server {
 
  private:
   struct Session;
+  // Producer threads of streamed responses and their channels, shared with the threads so a
+  // thread that outlives the server (it ignored the close for longer than the shutdown
+  // timeout) still finds it.
+  struct StreamRegistry;
+
+  boost::asio::awaitable<void> ServeStream(Session& session, const Request& request, Response& response,
+                                           bool& completed);
+  // Tells every running stream's producer that its client is gone.
+  void CloseStreams();
 
   void StartAccepting();
   boost::asio::awaitable<void> ServeSession(std::shared_ptr<Session> session);
@@ -76,6 +88,7 @@ class Server {
   std::mutex sessions_mutex_;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
   uint64_t next_session_id_ = 0;                                   // guarded by sessions_mutex_
+  std::shared_ptr<StreamRegistry> streams_;
 };
 
 }  // namespace on::http
