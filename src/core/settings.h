@@ -125,6 +125,15 @@ namespace on {
   X(backup_keep, "OPEN_NOTEBOOK_BACKUP_KEEP", Int, "7", 1, 100000, "", 0,                                \
     "Scheduled backup archives kept in OPEN_NOTEBOOK_BACKUP_DIR; older ones are deleted after each "     \
     "successful scheduled backup.")                                                                      \
+  X(chat_context_window, "OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW", Int, "128000", 1024, 100000000, "", 0,     \
+    "Context window in tokens of chat models whose credential sets no num_ctx. A chat prompt that "     \
+    "does not fit (less a reserve for the answer) is rejected with 400 before the provider is called.") \
+  X(source_chat_context_tokens, "OPEN_NOTEBOOK_SOURCE_CHAT_CONTEXT_TOKENS", Int, "50000", 500, 100000000, \
+    "", 0, "Tokens of a source's text and insights that source chat puts in its prompt at most; the "     \
+    "chunks that match the question best come first.")                                                   \
+  X(sse_heartbeat_ms, "OPEN_NOTEBOOK_SSE_HEARTBEAT_MS", Int, "15000", 100, 3600000, "", 0,                 \
+    "Milliseconds of silence after which a streamed (SSE) response sends a heartbeat comment, so "     \
+    "proxies keep the connection open while the model thinks.")                                        \
   X(enable_test_commands, "OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS", Bool, "false", 0, 0, "", 0,              \
     "For tests only: registers the debug.sleep job command, which sleeps, reports progress and "      \
     "fails on request. Leave false in production.")

@@ -1,0 +1,318 @@
+#include "ai/chat_turn.h"
+
+#include <algorithm>
+
+#include <spdlog/spdlog.h>
+
+#include "ai/embedding_service.h"
+#include "ai/model_config.h"
+#include "ai/prompt_template.h"
+#include "ai/reasoning.h"
+#include "search/tokenizer.h"
+
+namespace on::ai {
+namespace {
+
+using nlohmann::json;
+
+// Tokens a chat API adds around each message (role markers and separators), an estimate that
+// errs high for the OpenAI and Llama chat formats.
+constexpr int64_t kMessageOverheadTokens = 4;
+// The answer may use at most this many tokens of the window, and at most a quarter of it.
+constexpr int64_t kMaxAnswerReserve = 4096;
+constexpr size_t kMaxTitleCharacters = 60;
+
+int64_t MessageTokens(const ChatMessage& message) {
+  return static_cast<int64_t>(search::EstimateTokens(message.content)) + kMessageOverheadTokens;
+}
+
+// Adds the earlier messages of the session that fit in what `allowed` leaves, newest first, so a
+// long conversation keeps its latest turns. Returns how many were added.
+Result<int64_t> AddHistory(storage::Storage& storage, const std::string& session_id, int64_t allowed,
+                           int64_t& prompt_tokens, std::vector<ChatMessage>& messages) {
+  ON_ASSIGN_OR_RETURN(auto stored, storage.ListChatMessages(session_id));
+  std::vector<ChatMessage> history;
+  for (auto it = stored.rbegin(); it != stored.rend(); ++it) {
+    ChatMessage message{it->type == "ai" ? "assistant" : "user", it->content};
+    const int64_t cost = MessageTokens(message);
+    if (prompt_tokens + cost > allowed) break;
+    prompt_tokens += cost;
+    history.push_back(std::move(message));
+  }
+  std::reverse(history.begin(), history.end());
+  const auto count = static_cast<int64_t>(history.size());
+  // The system message stays first and the question last.
+  messages.insert(messages.begin() + 1, history.begin(), history.end());
+  return count;
+}
+
+Status ContextTooLarge(const ChosenChatModel& model, int64_t used) {
+  return Status(ErrorCode::kContextLengthExceeded,
+                "The chat prompt needs about " + std::to_string(used) + " tokens but model " + model.model_name + " (" +
+                    model.model_id + ") allows " + std::to_string(model.allowed_prompt_tokens()) +
+                    ": its context window is " + std::to_string(model.context_window) + " tokens, of which " +
+                    std::to_string(model.answer_reserve) +
+                    " are kept for the answer. Include fewer sources or notes (insights instead of full content), "
+                    "or choose a model with a larger context window (the credential's num_ctx or "
+                    "OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW).");
+}
+
+// Assembles system prompt, history and question, and checks the window.
+Result<std::unique_ptr<PreparedTurn>> Assemble(const ChatDependencies& deps, std::unique_ptr<PreparedTurn> turn,
+                                               std::string system_prompt) {
+  turn->request.messages.push_back({"system", std::move(system_prompt)});
+  turn->request.messages.push_back({"user", turn->question});
+  turn->prompt_tokens = MessageTokens(turn->request.messages.front()) + MessageTokens(turn->request.messages.back());
+  const int64_t allowed = turn->model.allowed_prompt_tokens();
+  if (turn->prompt_tokens > allowed) return ContextTooLarge(turn->model, turn->prompt_tokens);
+  ON_ASSIGN_OR_RETURN(turn->history_messages, AddHistory(deps.storage, turn->session.id, allowed, turn->prompt_tokens,
+                                                         turn->request.messages));
+  ON_ASSIGN_OR_RETURN(auto client, MakeChatModel(turn->model.config));
+  turn->client = std::move(client);
+  turn->context_ids = ContextIds(turn->evidence);
+  return turn;
+}
+
+std::unique_ptr<PreparedTurn> NewTurn(const storage::ChatSession& session, std::string question,
+                                      ChosenChatModel model) {
+  auto turn = std::make_unique<PreparedTurn>();
+  turn->session = session;
+  turn->question = std::move(question);
+  turn->model = std::move(model);
+  return turn;
+}
+
+// Passes streamed text on, holding back a leading reasoning block ("<think>...</think>") that
+// StripReasoning removes from the stored answer anyway.
+class ReasoningFilter {
+ public:
+  explicit ReasoningFilter(const TextDeltaCallback& sink) : sink_(sink) {}
+
+  // Passes on text still held when the stream ends without deciding: an answer shorter than
+  // "<think>" that only looked like its beginning. An unclosed reasoning block stays dropped.
+  void Finish() {
+    if (state_ == State::kUndecided) Release(held_);
+  }
+
+  void Add(std::string_view delta) {
+    if (state_ == State::kPassing) {
+      sink_(delta);
+      return;
+    }
+    held_.append(delta);
+    if (state_ == State::kUndecided) {
+      const size_t start = held_.find_first_not_of(" \t\r\n");
+      if (start == std::string::npos) return;
+      const std::string head = Lower(std::string_view(held_).substr(start, kOpen.size()));
+      if (head.size() < kOpen.size() && kOpen.starts_with(head)) return;  // could still become "<think>"
+      if (head != kOpen) {
+        Release(held_);
+        return;
+      }
+      state_ = State::kReasoning;
+    }
+    const std::string lower = Lower(held_);
+    const size_t close = lower.find(kClose);
+    if (close == std::string::npos) return;
+    std::string rest = held_.substr(close + kClose.size());
+    const size_t start = rest.find_first_not_of(" \t\r\n");
+    Release(start == std::string::npos ? std::string() : rest.substr(start));
+  }
+
+ private:
+  enum class State { kUndecided, kReasoning, kPassing };
+  static constexpr std::string_view kOpen = "<think>";
+  static constexpr std::string_view kClose = "</think>";
+
+  static std::string Lower(std::string_view text) {
+    std::string out(text);
+    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+  }
+
+  void Release(std::string text) {
+    state_ = State::kPassing;
+    held_.clear();
+    if (!text.empty()) sink_(text);
+  }
+
+  const TextDeltaCallback& sink_;
+  State state_ = State::kUndecided;
+  std::string held_;
+};
+
+}  // namespace
+
+Result<ChosenChatModel> ChooseChatModel(const ChatDependencies& deps, const std::optional<std::string>& request_override,
+                                        const std::optional<std::string>& session_override) {
+  std::optional<std::string> model_id = request_override ? request_override : session_override;
+  if (!model_id) {
+    ON_ASSIGN_OR_RETURN(auto defaults, DefaultModels(deps.storage));
+    model_id = defaults.ModelId("default_chat_model");
+  }
+  if (!model_id) {
+    return Status(ErrorCode::kConfiguration,
+                  "No chat model is configured: set default_chat_model with PUT /api/models/defaults, or pass "
+                  "model_override");
+  }
+  ON_ASSIGN_OR_RETURN(ModelConnection connection, ResolveModelConfig(deps.storage, deps.cipher, deps.env, *model_id));
+  if (connection.model_type != "language") {
+    return Status(ErrorCode::kConfiguration, "model " + *model_id + " is a " + connection.model_type +
+                                                 " model; chat needs a language model");
+  }
+  ChosenChatModel chosen;
+  chosen.model_id = *model_id;
+  chosen.model_name = connection.model_name;
+  chosen.context_window = connection.num_ctx.value_or(deps.default_context_window);
+  chosen.answer_reserve = std::min(kMaxAnswerReserve, chosen.context_window / 4);
+  chosen.config = ToProviderConfig(connection);
+  return chosen;
+}
+
+Result<std::unique_ptr<PreparedTurn>> PrepareNotebookTurn(const ChatDependencies& deps,
+                                                          const storage::ChatSession& session, std::string question,
+                                                          const std::optional<std::string>& model_override,
+                                                          const ContextSelection& selection) {
+  if (!session.notebook_id) return InvalidInput("chat session " + session.id + " belongs to a source, not a notebook");
+  ON_ASSIGN_OR_RETURN(auto model, ChooseChatModel(deps, model_override, session.model_override));
+  ON_ASSIGN_OR_RETURN(auto notebook, deps.storage.GetNotebook(*session.notebook_id));
+  ON_ASSIGN_OR_RETURN(ChatContext context, BuildNotebookContext(deps.storage, notebook.id, selection));
+
+  auto turn = NewTurn(session, std::move(question), std::move(model));
+  turn->evidence = std::move(context.evidence);
+  const std::string context_text =
+      context.rendered.empty() ? "(No source or note of this notebook is included in the chat.)" : context.rendered;
+  ON_ASSIGN_OR_RETURN(std::string system_prompt,
+                      RenderPrompt("chat/system", {{"notebook_name", notebook.name},
+                                                   {"notebook_description", notebook.description},
+                                                   {"context", context_text}}));
+  return Assemble(deps, std::move(turn), std::move(system_prompt));
+}
+
+Result<std::unique_ptr<PreparedTurn>> PrepareSourceTurn(const ChatDependencies& deps,
+                                                        const storage::ChatSession& session, std::string question,
+                                                        const std::optional<std::string>& model_override) {
+  if (!session.source_id) return InvalidInput("chat session " + session.id + " belongs to a notebook, not a source");
+  ON_ASSIGN_OR_RETURN(auto model, ChooseChatModel(deps, model_override, session.model_override));
+  ON_ASSIGN_OR_RETURN(auto source, deps.storage.GetSource(*session.source_id, false));
+  const std::string title = source.title && !source.title->empty() ? *source.title : "Untitled source";
+
+  // The source text gets what the window leaves after the prompt's fixed parts, with room for
+  // the latest turns of the conversation (a tenth of the window).
+  ON_ASSIGN_OR_RETURN(std::string skeleton,
+                      RenderPrompt("source_chat/system", {{"source_title", title}, {"coverage", ""}, {"context", ""}}));
+  const int64_t fixed = static_cast<int64_t>(search::EstimateTokens(skeleton) + search::EstimateTokens(question)) +
+                        2 * kMessageOverheadTokens;
+  const int64_t budget = std::min(deps.source_chat_tokens,
+                                  model.allowed_prompt_tokens() - fixed - model.context_window / 10);
+  if (budget <= 0) return ContextTooLarge(model, fixed + model.context_window / 10);
+  ON_ASSIGN_OR_RETURN(SourceChatContext context, BuildSourceChatContext(deps.storage, source, question, budget));
+
+  auto turn = NewTurn(session, std::move(question), std::move(model));
+  turn->evidence = std::move(context.evidence);
+  const std::string coverage =
+      context.chunks_shown == context.chunks_total
+          ? "here the whole document"
+          : std::to_string(context.chunks_shown) + " of its " + std::to_string(context.chunks_total) + " passages";
+  ON_ASSIGN_OR_RETURN(std::string system_prompt,
+                      RenderPrompt("source_chat/system",
+                                   {{"source_title", title}, {"coverage", coverage}, {"context", context.rendered}}));
+  return Assemble(deps, std::move(turn), std::move(system_prompt));
+}
+
+Result<storage::ChatMessage> StoreQuestion(storage::Storage& storage, const PreparedTurn& turn) {
+  storage::ChatMessage message;
+  message.session_id = turn.session.id;
+  message.type = "human";
+  message.content = turn.question;
+  std::optional<std::string> title;
+  if (turn.session.auto_title) title = TitleFromQuestion(turn.question);
+  return storage.AddChatMessage(message, title);
+}
+
+Result<TurnAnswer> AnswerTurn(storage::Storage& storage, const PreparedTurn& turn, const TextDeltaCallback& on_delta,
+                              const CancelToken& cancel) {
+  Result<ChatResult> result = Status(ErrorCode::kInternal, "no call was made");
+  if (on_delta) {
+    ReasoningFilter filter(on_delta);
+    result = turn.client->Stream(turn.request, [&](std::string_view delta) { filter.Add(delta); }, cancel);
+    if (result.ok()) filter.Finish();
+  } else {
+    result = turn.client->Complete(turn.request, cancel);
+  }
+  if (!result.ok()) {
+    if (result.status().code() == ErrorCode::kCancelled) {
+      spdlog::info("chat answer in {} cancelled: the client went away", turn.session.id);
+    } else {
+      spdlog::warn("chat answer in {} failed with model {}: {}", turn.session.id, turn.model.model_id,
+                   result.status().ToString());
+    }
+    return result.status();
+  }
+
+  const std::string answer = StripReasoning(result->text);
+  if (answer.empty()) {
+    return Status(ErrorCode::kUpstream, "model " + turn.model.model_name +
+                                            " returned only reasoning and no answer; ask again or choose another model");
+  }
+  TurnAnswer out;
+  out.check = CheckCitations(answer, turn.evidence);
+  if (!out.check.rejected.empty()) {
+    spdlog::info("chat answer in {} cited {} ids that were not in its prompt; they were removed", turn.session.id,
+                 out.check.rejected.size());
+  }
+  json citations = json::array();
+  for (const auto& citation : out.check.citations) citations.push_back(CitationJson(citation));
+
+  storage::ChatMessage message;
+  message.session_id = turn.session.id;
+  message.type = "ai";
+  message.content = out.check.answer;
+  message.citations_json = citations.dump();
+  message.context_json = turn.context_ids.dump();
+  message.model_id = turn.model.model_id;
+  ON_ASSIGN_OR_RETURN(out.message, storage.AddChatMessage(message, std::nullopt));
+  return out;
+}
+
+json CitationJson(const Citation& citation) {
+  return {{"id", citation.id},
+          {"kind", EvidenceKindName(citation.kind)},
+          {"source_id", citation.source_id.empty() ? json(nullptr) : json(citation.source_id)},
+          {"chunk_index", citation.chunk_index ? json(*citation.chunk_index) : json(nullptr)},
+          {"title", citation.title}};
+}
+
+json ChatMessageJson(const storage::ChatMessage& message) {
+  json out = {{"id", message.id}, {"type", message.type}, {"content", message.content}, {"timestamp", message.created}};
+  if (message.type == "ai") {
+    json citations = json::parse(message.citations_json, nullptr, false);
+    out["citations"] = citations.is_array() ? citations : json::array();
+  }
+  return out;
+}
+
+std::string TitleFromQuestion(std::string_view question) {
+  const size_t start = question.find_first_not_of(" \t\r\n");
+  if (start == std::string_view::npos) return "Chat";
+  std::string_view line = question.substr(start);
+  line = line.substr(0, line.find('\n'));
+  while (!line.empty() && (line.back() == ' ' || line.back() == '\r' || line.back() == '\t')) line.remove_suffix(1);
+
+  // Cut at a code point boundary after kMaxTitleCharacters characters, then back to a space.
+  size_t characters = 0;
+  size_t end = 0;
+  while (end < line.size()) {
+    if ((static_cast<unsigned char>(line[end]) & 0xC0) != 0x80) {
+      if (characters == kMaxTitleCharacters) break;
+      ++characters;
+    }
+    ++end;
+  }
+  if (end == line.size()) return std::string(line);
+  const size_t space = line.substr(0, end).rfind(' ');
+  if (space != std::string_view::npos && space > end / 2) end = space;
+  return std::string(line.substr(0, end)) + "...";
+}
+
+}  // namespace on::ai

@@ -1,0 +1,107 @@
+// One question and answer of a chat session, for notebook chat and source chat.
+//
+//   ON_ASSIGN_OR_RETURN(auto turn, ai::PrepareNotebookTurn(deps, session, question, override, selection));
+//   ON_ASSIGN_OR_RETURN(auto asked, ai::StoreQuestion(deps.storage, *turn));
+//   ON_ASSIGN_OR_RETURN(auto answer, ai::AnswerTurn(deps.storage, *turn, on_delta, cancel));
+//
+// Preparing chooses the model, builds the context and the prompt, and rejects a prompt that
+// does not fit the model's context window, all before anything is stored or sent. Answering
+// calls the provider, strips reasoning blocks, keeps only citations of passages that were in the
+// prompt and stores the answer.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "ai/chat_context.h"
+#include "ai/citations.h"
+#include "ai/credential_cipher.h"
+#include "ai/models.h"
+#include "core/error.h"
+#include "core/settings.h"
+#include "storage/storage.h"
+
+namespace on::ai {
+
+struct ChatDependencies {
+  storage::Storage& storage;
+  const CredentialCipher* cipher;  // null without an encryption key
+  EnvLookup env;
+  // Context window of models whose credential sets no num_ctx (OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW).
+  int64_t default_context_window = 128000;
+  // Most tokens of source text and insights in a source chat prompt.
+  int64_t source_chat_tokens = 50000;
+};
+
+// The model a turn uses and how much of its window the prompt may fill.
+struct ChosenChatModel {
+  std::string model_id;
+  std::string model_name;
+  ProviderConfig config;
+  int64_t context_window = 0;
+  int64_t answer_reserve = 0;  // tokens kept free for the answer
+
+  int64_t allowed_prompt_tokens() const { return context_window - answer_reserve; }
+};
+
+// Picks the model: `request_override`, else `session_override`, else the default chat model.
+// kConfiguration when none is set or the model is not a language model; kNotFound for an unknown
+// model id. The window is the credential's num_ctx when set, else the configured default.
+Result<ChosenChatModel> ChooseChatModel(const ChatDependencies& deps, const std::optional<std::string>& request_override,
+                                        const std::optional<std::string>& session_override);
+
+struct PreparedTurn {
+  storage::ChatSession session;
+  std::string question;
+  ChosenChatModel model;
+  std::shared_ptr<ChatModel> client;
+  ChatRequest request;   // system prompt, history that fits, question
+  Evidence evidence;     // what the prompt shows, for the citation check
+  nlohmann::json context_ids;  // ContextIds(evidence)
+  int64_t prompt_tokens = 0;
+  int64_t history_messages = 0;  // earlier messages that fit in the prompt
+};
+
+// Prepares a turn of notebook chat over the notebook's context chosen by `selection`.
+// kContextLengthExceeded, naming the tokens used and allowed, when the system prompt, the
+// context and the question do not fit the model's window; earlier messages that do not fit are
+// left out of the prompt, oldest first.
+Result<std::unique_ptr<PreparedTurn>> PrepareNotebookTurn(const ChatDependencies& deps,
+                                                          const storage::ChatSession& session, std::string question,
+                                                          const std::optional<std::string>& model_override,
+                                                          const ContextSelection& selection);
+
+// Prepares a turn of source chat: the source's insights and the chunks that match the question
+// best, within the smaller of the source chat budget and what the window leaves.
+Result<std::unique_ptr<PreparedTurn>> PrepareSourceTurn(const ChatDependencies& deps,
+                                                        const storage::ChatSession& session, std::string question,
+                                                        const std::optional<std::string>& model_override);
+
+// Stores the question as a human message; the first question of a session with a generated
+// title becomes its title.
+Result<storage::ChatMessage> StoreQuestion(storage::Storage& storage, const PreparedTurn& turn);
+
+struct TurnAnswer {
+  storage::ChatMessage message;  // the stored AI message
+  CitationCheck check;
+};
+
+// Sends the prompt, streamed when `on_delta` is set (it receives the answer text as it arrives,
+// without a leading reasoning block), and stores the cleaned and checked answer. Errors of the
+// provider are returned with its reason; kCancelled when `cancel` fired. Nothing is stored then.
+Result<TurnAnswer> AnswerTurn(storage::Storage& storage, const PreparedTurn& turn, const TextDeltaCallback& on_delta,
+                              const CancelToken& cancel);
+
+// {"id", "kind", "source_id", "chunk_index", "title"}.
+nlohmann::json CitationJson(const Citation& citation);
+// {"id", "type", "content", "timestamp", "citations"}; citations only on AI messages.
+nlohmann::json ChatMessageJson(const storage::ChatMessage& message);
+
+// A session title from the first question: its first line, at most 60 characters, cut at a word.
+std::string TitleFromQuestion(std::string_view question);
+
+}  // namespace on::ai
