@@ -35,6 +35,8 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterProviderCallRoutes(router, context);
   RegisterModelRoutes(router, context);
   RegisterEmbeddingRoutes(router, context);
+  RegisterChatRoutes(router, context);
+  RegisterSourceChatRoutes(router, context);
 }
 
 }  // namespace on::api
