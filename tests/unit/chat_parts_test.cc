@@ -1,0 +1,120 @@
+// Parts of chat that need no server: context status strings, session titles, prompt templates
+// and the channel between a streamed response's producer and its connection.
+#include <gtest/gtest.h>
+
+#include "ai/chat_context.h"
+#include "ai/chat_turn.h"
+#include "ai/prompt_template.h"
+#include "http/stream.h"
+
+namespace on {
+namespace {
+
+TEST(ChatContextModes, ParsedBySubstringAsTheOriginal) {
+  using ai::SourceContextMode;
+  EXPECT_EQ(ai::ParseSourceContextMode("not in", "s").value(), SourceContextMode::kOff);
+  EXPECT_EQ(ai::ParseSourceContextMode("Not in chat", "s").value(), SourceContextMode::kOff);
+  EXPECT_EQ(ai::ParseSourceContextMode("off", "s").value(), SourceContextMode::kOff);
+  EXPECT_EQ(ai::ParseSourceContextMode("insights", "s").value(), SourceContextMode::kInsights);
+  EXPECT_EQ(ai::ParseSourceContextMode("Insights only", "s").value(), SourceContextMode::kInsights);
+  EXPECT_EQ(ai::ParseSourceContextMode("full content", "s").value(), SourceContextMode::kFull);
+  EXPECT_EQ(ai::ParseSourceContextMode("full", "s").value(), SourceContextMode::kFull);
+  const auto bad = ai::ParseSourceContextMode("everything", "context_config.sources['source:a']");
+  ASSERT_FALSE(bad.ok());
+  EXPECT_EQ(bad.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(bad.status().message().find("context_config.sources['source:a'] is 'everything'"), std::string::npos);
+
+  EXPECT_EQ(ai::ParseNoteContextMode("full content", "n").value(), ai::NoteContextMode::kFull);
+  EXPECT_EQ(ai::ParseNoteContextMode("not in", "n").value(), ai::NoteContextMode::kOff);
+  EXPECT_FALSE(ai::ParseNoteContextMode("insights", "n").ok()) << "notes have no insights";
+}
+
+TEST(ChatTitle, FirstLineCutAtWord) {
+  EXPECT_EQ(ai::TitleFromQuestion("  How do viruses spread?\nMore text"), "How do viruses spread?");
+  EXPECT_EQ(ai::TitleFromQuestion(" \n "), "Chat");
+  const std::string long_question =
+      "What are the differences between the stable, testing and unstable distributions of Debian today?";
+  const std::string title = ai::TitleFromQuestion(long_question);
+  EXPECT_EQ(title, "What are the differences between the stable, testing and...");
+  // Sixty characters of two-byte text: cut on a character boundary, never inside one.
+  std::string wide;
+  for (int i = 0; i < 100; ++i) wide += "\xD0\x96";
+  EXPECT_EQ(ai::TitleFromQuestion(wide), wide.substr(0, 120) + "...");
+}
+
+TEST(ChatContextIds, GroupedByKind) {
+  ai::Evidence evidence;
+  evidence.Add({"chunk:a_0", ai::EvidenceKind::kChunk, "source:a", 0, "A", "text"});
+  evidence.Add({"source_insight:i", ai::EvidenceKind::kInsight, "source:b", std::nullopt, "B", "insight"});
+  evidence.Add({"note:n", ai::EvidenceKind::kNote, "", std::nullopt, "N", "note"});
+  evidence.Add({"chunk:a_1", ai::EvidenceKind::kChunk, "source:a", 1, "A", "more"});
+  const nlohmann::json ids = ai::ContextIds(evidence);
+  EXPECT_EQ(ids["sources"], nlohmann::json::array({"source:a", "source:b"}));
+  EXPECT_EQ(ids["chunks"], nlohmann::json::array({"chunk:a_0", "chunk:a_1"}));
+  EXPECT_EQ(ids["insights"], nlohmann::json::array({"source_insight:i"}));
+  EXPECT_EQ(ids["notes"], nlohmann::json::array({"note:n"}));
+  EXPECT_EQ(ai::CountCodePoints("a\xD0\x96\xE4\xB8\xAD"), 3);
+}
+
+TEST(PromptTemplate, ValuesAreNotTemplates) {
+  const auto rendered = ai::RenderPromptText("Title: {{title}}\n{{context}}.", {{"title", "{{context}}"}, {"context", "body"}});
+  ASSERT_TRUE(rendered.ok());
+  EXPECT_EQ(*rendered, "Title: {{context}}\nbody.");
+  const auto missing = ai::RenderPromptText("{{unknown}}", {});
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.status().message().find("{{unknown}}"), std::string::npos);
+  EXPECT_EQ(ai::RenderPromptText("no placeholder {{ unclosed", {}).value(), "no placeholder {{ unclosed");
+}
+
+TEST(PromptTemplate, ChatPromptsAreEmbedded) {
+  const auto chat = ai::RenderPrompt("chat/system", {{"notebook_name", "N"}, {"notebook_description", "D"}, {"context", "C"}});
+  ASSERT_TRUE(chat.ok()) << chat.status().ToString();
+  EXPECT_NE(chat->find("\"N\""), std::string::npos);
+  EXPECT_TRUE(chat->ends_with("C\n"));
+  const auto source = ai::RenderPrompt("source_chat/system", {{"source_title", "T"}, {"coverage", "all"}, {"context", "C"}});
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  EXPECT_FALSE(ai::RenderPrompt("chat/missing", {}).ok());
+}
+
+TEST(StreamChannel, WritesUntilClosed) {
+  http::StreamChannel channel;
+  int notified = 0;
+  channel.SetNotify([&] { ++notified; });
+  EXPECT_TRUE(channel.writer().Write("a"));
+  EXPECT_TRUE(channel.writer().Write("b"));
+  bool finished = true;
+  EXPECT_EQ(channel.Take(&finished), "ab");
+  EXPECT_FALSE(finished);
+  EXPECT_EQ(notified, 2);
+
+  int closes = 0;
+  channel.writer().OnClose([&] { ++closes; });
+  channel.Close();
+  channel.Close();
+  EXPECT_EQ(closes, 1);
+  EXPECT_TRUE(channel.writer().closed());
+  EXPECT_FALSE(channel.writer().Write("c"));
+  channel.writer().OnClose([&] { ++closes; });
+  EXPECT_EQ(closes, 2) << "a callback registered after the close runs at once";
+  channel.Finish();
+  EXPECT_EQ(channel.Take(&finished), "");
+  EXPECT_TRUE(finished);
+}
+
+TEST(StreamChannel, ClientThatStopsReadingIsDropped) {
+  http::StreamChannel channel;
+  bool closed = false;
+  channel.writer().OnClose([&] { closed = true; });
+  const std::string piece(1u << 20, 'x');
+  size_t accepted = 0;
+  while (channel.writer().Write(piece)) ++accepted;
+  EXPECT_EQ(accepted, http::StreamWriter::kMaxQueuedBytes / piece.size());
+  EXPECT_TRUE(closed);
+}
+
+TEST(SseEvent, OneLineOfJson) {
+  EXPECT_EQ(http::SseEvent({{"type", "token"}, {"content", "a\nb"}}), "data: {\"content\":\"a\\nb\",\"type\":\"token\"}\n\n");
+}
+
+}  // namespace
+}  // namespace on
