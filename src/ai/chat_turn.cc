@@ -21,6 +21,14 @@ constexpr int64_t kMessageOverheadTokens = 4;
 // The answer may use at most this many tokens of the window, and at most a quarter of it.
 constexpr int64_t kMaxAnswerReserve = 4096;
 constexpr size_t kMaxTitleCharacters = 60;
+constexpr std::string_view kOpenTag = "<think>";
+constexpr std::string_view kCloseTag = "</think>";
+
+std::string LowerAscii(std::string_view text) {
+  std::string out(text);
+  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return out;
+}
 
 int64_t MessageTokens(const ChatMessage& message) {
   return static_cast<int64_t>(search::EstimateTokens(message.content)) + kMessageOverheadTokens;
@@ -82,66 +90,41 @@ std::unique_ptr<PreparedTurn> NewTurn(const storage::ChatSession& session, std::
   return turn;
 }
 
-// Passes streamed text on, holding back a leading reasoning block ("<think>...</think>") that
-// StripReasoning removes from the stored answer anyway.
-class ReasoningFilter {
- public:
-  explicit ReasoningFilter(const TextDeltaCallback& sink) : sink_(sink) {}
+}  // namespace
 
-  // Passes on text still held when the stream ends without deciding: an answer shorter than
-  // "<think>" that only looked like its beginning. An unclosed reasoning block stays dropped.
-  void Finish() {
-    if (state_ == State::kUndecided) Release(held_);
+void StreamReasoningFilter::Finish() {
+  if (state_ == State::kUndecided) Release(held_);
+}
+
+void StreamReasoningFilter::Add(std::string_view delta) {
+  if (state_ == State::kPassing) {
+    sink_(delta);
+    return;
   }
-
-  void Add(std::string_view delta) {
-    if (state_ == State::kPassing) {
-      sink_(delta);
+  held_.append(delta);
+  if (state_ == State::kUndecided) {
+    const size_t start = held_.find_first_not_of(" \t\r\n");
+    if (start == std::string::npos) return;
+    const std::string head = LowerAscii(std::string_view(held_).substr(start, kOpenTag.size()));
+    if (head.size() < kOpenTag.size() && kOpenTag.starts_with(head)) return;  // may still become "<think>"
+    if (head != kOpenTag) {
+      Release(held_);
       return;
     }
-    held_.append(delta);
-    if (state_ == State::kUndecided) {
-      const size_t start = held_.find_first_not_of(" \t\r\n");
-      if (start == std::string::npos) return;
-      const std::string head = Lower(std::string_view(held_).substr(start, kOpen.size()));
-      if (head.size() < kOpen.size() && kOpen.starts_with(head)) return;  // could still become "<think>"
-      if (head != kOpen) {
-        Release(held_);
-        return;
-      }
-      state_ = State::kReasoning;
-    }
-    const std::string lower = Lower(held_);
-    const size_t close = lower.find(kClose);
-    if (close == std::string::npos) return;
-    std::string rest = held_.substr(close + kClose.size());
-    const size_t start = rest.find_first_not_of(" \t\r\n");
-    Release(start == std::string::npos ? std::string() : rest.substr(start));
+    state_ = State::kReasoning;
   }
+  const size_t close = LowerAscii(held_).find(kCloseTag);
+  if (close == std::string::npos) return;
+  const std::string rest = held_.substr(close + kCloseTag.size());
+  const size_t start = rest.find_first_not_of(" \t\r\n");
+  Release(start == std::string::npos ? std::string() : rest.substr(start));
+}
 
- private:
-  enum class State { kUndecided, kReasoning, kPassing };
-  static constexpr std::string_view kOpen = "<think>";
-  static constexpr std::string_view kClose = "</think>";
-
-  static std::string Lower(std::string_view text) {
-    std::string out(text);
-    for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return out;
-  }
-
-  void Release(std::string text) {
-    state_ = State::kPassing;
-    held_.clear();
-    if (!text.empty()) sink_(text);
-  }
-
-  const TextDeltaCallback& sink_;
-  State state_ = State::kUndecided;
-  std::string held_;
-};
-
-}  // namespace
+void StreamReasoningFilter::Release(std::string text) {
+  state_ = State::kPassing;
+  held_.clear();
+  if (!text.empty()) sink_(text);
+}
 
 Result<ChosenChatModel> ChooseChatModel(const ChatDependencies& deps, const std::optional<std::string>& request_override,
                                         const std::optional<std::string>& session_override) {
@@ -234,7 +217,7 @@ Result<TurnAnswer> AnswerTurn(storage::Storage& storage, const PreparedTurn& tur
                               const CancelToken& cancel) {
   Result<ChatResult> result = Status(ErrorCode::kInternal, "no call was made");
   if (on_delta) {
-    ReasoningFilter filter(on_delta);
+    StreamReasoningFilter filter(on_delta);
     result = turn.client->Stream(turn.request, [&](std::string_view delta) { filter.Add(delta); }, cancel);
     if (result.ok()) filter.Finish();
   } else {

@@ -14,6 +14,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -95,6 +96,25 @@ struct TurnAnswer {
 // provider are returned with its reason; kCancelled when `cancel` fired. Nothing is stored then.
 Result<TurnAnswer> AnswerTurn(storage::Storage& storage, const PreparedTurn& turn, const TextDeltaCallback& on_delta,
                               const CancelToken& cancel);
+
+// Passes streamed answer text on to `sink`, holding back a leading reasoning block
+// ("<think>...</think>", tags in any case) that StripReasoning removes from the stored answer.
+class StreamReasoningFilter {
+ public:
+  explicit StreamReasoningFilter(const TextDeltaCallback& sink) : sink_(sink) {}
+  void Add(std::string_view delta);
+  // Passes on text still held when the stream ends undecided: an answer shorter than "<think>"
+  // that looked like its beginning. An unclosed reasoning block stays dropped.
+  void Finish();
+
+ private:
+  enum class State { kUndecided, kReasoning, kPassing };
+  void Release(std::string text);
+
+  const TextDeltaCallback& sink_;
+  State state_ = State::kUndecided;
+  std::string held_;
+};
 
 // {"id", "kind", "source_id", "chunk_index", "title"}.
 nlohmann::json CitationJson(const Citation& citation);

@@ -400,6 +400,32 @@ TEST_F(ChatTest, StreamSendsTokensHeartbeatsAndCitations) {
   EXPECT_EQ(client_->Get("/api/chat/sessions/" + session).Json()["message_count"], 4);
 }
 
+TEST_F(ChatTest, ModelOverridePrecedence) {
+  StartServer();
+  const std::string default_model = AddModel("fake-chat");
+  const std::string session_model = AddModel("fake-chat~slow=1,2");
+  AddText(kVirusText);
+  const std::string session =
+      client_->Post("/api/chat/sessions", {{"notebook_id", notebook_}, {"model_override", session_model}}).Json()["id"];
+
+  // The session's model answers "token1 token2"; the default model cites the context.
+  auto by_session = client_->Post("/api/chat/execute", {{"session_id", session}, {"message", "How do viruses spread?"}});
+  ASSERT_EQ(by_session.status, 200) << by_session.body;
+  EXPECT_EQ(by_session.Json()["messages"].back()["content"], "token1 token2");
+
+  auto by_request = client_->Post("/api/chat/execute", {{"session_id", session},
+                                                        {"message", "How do viruses spread?"},
+                                                        {"model_override", default_model}});
+  ASSERT_EQ(by_request.status, 200) << by_request.body;
+  EXPECT_EQ(by_request.Json()["messages"].back()["content"].get<std::string>().rfind("From the context:", 0), 0u);
+
+  ASSERT_EQ(client_->Put("/api/chat/sessions/" + session, {{"model_override", nullptr}}).status, 200);
+  auto by_default = client_->Post("/api/chat/execute", {{"session_id", session}, {"message", "How do viruses spread?"}});
+  ASSERT_EQ(by_default.status, 200) << by_default.body;
+  EXPECT_EQ(by_default.Json()["messages"].back()["content"].get<std::string>().rfind("From the context:", 0), 0u);
+  EXPECT_EQ(by_default.Json()["messages"].size(), 6u) << "every question and answer is kept";
+}
+
 TEST_F(ChatTest, ClosedClientCancelsProviderCall) {
   StartServer();
   AddModel("fake-chat");

@@ -118,3 +118,27 @@ TEST(SseEvent, OneLineOfJson) {
 
 }  // namespace
 }  // namespace on
+
+namespace on {
+namespace {
+
+std::string Filtered(const std::vector<std::string>& deltas) {
+  std::string out;
+  ai::TextDeltaCallback sink = [&](std::string_view text) { out += text; };
+  ai::StreamReasoningFilter filter(sink);
+  for (const auto& delta : deltas) filter.Add(delta);
+  filter.Finish();
+  return out;
+}
+
+TEST(StreamReasoningFilter, DropsLeadingThinkBlock) {
+  EXPECT_EQ(Filtered({"<thi", "nk>plan ", "the answer</th", "ink>\n\nThe ", "answer."}), "The answer.");
+  EXPECT_EQ(Filtered({"  <THINK>x</THINK>Done"}), "Done");
+  EXPECT_EQ(Filtered({"Plain ", "answer"}), "Plain answer");
+  EXPECT_EQ(Filtered({"<th"}), "<th") << "a short answer that only looked like a tag";
+  EXPECT_EQ(Filtered({"<think>never closed"}), "");
+  EXPECT_EQ(Filtered({"a <think> in the middle"}), "a <think> in the middle") << "only a leading block is held";
+}
+
+}  // namespace
+}  // namespace on
