@@ -15,8 +15,7 @@ namespace {
 
 using nlohmann::json;
 
-// Tokens a chat API adds around each message (role markers and separators), an estimate that
-// errs high for the OpenAI and Llama chat formats.
+// Tokens a chat API adds around each message for role markers and separators (an estimate).
 constexpr int64_t kMessageOverheadTokens = 4;
 // The answer may use at most this many tokens of the window, and at most a quarter of it.
 constexpr int64_t kMaxAnswerReserve = 4096;

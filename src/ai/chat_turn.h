@@ -34,7 +34,7 @@ struct ChatDependencies {
   EnvLookup env;
   // Context window of models whose credential sets no num_ctx (OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW).
   int64_t default_context_window = 128000;
-  // Most tokens of source text and insights in a source chat prompt.
+  // Maximum tokens of source text and insights in a source chat prompt.
   int64_t source_chat_tokens = 50000;
 };
 
@@ -67,10 +67,10 @@ struct PreparedTurn {
   int64_t history_messages = 0;  // earlier messages that fit in the prompt
 };
 
-// Prepares a turn of notebook chat over the notebook's context chosen by `selection`.
-// kContextLengthExceeded, naming the tokens used and allowed, when the system prompt, the
-// context and the question do not fit the model's window; earlier messages that do not fit are
-// left out of the prompt, oldest first.
+// Prepares a turn of notebook chat over the notebook's context chosen by `selection`. Returns
+// kContextLengthExceeded, naming the tokens used and allowed, when the system prompt, the context
+// and the question do not fit the model's window. Earlier messages that do not fit are left out of
+// the prompt, oldest first.
 Result<std::unique_ptr<PreparedTurn>> PrepareNotebookTurn(const ChatDependencies& deps,
                                                           const storage::ChatSession& session, std::string question,
                                                           const std::optional<std::string>& model_override,
