@@ -57,18 +57,45 @@ SCHEMAS = {
     "SourceUpdate": obj(title=S, topics=arr(S)),
     "SourceStatus": obj(status=S, message=S, processing_info=OBJ, command_id=N),
     "SearchRequest": obj(["query"], query=S, type={"enum": ["text", "vector", "hybrid"]}, limit=I, search_sources=B,
-                         search_notes=B, minimum_score={"type": "number"}, notebook_id=S),
-    "SearchResponse": obj(results=arr(obj(id=S, parent_id=S, title=S, type=S, relevance={"type": "number"},
+                         search_notes=B, minimum_score={"type": "number"}, notebook_id=S,
+                         granularity={"enum": ["item", "passage"]}),
+    "SearchResponse": obj(results=arr(obj(id=S, item_id=S, parent_id=S, title=S, type=S, chunk_index=I, page=I,
+                                          relevance={"type": "number"},
                                           similarity={"type": "number"}, keyword_rank=I, vector_rank=I, snippet=S,
                                           matches=arr(obj(snippet=S, field=S, score={"type": "number"}, chunk_index=I, page=I)))),
                           total_count=I, search_type=S),
+    "AskRequest": obj(["question"], question=S, strategy_model=S, answer_model=S, final_answer_model=S, notebook_id=S),
+    "AskCitation": obj(["id", "kind"], id=S, kind={"enum": ["source", "chunk", "note", "insight"]}, source_id=N,
+                       chunk_index={"type": ["integer", "null"]}, title=S),
+    "AskResponse": obj(["answer", "question"], answer=S, question=S, final_answer=S, notebook_id=N,
+                       citations=arr({"$ref": "#/components/schemas/AskCitation"}),
+                       evidence=arr({"$ref": "#/components/schemas/AskCitation"}), rejected_citations=arr(S),
+                       found_nothing=B, search_type={"enum": ["text", "hybrid"]},
+                       strategy=obj(reasoning=S, searches=arr(obj(term=S, instructions=S))),
+                       answers=arr(obj(content=S, term=S, instructions=S, passage_count=I,
+                                       citations=arr({"$ref": "#/components/schemas/AskCitation"})))),
     "ConnectionTest": obj(provider=S, success=B, message=S),
     "DiscoveredModel": obj(name=S, provider=S, model_type=S, description=S),
     "CredentialDiscovery": obj(credential_id=S, provider=S, discovered=arr({"$ref": "#/components/schemas/DiscoveredModel"})),
     "ModelSync": obj(provider=S, discovered=I, new=I, existing=I),
     "ModelSyncAll": obj(results=OBJ, total_discovered=I, total_new=I),
     "ModelTest": obj(success=B, message=S),
-    "EmbedRequest": obj(["item_id", "item_type"], item_id=S, item_type={"enum": ["source", "note"]}, async_processing=B),
+    "EmbedRequest": obj(["item_id", "item_type"], item_id=S, item_type={"enum": ["source", "note", "insight"]},
+                        async_processing=B),
+    "Transformation": obj(["id", "name", "title", "prompt"], id=S, name=S, title=S, description=S, prompt=S,
+                          apply_default=B, model_id=N, created=S, updated=S),
+    "TransformationCreate": obj(["name", "title", "prompt"], name=S, title=S, description=S, prompt=S,
+                                apply_default=B, model_id=N),
+    "TransformationUpdate": obj(name=S, title=S, description=S, prompt=S, apply_default=B,
+                                model_id={"type": ["string", "null"], "description": "null clears the model"}),
+    "TransformationExecute": obj(["transformation_id", "input_text"], transformation_id=S, input_text=S, model_id=S),
+    "TransformationOutput": obj(output=S, transformation_id=S, model_id=S, parts=I),
+    "DefaultPrompt": obj(["transformation_instructions"], transformation_instructions=S),
+    "Insight": obj(["id", "source_id", "insight_type", "content"], id=S, source_id=S, insight_type=S, content=S,
+                   transformation_id=N, model_id=N, command_id=N, created=S, updated=S),
+    "InsightCreate": obj(["transformation_id"], transformation_id=S, model_id=S),
+    "InsightQueued": obj(status=S, message=S, source_id=S, transformation_id=S, model_id=N, command_id=S),
+    "SaveAsNote": obj(notebook_id=S),
     "EmbedQueued": obj(success=B, message=S, item_id=S, item_type=S, command_id=S),
     "RebuildRequest": obj(mode={"enum": ["existing", "all"]}, include_sources=B, include_notes=B, include_insights=B),
     "RebuildStarted": obj(command_id=S, total_items=I, message=S),
@@ -79,7 +106,15 @@ SCHEMAS = {
     "Job": obj(job_id=S, status=S, result={}, error_message=N, created=S, updated=S, progress=OBJ, attempts=I),
     "JobCancelled": obj(job_id=S, cancelled=B),
     "Config": obj(version=S, latestVersion=N, hasUpdate=B, dbStatus={"enum": ["online", "offline"]},
-                  schemaVersion={"type": ["integer", "null"]}, settings=OBJ),
+                  schemaVersion={"type": ["integer", "null"]}, settings=OBJ,
+                  configVersion={"type": "integer", "description": "Configuration version whose runtime settings "
+                                 "this process applies"}),
+    "RuntimeSettings": obj(log_level={"enum": ["trace", "debug", "info", "warn", "error"]}, retry_max_attempts=I,
+                           retry_wait_min_s=I, retry_wait_max_s=I, worker_max_tasks=I, fetch_timeout_s=I,
+                           pdf_timeout_s=I, chunk_size=I, chunk_overlap=I, sync_processing_timeout_s=I,
+                           default_embedding_option={"enum": ["ask", "always", "never"]},
+                           config_version={"type": "integer", "description": "On PUT, optional: the version read "
+                                           "before; a different current version gives 409"}),
     "AuthStatus": obj(auth_enabled=B, message=S),
     "Credential": obj(["id", "name", "provider"], id=S, name=S, provider=S, modalities=arr(S), base_url=N, endpoint=N,
                       api_version=N, endpoint_llm=N, endpoint_embedding=N, endpoint_stt=N, endpoint_tts=N, project=N,
@@ -155,7 +190,7 @@ SCHEMAS = {
 }
 
 # The events of a streamed chat answer. Each event is "data: <JSON>\n\n"; lines starting with ":"
-# are heartbeats (every OPEN_NOTEBOOK_SSE_HEARTBEAT_MS of silence).
+# are heartbeats (after OPEN_NOTEBOOK_SSE_HEARTBEAT_SECONDS of silence).
 CHAT_EVENTS = (
     "Server-Sent Events, each `data: <JSON>`: "
     "{type: user_message, id, session_id, content, timestamp}; "
@@ -175,6 +210,10 @@ ROUTES = [
     ("GET", "/health", "Liveness and readiness: 200 when ready, 503 while starting", "system", None, "Health", []),
     ("GET", "/api/config", "Version, database status and non-secret settings", "system", None, "Config", []),
     ("GET", "/api/auth/status", "Whether a password is required", "system", None, "AuthStatus", []),
+    ("GET", "/api/settings", "Runtime settings in effect and the configuration version", "settings", None,
+     "RuntimeSettings", []),
+    ("PUT", "/api/settings", "Change runtime settings for every process within seconds; null restores the "
+     "environment's value", "settings", "RuntimeSettings", "RuntimeSettings", []),
     ("GET", "/openapi.json", "This document", "system", None, None, []),
     ("GET", "/metrics", "Metrics in the Prometheus text format 0.0.4 (needs the password unless "
      "OPEN_NOTEBOOK_METRICS_PUBLIC=true)", "system", None, "text/plain", []),
@@ -211,6 +250,11 @@ ROUTES = [
     ("DELETE", "/api/notebooks/{notebook_id}/sources/{source_id}", "Remove a source from a notebook", "sources", None, "Message", []),
     ("POST", "/api/search", "Keyword, vector or hybrid search over sources and notes (hybrid is the default once "
      "vectors of the embedding model exist)", "search", "SearchRequest", "SearchResponse", []),
+    ("POST", "/api/search/ask", "Answer a question in steps (search plan, searches, cited answer) as server-sent "
+     "events: data lines with JSON objects of type strategy, answer, final_answer, complete or error",
+     "search", "AskRequest", "text/event-stream", []),
+    ("POST", "/api/search/ask/simple", "Answer a question in steps and return the result at once", "search", "AskRequest",
+     "AskResponse", []),
     ("POST", "/api/credentials/{credential_id}/test", "Test the credential's connection to its provider", "credentials",
      None, "ConnectionTest", []),
     ("POST", "/api/credentials/{credential_id}/discover", "List the models the provider offers with this credential",
@@ -222,11 +266,36 @@ ROUTES = [
     ("POST", "/api/models/sync", "Sync every configured provider", "models", None, "ModelSyncAll", []),
     ("POST", "/api/models/{model_id}/test", "Make a real call with the model and report the result", "models", None,
      "ModelTest", []),
-    ("POST", "/api/embed", "Queue embedding of a source's chunks or a note", "embeddings", "EmbedRequest", "EmbedQueued", []),
-    ("POST", "/api/embeddings/rebuild", "Queue embedding of every source and note with the current embedding model",
+    ("POST", "/api/embed", "Queue embedding of a source's chunks, a note or an insight", "embeddings", "EmbedRequest", "EmbedQueued", []),
+    ("POST", "/api/embeddings/rebuild", "Queue embedding of every source, note and insight with the current "
+     "embedding model",
      "embeddings", "RebuildRequest", "RebuildStarted", []),
     ("GET", "/api/embeddings/rebuild/{command_id}/status", "Progress of a rebuild: vectors of the current model against "
      "everything there is to embed", "embeddings", None, "RebuildStatus", []),
+    ("GET", "/api/transformations", "List transformations sorted by name", "transformations", None,
+     arr({"$ref": "#/components/schemas/Transformation"}), []),
+    ("POST", "/api/transformations", "Create a transformation", "transformations", "TransformationCreate",
+     "Transformation", []),
+    ("GET", "/api/transformations/default-prompt", "The global instructions put in front of every transformation",
+     "transformations", None, "DefaultPrompt", []),
+    ("PUT", "/api/transformations/default-prompt", "Change the global instructions (empty turns them off)",
+     "transformations", "DefaultPrompt", "DefaultPrompt", []),
+    ("POST", "/api/transformations/execute", "Run a transformation on the given text and return the output "
+     "(long texts are processed in parts)", "transformations", "TransformationExecute", "TransformationOutput", []),
+    ("GET", "/api/transformations/{transformation_id}", "Get a transformation", "transformations", None,
+     "Transformation", []),
+    ("PUT", "/api/transformations/{transformation_id}", "Change a transformation; model_id null clears its model",
+     "transformations", "TransformationUpdate", "Transformation", []),
+    ("DELETE", "/api/transformations/{transformation_id}", "Delete a transformation (its insights stay)",
+     "transformations", None, "Message", []),
+    ("GET", "/api/sources/{source_id}/insights", "Insights of a source, oldest first", "insights", None,
+     arr({"$ref": "#/components/schemas/Insight"}), []),
+    ("POST", "/api/sources/{source_id}/insights", "Queue a transformation of the source; the insight appears when "
+     "the job completes (202)", "insights", "InsightCreate", "InsightQueued", []),
+    ("GET", "/api/insights/{insight_id}", "Get an insight", "insights", None, "Insight", []),
+    ("DELETE", "/api/insights/{insight_id}", "Delete an insight and its vectors", "insights", None, "Message", []),
+    ("POST", "/api/insights/{insight_id}/save-as-note", "Save an insight as an AI note", "insights", "SaveAsNote",
+     "Note", []),
     ("POST", "/api/commands/jobs", "Submit a background job", "jobs", "JobSubmit", "JobSubmitted", []),
     ("GET", "/api/commands/jobs", "List jobs, newest first", "jobs", None, arr({"$ref": "#/components/schemas/Job"}),
      [("command_filter", S), ("status_filter", S), ("limit", I)]),
@@ -305,6 +374,7 @@ ROUTES = [
 
 # Routes that return 201 Created instead of 200.
 CREATED = {("POST", "/api/credentials")}
+ACCEPTED = {("POST", "/api/sources/{source_id}/insights")}
 
 ERRORS = {
     "400": "Invalid value (the detail names it)",
@@ -328,7 +398,11 @@ def schema_ref(schema):
 def main():
     paths = {}
     for method, path, summary, tag, request, response, query in ROUTES:
-        status = "201" if (method, path) in CREATED else "200"
+        status = "200"
+        if (method, path) in CREATED:
+            status = "201"
+        elif (method, path) in ACCEPTED:
+            status = "202"
         if response == "text/plain":
             success = {"text/plain; version=0.0.4": {"schema": S}}
         elif response == "text/event-stream":

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs every Debian 12 (bookworm) package that building, running and testing Open Notebook
 # needs. Safe to run again: apt-get skips what is already installed.
+#   scripts/install-deps.sh               everything
+#   scripts/install-deps.sh --build-only  only what building the binary needs (the Docker build stage)
 set -euo pipefail
 
 packages=(
@@ -13,11 +15,19 @@ packages=(
   libhnswlib-dev libpq-dev
   # Programs run as child processes
   poppler-utils
-  # Tests and benchmarks
-  libgtest-dev libgmock-dev libbenchmark-dev wrk nginx-light procps python3 bc clang-14 libclang-rt-14-dev
+)
+test_packages=(
+  # Tests and benchmarks; supervisor and nginx-light for the supervised-deployment drill
+  libgtest-dev libgmock-dev libbenchmark-dev wrk nginx-light supervisor procps python3 bc clang-14 libclang-rt-14-dev
   # Real documents for the extraction and search tests
   postgresql-doc-15 python3.11-doc r-doc-pdf texlive-latex-base-doc debian-faq
 )
+
+case "${1:-}" in
+  --build-only) ;;
+  "") packages+=("${test_packages[@]}") ;;
+  *) echo "usage: $0 [--build-only]" >&2; exit 64 ;;
+esac
 
 if [ "$(id -u)" -ne 0 ]; then
   sudo=sudo

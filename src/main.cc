@@ -2,12 +2,15 @@
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <optional>
 
 #include <CLI/CLI.hpp>
 #include <spdlog/spdlog.h>
 
+#include "ai/http_client.h"
 #include "core/logging.h"
+#include "core/runtime_config.h"
 #include "core/settings.h"
 #include "ops/api_service.h"
 #include "ops/credentials_command.h"
@@ -18,22 +21,30 @@
 
 namespace {
 
-// Applies command-line overrides on top of the environment; returns false after printing why.
-bool ApplyOverride(on::Settings& settings, const char* name, const std::string& value) {
+// Checks a command-line override and records it in `overrides` (member name to value), the top
+// layer of the runtime configuration; returns false after printing why it is invalid.
+bool ApplyOverride(std::map<std::string, std::string>& overrides, const char* name, const std::string& value) {
   if (value.empty()) return true;
-  on::Status status = settings.Set(name, value);
-  if (!status.ok()) std::fprintf(stderr, "%s\n", status.message().c_str());
-  return status.ok();
+  on::Settings probe;
+  on::Status status = probe.Set(name, value);
+  if (!status.ok()) {
+    std::fprintf(stderr, "%s\n", status.message().c_str());
+    return false;
+  }
+  overrides[name] = value;
+  return true;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  // Block the shutdown signals before any thread starts; the API's signal thread waits for them.
+  // Block the shutdown and reload signals before any thread starts; the signal threads of the
+  // API and the worker wait for them.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   std::signal(SIGPIPE, SIG_IGN);
 
@@ -110,29 +121,51 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
 
-  auto settings = on::Settings::Load(on::ProcessEnv());
-  if (!settings.ok()) {
-    std::fprintf(stderr, "%s\n", settings.status().message().c_str());
+  // Only the long-running commands handle SIGHUP; for the others it keeps its default action.
+  const bool long_running = serve->parsed() || api->parsed() || worker->parsed();
+  if (!long_running) {
+    sigset_t hangup;
+    sigemptyset(&hangup);
+    sigaddset(&hangup, SIGHUP);
+    pthread_sigmask(SIG_UNBLOCK, &hangup, nullptr);
+  }
+
+  std::map<std::string, std::string> file_values;
+  auto loaded = on::LoadProcessSettings(on::ProcessEnv(), &file_values);
+  if (!loaded.ok()) {
+    std::fprintf(stderr, "%s\n", loaded.status().message().c_str());
     return 1;
   }
-  if (!ApplyOverride(*settings, "api_host", host) || !ApplyOverride(*settings, "api_port", port) ||
-      !ApplyOverride(*settings, "data_dir", data_dir) || !ApplyOverride(*settings, "worker_max_tasks", max_tasks)) {
+  std::map<std::string, std::string> overrides;
+  if (!ApplyOverride(overrides, "api_host", host) || !ApplyOverride(overrides, "api_port", port) ||
+      !ApplyOverride(overrides, "data_dir", data_dir) || !ApplyOverride(overrides, "worker_max_tasks", max_tasks)) {
     return 1;
   }
+  on::RuntimeConfig config(*loaded, overrides, on::ProcessEnv());
+  // Provider keys (OPENAI_API_KEY, ...) may be in the environment file too.
+  const on::EnvLookup env = on::LayeredEnv(on::ProcessEnv(), file_values);
+  const on::SettingsSnapshot settings = config.Current();
   if (on::Status logging = on::InitLogging(settings->log_level, settings->log_format); !logging.ok()) {
     std::fprintf(stderr, "%s\n", logging.message().c_str());
     return 1;
   }
+  config.AddListener([](const on::Settings& before, const on::Settings& after) {
+    if (before.log_level != after.log_level) (void)on::SetLogLevel(after.log_level);
+  });
+  if (!settings->env_file.empty()) spdlog::info("settings read from the environment and {}", settings->env_file);
+
+  on::ai::SetProviderTimeouts({std::chrono::seconds(settings->ai_connect_timeout_s),
+                                std::chrono::seconds(settings->ai_idle_timeout_s)});
 
   int exit_code = 1;
   if (serve->parsed()) {
     if (!settings->worker_in_serve) {
       spdlog::info("OPEN_NOTEBOOK_WORKER_IN_SERVE is false: this process runs no jobs; start `open-notebook worker`");
     }
-    exit_code = on::ops::RunApi(*settings, settings->worker_in_serve, true);
+    exit_code = on::ops::RunApi(config, settings->worker_in_serve, true, env);
   }
-  if (api->parsed()) exit_code = on::ops::RunApi(*settings, false);
-  if (worker->parsed()) exit_code = on::ops::RunWorker(*settings, static_cast<int>(settings->worker_max_tasks));
+  if (api->parsed()) exit_code = on::ops::RunApi(config, false, false, env);
+  if (worker->parsed()) exit_code = on::ops::RunWorker(config, env);
   if (status->parsed()) exit_code = on::ops::RunStatus(*settings);
   if (rotate_key->parsed()) exit_code = on::ops::RunRotateKey(*settings, rotate_options);
   if (migrate->parsed()) exit_code = on::ops::RunMigrate(*settings, action, target);

@@ -34,7 +34,7 @@ std::string SourceTitle(const storage::Source& source) {
   return "Untitled source";
 }
 
-void AddInsights(const std::vector<storage::SourceInsight>& insights, const storage::Source& source, Evidence& evidence,
+void AddInsights(const std::vector<storage::Insight>& insights, const storage::Source& source, Evidence& evidence,
                  json& entry) {
   json list = json::array();
   for (const auto& insight : insights) {
@@ -160,7 +160,7 @@ Result<ChatContext> BuildNotebookContext(storage::Storage& storage, const std::s
   std::set<std::string> seen;
   for (const auto& [source, requested] : chosen) {
     if (!seen.insert(source->id).second) continue;
-    ON_ASSIGN_OR_RETURN(auto insights, storage.ListSourceInsights(source->id));
+    ON_ASSIGN_OR_RETURN(auto insights, storage.ListInsights(source->id));
     const SourceContextMode mode =
         requested.value_or(insights.empty() ? SourceContextMode::kFull : SourceContextMode::kInsights);
     json entry = {{"id", source->id},
@@ -201,7 +201,7 @@ Result<ChatContext> BuildNotebookContext(storage::Storage& storage, const std::s
 
 Result<SourceChatContext> BuildSourceChatContext(storage::Storage& storage, const storage::Source& source,
                                                  std::string_view question, int64_t token_budget) {
-  ON_ASSIGN_OR_RETURN(auto insights, storage.ListSourceInsights(source.id));
+  ON_ASSIGN_OR_RETURN(auto insights, storage.ListInsights(source.id));
   ON_ASSIGN_OR_RETURN(auto chunks, storage.ListSourceChunks(source.id));
   SourceChatContext context;
   context.chunks_total = static_cast<int64_t>(chunks.size());
@@ -209,7 +209,7 @@ Result<SourceChatContext> BuildSourceChatContext(storage::Storage& storage, cons
 
   int64_t used = 0;
   const int64_t insight_budget = chunks.empty() ? token_budget : token_budget / 4;
-  std::vector<const storage::SourceInsight*> shown_insights;
+  std::vector<const storage::Insight*> shown_insights;
   for (const auto& insight : insights) {
     const int64_t cost = static_cast<int64_t>(search::EstimateTokens(insight.content)) + kPassageOverheadTokens;
     if (used + cost > insight_budget) break;

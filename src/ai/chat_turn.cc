@@ -6,8 +6,9 @@
 
 #include "ai/embedding_service.h"
 #include "ai/model_config.h"
-#include "ai/prompt_template.h"
+#include "ai/prompts.h"
 #include "ai/reasoning.h"
+#include "ai/transformation.h"
 #include "search/tokenizer.h"
 
 namespace on::ai {
@@ -17,8 +18,6 @@ using nlohmann::json;
 
 // Tokens a chat API adds around each message for role markers and separators (an estimate).
 constexpr int64_t kMessageOverheadTokens = 4;
-// The answer may use at most this many tokens of the window, and at most a quarter of it.
-constexpr int64_t kMaxAnswerReserve = 4096;
 constexpr size_t kMaxTitleCharacters = 60;
 constexpr std::string_view kOpenTag = "<think>";
 constexpr std::string_view kCloseTag = "</think>";
@@ -61,7 +60,7 @@ Status ContextTooLarge(const ChosenChatModel& model, int64_t used) {
                     std::to_string(model.answer_reserve) +
                     " are kept for the answer. Include fewer sources or notes (insights instead of full content), "
                     "or choose a model with a larger context window (the credential's num_ctx or "
-                    "OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW).");
+                    "OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS).");
 }
 
 // Assembles system prompt, history and question, and checks the window.
@@ -127,27 +126,15 @@ void StreamReasoningFilter::Release(std::string text) {
 
 Result<ChosenChatModel> ChooseChatModel(const ChatDependencies& deps, const std::optional<std::string>& request_override,
                                         const std::optional<std::string>& session_override) {
-  std::optional<std::string> model_id = request_override ? request_override : session_override;
-  if (!model_id) {
-    ON_ASSIGN_OR_RETURN(auto defaults, DefaultModels(deps.storage));
-    model_id = defaults.ModelId("default_chat_model");
-  }
-  if (!model_id) {
-    return Status(ErrorCode::kConfiguration,
-                  "No chat model is configured: set default_chat_model with PUT /api/models/defaults, or pass "
-                  "model_override");
-  }
-  ON_ASSIGN_OR_RETURN(ModelConnection connection, ResolveModelConfig(deps.storage, deps.cipher, deps.env, *model_id));
-  if (connection.model_type != "language") {
-    return Status(ErrorCode::kConfiguration, "model " + *model_id + " is a " + connection.model_type +
-                                                 " model; chat needs a language model");
-  }
+  ON_ASSIGN_OR_RETURN(LanguageModelSetup setup,
+                      ResolveLanguageModel(deps.storage, deps.cipher, deps.env, *deps.settings,
+                                           {request_override, session_override}, "default_chat_model"));
   ChosenChatModel chosen;
-  chosen.model_id = *model_id;
-  chosen.model_name = connection.model_name;
-  chosen.context_window = connection.num_ctx.value_or(deps.default_context_window);
-  chosen.answer_reserve = std::min(kMaxAnswerReserve, chosen.context_window / 4);
-  chosen.config = ToProviderConfig(connection);
+  chosen.model_id = setup.model_id;
+  chosen.model_name = setup.config.model;
+  chosen.context_window = setup.context_tokens;
+  chosen.answer_reserve = setup.config.max_output_tokens;
+  chosen.config = std::move(setup.config);
   return chosen;
 }
 
@@ -185,7 +172,7 @@ Result<std::unique_ptr<PreparedTurn>> PrepareSourceTurn(const ChatDependencies& 
                       RenderPrompt("source_chat/system", {{"source_title", title}, {"coverage", ""}, {"context", ""}}));
   const int64_t fixed = static_cast<int64_t>(search::EstimateTokens(skeleton) + search::EstimateTokens(question)) +
                         2 * kMessageOverheadTokens;
-  const int64_t budget = std::min(deps.source_chat_tokens,
+  const int64_t budget = std::min(deps.settings->source_chat_context_tokens,
                                   model.allowed_prompt_tokens() - fixed - model.context_window / 10);
   if (budget <= 0) return ContextTooLarge(model, fixed + model.context_window / 10);
   ON_ASSIGN_OR_RETURN(SourceChatContext context, BuildSourceChatContext(deps.storage, source, question, budget));

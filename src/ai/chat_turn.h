@@ -23,6 +23,7 @@
 #include "ai/credential_cipher.h"
 #include "ai/models.h"
 #include "core/error.h"
+#include "core/runtime_config.h"
 #include "core/settings.h"
 #include "storage/storage.h"
 
@@ -32,10 +33,9 @@ struct ChatDependencies {
   storage::Storage& storage;
   const CredentialCipher* cipher;  // null without an encryption key
   EnvLookup env;
-  // Context window of models whose credential sets no num_ctx (OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW).
-  int64_t default_context_window = 128000;
-  // Maximum tokens of source text and insights in a source chat prompt.
-  int64_t source_chat_tokens = 50000;
+  // The settings of this request: OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS for models whose credential
+  // sets no num_ctx, OPEN_NOTEBOOK_SOURCE_CHAT_CONTEXT_TOKENS for source chat.
+  SettingsSnapshot settings;
 };
 
 // The model a turn uses and how much of its window the prompt may fill.
@@ -50,8 +50,10 @@ struct ChosenChatModel {
 };
 
 // Picks the model: `request_override`, else `session_override`, else the default chat model.
-// kConfiguration when none is set or the model is not a language model; kNotFound for an unknown
-// model id. The window is the credential's num_ctx when set, else the configured default.
+// Resolved as ResolveLanguageModel does (ai/transformation.h): kConfiguration when none is set,
+// kInvalidInput for a model that is not a language model, kNotFound for an unknown model id. The
+// window is the credential's num_ctx when set, else OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS; the
+// answer reserve is the output limit ResolveLanguageModel sets.
 Result<ChosenChatModel> ChooseChatModel(const ChatDependencies& deps, const std::optional<std::string>& request_override,
                                         const std::optional<std::string>& session_override);
 

@@ -1,5 +1,7 @@
 #include "ai/http_client.h"
 
+#include <atomic>
+
 #include <curl/curl.h>
 #include <spdlog/spdlog.h>
 
@@ -12,6 +14,23 @@
 #include "ingest/url_fetcher.h"
 
 namespace on::ai {
+
+namespace {
+
+std::atomic<int64_t> provider_connect_ms{10'000};
+std::atomic<int64_t> provider_idle_ms{120'000};
+
+}  // namespace
+
+void SetProviderTimeouts(const ProviderTimeouts& timeouts) {
+  provider_connect_ms.store(timeouts.connect.count(), std::memory_order_relaxed);
+  provider_idle_ms.store(timeouts.idle.count(), std::memory_order_relaxed);
+}
+
+ProviderTimeouts CurrentProviderTimeouts() {
+  return {std::chrono::milliseconds(provider_connect_ms.load(std::memory_order_relaxed)),
+          std::chrono::milliseconds(provider_idle_ms.load(std::memory_order_relaxed))};
+}
 namespace {
 
 using Clock = std::chrono::steady_clock;
@@ -122,7 +141,8 @@ Status TransferError(CURLcode code, const char* error_buffer, const Transfer& tr
   if (transfer.idle_timed_out) {
     return Status(ErrorCode::kTimeout, "the AI provider at " + target + " sent nothing for " +
                                            std::to_string(options.idle_timeout.count()) +
-                                           " ms (idle time-out); check that the provider is running, or raise the idle time-out");
+                                           " ms (idle time-out); check that the provider is running, or raise "
+                                           "OPEN_NOTEBOOK_AI_IDLE_TIMEOUT (seconds) for a model that is slow to start");
   }
   if (transfer.too_large) {
     return Status(ErrorCode::kPayloadTooLarge, "the response of " + target + " exceeds " +

@@ -32,13 +32,23 @@ class CancelToken {
   std::shared_ptr<std::atomic<bool>> flag_;
 };
 
+// The time limits every new HttpOptions starts from. A process sets them once at start-up from
+// OPEN_NOTEBOOK_AI_CONNECT_TIMEOUT and OPEN_NOTEBOOK_AI_IDLE_TIMEOUT, and a caller may still
+// change the options of one call.
+struct ProviderTimeouts {
+  std::chrono::milliseconds connect{10'000};
+  std::chrono::milliseconds idle{120'000};
+};
+void SetProviderTimeouts(const ProviderTimeouts& timeouts);
+ProviderTimeouts CurrentProviderTimeouts();
+
 struct HttpOptions {
   // Maximum time to establish the TCP (and TLS) connection.
-  std::chrono::milliseconds connect_timeout{10'000};
+  std::chrono::milliseconds connect_timeout = CurrentProviderTimeouts().connect;
   // The transfer fails with kTimeout when no byte is sent or received for this long, waiting for
   // the first byte included. libcurl checks about once a second, so the error may come up to a
   // second late.
-  std::chrono::milliseconds idle_timeout{120'000};
+  std::chrono::milliseconds idle_timeout = CurrentProviderTimeouts().idle;
   // Bodies collected in memory (all but streamed 2xx bodies) are limited to this many bytes.
   std::size_t max_response_bytes = 64 * 1024 * 1024;
 };

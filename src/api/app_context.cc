@@ -25,11 +25,13 @@ Status AppContext::Readiness() const {
 
 void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterSystemRoutes(router, context);
+  RegisterSettingsRoutes(router, context);
   RegisterMetricsRoutes(router, context);
   RegisterNotebookRoutes(router, context);
   RegisterNoteRoutes(router, context);
   RegisterSourceRoutes(router, context);
   RegisterSearchRoutes(router, context);
+  RegisterAskRoutes(router, context);
   RegisterCommandRoutes(router, context);
   RegisterCredentialRoutes(router, context);
   RegisterProviderCallRoutes(router, context);
@@ -37,6 +39,7 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterEmbeddingRoutes(router, context);
   RegisterChatRoutes(router, context);
   RegisterSourceChatRoutes(router, context);
+  RegisterTransformationRoutes(router, context);
 }
 
 }  // namespace on::api

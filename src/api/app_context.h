@@ -8,6 +8,7 @@
 #include <string>
 
 #include "ai/credential_cipher.h"
+#include "core/runtime_config.h"
 #include "core/settings.h"
 #include "http/router.h"
 #include "jobs/command_registry.h"
@@ -18,10 +19,18 @@ namespace on::api {
 
 class AppContext {
  public:
+  // `config` must outlive the context.
+  explicit AppContext(RuntimeConfig& config)
+      : config_(&config), vectors_(std::filesystem::path(config.Current()->data_dir) / "vectors") {}
+  // A context whose settings never change, for tests.
   explicit AppContext(Settings settings)
-      : settings_(std::move(settings)), vectors_(std::filesystem::path(settings_.data_dir) / "vectors") {}
+      : owned_config_(RuntimeConfig::Fixed(std::move(settings))),
+        config_(owned_config_.get()),
+        vectors_(std::filesystem::path(config_->Current()->data_dir) / "vectors") {}
 
-  const Settings& settings() const { return settings_; }
+  // The settings in effect now; runtime settings may differ between two calls.
+  SettingsSnapshot settings() const { return config_->Current(); }
+  RuntimeConfig& config() const { return *config_; }
 
   // The storage, once start-up has opened and migrated it. REQUIRES: ready().
   storage::Storage& storage() const { return *storage_; }
@@ -55,7 +64,8 @@ class AppContext {
   std::unique_ptr<jobs::CommandRegistry> commands;
 
  private:
-  Settings settings_;
+  std::unique_ptr<RuntimeConfig> owned_config_;  // set only by the Settings constructor
+  RuntimeConfig* config_;
   std::unique_ptr<storage::Storage> storage_;
   std::optional<ai::CredentialCipher> cipher_;
   search::VectorSearcher vectors_;
@@ -76,11 +86,13 @@ inline http::Handler Bind(AppContext& context, ContextHandler handler) {
 void RegisterRoutes(http::Router& router, AppContext& context);
 
 void RegisterSystemRoutes(http::Router& router, AppContext& context);
+void RegisterSettingsRoutes(http::Router& router, AppContext& context);
 void RegisterMetricsRoutes(http::Router& router, AppContext& context);
 void RegisterNotebookRoutes(http::Router& router, AppContext& context);
 void RegisterNoteRoutes(http::Router& router, AppContext& context);
 void RegisterSourceRoutes(http::Router& router, AppContext& context);
 void RegisterSearchRoutes(http::Router& router, AppContext& context);
+void RegisterAskRoutes(http::Router& router, AppContext& context);
 void RegisterCommandRoutes(http::Router& router, AppContext& context);
 void RegisterCredentialRoutes(http::Router& router, AppContext& context);
 void RegisterModelRoutes(http::Router& router, AppContext& context);
@@ -88,5 +100,6 @@ void RegisterEmbeddingRoutes(http::Router& router, AppContext& context);
 void RegisterProviderCallRoutes(http::Router& router, AppContext& context);
 void RegisterChatRoutes(http::Router& router, AppContext& context);
 void RegisterSourceChatRoutes(http::Router& router, AppContext& context);
+void RegisterTransformationRoutes(http::Router& router, AppContext& context);
 
 }  // namespace on::api

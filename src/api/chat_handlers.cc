@@ -7,6 +7,7 @@
 #include "api/app_context.h"
 #include "api/chat_support.h"
 #include "api/json_body.h"
+#include "api/note_json.h"
 #include "core/ids.h"
 
 namespace on::api {
@@ -136,14 +137,7 @@ Result<http::Response> GetSession(AppContext& context, http::Request& request) {
 
 Result<http::Response> UpdateSession(AppContext& context, http::Request& request) {
   ON_ASSIGN_OR_RETURN(std::string id, ChatSessionIdParam(request));
-  ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"title", "model_override"}));
-  storage::ChatSessionPatch patch;
-  ON_ASSIGN_OR_RETURN(auto title, body.String("title", kMaxChatTitleLength));
-  if (title) {
-    if (TrimWhitespace(*title).empty()) return InvalidInput("title cannot be empty");
-    patch.title = TrimWhitespace(*title);
-  }
-  ON_ASSIGN_OR_RETURN(patch.model_override, ModelOverrideField(context, body));
+  ON_ASSIGN_OR_RETURN(storage::ChatSessionPatch patch, ChatSessionPatchBody(context, request));
   ON_RETURN_IF_ERROR(NotebookSession(context, id).status());
   ON_ASSIGN_OR_RETURN(auto session, context.storage().UpdateChatSession(id, patch));
   return http::JsonResponse(ChatSessionJson(session));
@@ -232,13 +226,8 @@ Result<http::Response> SaveMessageAsNote(AppContext& context, http::Request& req
   ON_ASSIGN_OR_RETURN(auto session, context.storage().GetChatSession(session_id));
   ON_ASSIGN_OR_RETURN(auto messages, context.storage().ListChatMessages(session_id));
   const storage::ChatMessage* message = nullptr;
-  const storage::ChatMessage* question = nullptr;
   for (const auto& candidate : messages) {
-    if (candidate.id == message_id) {
-      message = &candidate;
-      break;
-    }
-    if (candidate.type == "human") question = &candidate;
+    if (candidate.id == message_id) message = &candidate;
   }
   if (message == nullptr) return NotFound("chat message " + message_id + " was not found in session " + session_id);
   if (message->type != "ai") return InvalidInput("chat message " + message_id + " is a question; only answers are saved as notes");
@@ -250,20 +239,9 @@ Result<http::Response> SaveMessageAsNote(AppContext& context, http::Request& req
   if (raw_notebook) {
     ON_ASSIGN_OR_RETURN(note.notebook_id, NormalizeId("notebook", *raw_notebook, "notebook_id"));
   }
-  if (title && !TrimWhitespace(*title).empty()) {
-    note.title = TrimWhitespace(*title);
-  } else {
-    note.title = question ? ai::TitleFromQuestion(question->content) : session.title;
-  }
-  ON_ASSIGN_OR_RETURN(auto created, context.storage().CreateNote(note));
-  return http::JsonResponse({{"id", created.id},
-                             {"title", created.title ? json(*created.title) : json(nullptr)},
-                             {"content", created.content},
-                             {"note_type", created.note_type},
-                             {"notebook_id", created.notebook_id ? json(*created.notebook_id) : json(nullptr)},
-                             {"created", created.created},
-                             {"updated", created.updated},
-                             {"command_id", created.command_id ? json(*created.command_id) : json(nullptr)}});
+  if (title && !TrimWhitespace(*title).empty()) note.title = TrimWhitespace(*title);
+  ON_ASSIGN_OR_RETURN(auto created, SaveNewNote(context, std::move(note)));
+  return http::JsonResponse(NoteJson(created));
 }
 
 }  // namespace

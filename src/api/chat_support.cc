@@ -5,17 +5,13 @@
 #include "core/ids.h"
 #include "core/logging.h"
 #include "http/error_mapping.h"
-#include "http/stream.h"
 
 namespace on::api {
 
 using nlohmann::json;
 
 ai::ChatDependencies ChatDeps(AppContext& context) {
-  ai::ChatDependencies deps{context.storage(), context.cipher(), context.env};
-  deps.default_context_window = context.settings().chat_context_window;
-  deps.source_chat_tokens = context.settings().source_chat_context_tokens;
-  return deps;
+  return ai::ChatDependencies{context.storage(), context.cipher(), context.env, context.settings()};
 }
 
 json ChatSessionJson(const storage::ChatSession& session) {
@@ -47,6 +43,18 @@ Result<std::optional<std::optional<std::string>>> ModelOverrideField(AppContext&
   return Field(std::optional<std::string>(model_id));
 }
 
+Result<storage::ChatSessionPatch> ChatSessionPatchBody(AppContext& context, const http::Request& request) {
+  ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"title", "model_override"}));
+  storage::ChatSessionPatch patch;
+  ON_ASSIGN_OR_RETURN(auto title, body.String("title", kMaxChatTitleLength));
+  if (title) {
+    if (TrimWhitespace(*title).empty()) return InvalidInput("title cannot be empty");
+    patch.title = TrimWhitespace(*title);
+  }
+  ON_ASSIGN_OR_RETURN(patch.model_override, ModelOverrideField(context, body));
+  return patch;
+}
+
 Result<std::string> ChatMessageField(const JsonBody& body) {
   ON_ASSIGN_OR_RETURN(std::string message, body.RequiredString("message", kMaxChatMessageLength));
   if (TrimWhitespace(message).empty()) return InvalidInput("message cannot be empty");
@@ -55,32 +63,28 @@ Result<std::string> ChatMessageField(const JsonBody& body) {
 
 http::Response StreamAnswer(AppContext& context, std::shared_ptr<ai::PreparedTurn> turn,
                             storage::ChatMessage question_message) {
-  auto body = std::make_shared<http::StreamBody>();
-  body->heartbeat = std::string(http::kSseHeartbeat);
-  body->heartbeat_interval = std::chrono::milliseconds(context.settings().sse_heartbeat_ms);
-  body->produce = [&context, turn, question = std::move(question_message),
-                   log_context = CurrentLogContext()](http::StreamWriter& writer) {
+  return http::EventStreamResponse([&context, turn, question = std::move(question_message),
+                                    log_context = CurrentLogContext()](http::EventStream& events) {
     ScopedLogContext scoped(log_context);
     ai::CancelToken cancel;
-    writer.OnClose([cancel] { cancel.Cancel(); });
+    events.OnClose([cancel] { cancel.Cancel(); });
 
-    writer.Write(http::SseEvent({{"type", "user_message"},
-                                 {"id", question.id},
-                                 {"session_id", turn->session.id},
-                                 {"content", question.content},
-                                 {"timestamp", question.created}}));
+    events.SendJson({{"type", "user_message"},
+                     {"id", question.id},
+                     {"session_id", turn->session.id},
+                     {"content", question.content},
+                     {"timestamp", question.created}});
     auto answer = ai::AnswerTurn(
         context.storage(), *turn,
-        [&writer](std::string_view delta) { writer.Write(http::SseEvent({{"type", "token"}, {"content", delta}})); },
-        cancel);
+        [&events](std::string_view delta) { events.SendJson({{"type", "token"}, {"content", delta}}); }, cancel);
     if (!answer.ok()) {
-      if (answer.status().code() == ErrorCode::kCancelled && writer.closed()) return;
+      if (answer.status().code() == ErrorCode::kCancelled && events.closed()) return;
       // The same text a plain response would carry: internal details stay in the log.
       const http::Response error = http::ErrorResponse(answer.status());
-      writer.Write(http::SseEvent({{"type", "error"},
-                                   {"message", json::parse(error.body).value("detail", "")},
-                                   {"status", error.status},
-                                   {"code", ErrorCodeName(answer.status().code())}}));
+      events.SendJson({{"type", "error"},
+                       {"message", json::parse(error.body).value("detail", "")},
+                       {"status", error.status},
+                       {"code", ErrorCodeName(answer.status().code())}});
       return;
     }
 
@@ -88,17 +92,10 @@ http::Response StreamAnswer(AppContext& context, std::shared_ptr<ai::PreparedTur
     message["type"] = "ai_message";
     message["rejected_citations"] = answer->check.rejected;
     message["session_id"] = turn->session.id;
-    writer.Write(http::SseEvent(message));
-    writer.Write(http::SseEvent({{"type", "context_indicators"}, {"data", turn->context_ids}}));
-    writer.Write(http::SseEvent({{"type", "complete"}, {"session_id", turn->session.id}}));
-  };
-
-  http::Response response;
-  response.content_type = "text/event-stream";
-  response.SetHeader("Cache-Control", "no-cache, no-transform");
-  response.SetHeader("X-Accel-Buffering", "no");
-  response.stream = std::move(body);
-  return response;
+    events.SendJson(message);
+    events.SendJson({{"type", "context_indicators"}, {"data", turn->context_ids}});
+    events.SendJson({{"type", "complete"}, {"session_id", turn->session.id}});
+  });
 }
 
 }  // namespace on::api

@@ -31,6 +31,10 @@ Result<std::string> ChatSessionIdParam(const http::Request& request);
 // session's override) or a model id that must exist (kNotFound otherwise).
 Result<std::optional<std::optional<std::string>>> ModelOverrideField(AppContext& context, const JsonBody& body);
 
+// The body of a session update: {"title", "model_override"}, both optional; a title may not be
+// blank.
+Result<storage::ChatSessionPatch> ChatSessionPatchBody(AppContext& context, const http::Request& request);
+
 // The question of a chat request: required, not blank (kInvalidInput), at most
 // kMaxChatMessageLength bytes.
 Result<std::string> ChatMessageField(const JsonBody& body);

@@ -154,7 +154,7 @@ Result<http::Response> RegistryDebug(AppContext& context, http::Request&) {
   nlohmann::json by_app = nlohmann::json::object();
   nlohmann::json items = nlohmann::json::array();
   for (const jobs::CommandSpec* command : Commands(context).Commands()) {
-    const RetryPolicy& policy = Commands(context).PolicyFor(*command);
+    const RetryPolicy policy = Commands(context).PolicyFor(*command);
     nlohmann::json item = {{"app_id", command->app},
                            {"name", command->name},
                            {"full_id", command->FullName()},

@@ -27,16 +27,20 @@ Result<http::Response> Embed(AppContext& context, http::Request& request) {
   ON_ASSIGN_OR_RETURN(std::string item_type, body.RequiredString("item_type", 16));
   ON_ASSIGN_OR_RETURN(auto async_processing, body.Bool("async_processing"));
   (void)async_processing;
-  if (item_type != "source" && item_type != "note") {
-    return InvalidInput("item_type '" + item_type + "' is invalid: use source or note");
+  if (item_type != "source" && item_type != "note" && item_type != "insight") {
+    return InvalidInput("item_type '" + item_type + "' is invalid: use source, note or insight");
   }
   ON_RETURN_IF_ERROR(RequireEmbeddingModel(context).status());
-  ON_ASSIGN_OR_RETURN(std::string id, NormalizeId(item_type, item_id, "item_id"));
+  const std::string table = item_type == "insight" ? "source_insight" : item_type;
+  ON_ASSIGN_OR_RETURN(std::string id, NormalizeId(table, item_id, "item_id"));
 
   std::string command_id;
   if (item_type == "source") {
     ON_RETURN_IF_ERROR(context.storage().GetSource(id, false).status());
     ON_ASSIGN_OR_RETURN(command_id, jobs::SubmitEmbedSource(context.storage(), id));
+  } else if (item_type == "insight") {
+    ON_RETURN_IF_ERROR(context.storage().GetInsight(id).status());
+    ON_ASSIGN_OR_RETURN(command_id, jobs::SubmitEmbedInsight(context.storage(), id));
   } else {
     ON_RETURN_IF_ERROR(context.storage().GetNote(id).status());
     ON_ASSIGN_OR_RETURN(command_id, jobs::SubmitEmbedNote(context.storage(), id));
@@ -55,7 +59,6 @@ Result<http::Response> Rebuild(AppContext& context, http::Request& request) {
   ON_ASSIGN_OR_RETURN(auto include_sources, body.Bool("include_sources"));
   ON_ASSIGN_OR_RETURN(auto include_notes, body.Bool("include_notes"));
   ON_ASSIGN_OR_RETURN(auto include_insights, body.Bool("include_insights"));
-  (void)include_insights;  // insights are not stored yet
   const std::string rebuild_mode = mode.value_or("existing");
   if (rebuild_mode != "existing" && rebuild_mode != "all") {
     return InvalidInput("mode '" + rebuild_mode + "' is invalid: use existing or all");
@@ -67,7 +70,8 @@ Result<http::Response> Rebuild(AppContext& context, http::Request& request) {
   spec.command = "rebuild_embeddings";
   spec.input_json = nlohmann::json{{"mode", rebuild_mode},
                                    {"include_sources", include_sources.value_or(true)},
-                                   {"include_notes", include_notes.value_or(true)}}
+                                   {"include_notes", include_notes.value_or(true)},
+                                   {"include_insights", include_insights.value_or(true)}}
                         .dump();
   spec.dedupe_key = "rebuild_embeddings";
   ON_ASSIGN_OR_RETURN(auto submitted, context.storage().jobs().Submit(spec));

@@ -75,7 +75,7 @@ Result<http::Response> Metrics(AppContext& context, http::Request&) {
 
   metrics::DefaultRegistry().Write(writer);
   if (context.ready()) WriteJobMetrics(context, writer);
-  WriteDiskMetrics(context.settings(), writer);
+  WriteDiskMetrics(*context.settings(), writer);
   metrics::WriteProcessMetrics(writer);
 
   http::Response response;

@@ -1,8 +1,10 @@
 // Notes: /api/notes...
 #include <nlohmann/json.hpp>
+#include <spdlog/spdlog.h>
 
 #include "api/app_context.h"
 #include "api/json_body.h"
+#include "api/note_json.h"
 #include "core/ids.h"
 
 namespace on::api {
@@ -10,17 +12,6 @@ namespace {
 
 constexpr size_t kMaxTitleLength = 1000;
 constexpr size_t kMaxContentLength = 10u << 20;
-
-nlohmann::json NoteJson(const storage::Note& note) {
-  return {{"id", note.id},
-          {"title", note.title ? nlohmann::json(*note.title) : nlohmann::json(nullptr)},
-          {"content", note.content},
-          {"note_type", note.note_type},
-          {"notebook_id", note.notebook_id ? nlohmann::json(*note.notebook_id) : nlohmann::json(nullptr)},
-          {"created", note.created},
-          {"updated", note.updated},
-          {"command_id", note.command_id ? nlohmann::json(*note.command_id) : nlohmann::json(nullptr)}};
-}
 
 Status CheckNoteType(const std::string& note_type) {
   if (note_type == "human" || note_type == "ai") return Status::Ok();
@@ -52,8 +43,9 @@ Result<http::Response> CreateNote(AppContext& context, http::Request& request) {
   if (note.title && TrimWhitespace(*note.title).empty()) note.title.reset();
   if (notebook_id) {
     ON_ASSIGN_OR_RETURN(note.notebook_id, NormalizeId("notebook", *notebook_id, "notebook_id"));
+    ON_RETURN_IF_ERROR(context.storage().GetNotebook(*note.notebook_id).status());
   }
-  ON_ASSIGN_OR_RETURN(auto created, context.storage().CreateNote(note));
+  ON_ASSIGN_OR_RETURN(auto created, SaveNewNote(context, std::move(note)));
   return http::JsonResponse(NoteJson(created));
 }
 
@@ -82,6 +74,9 @@ Result<http::Response> UpdateNote(AppContext& context, http::Request& request) {
   if (patch.note_type) ON_RETURN_IF_ERROR(CheckNoteType(*patch.note_type));
 
   ON_ASSIGN_OR_RETURN(auto note, context.storage().UpdateNote(id, patch));
+  // Every update rewrites title and content, which removes the note's vector (a trigger), so the
+  // note is embedded again.
+  ON_ASSIGN_OR_RETURN(note, QueueNoteEmbedding(context, std::move(note)));
   return http::JsonResponse(NoteJson(note));
 }
 

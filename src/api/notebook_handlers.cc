@@ -113,7 +113,7 @@ Result<http::Response> DeleteNotebook(AppContext& context, http::Request& reques
   ON_ASSIGN_OR_RETURN(std::string id, NotebookIdParam(request));
   ON_ASSIGN_OR_RETURN(auto delete_sources, QueryBool(request, "delete_exclusive_sources"));
   ON_ASSIGN_OR_RETURN(auto result, context.storage().DeleteNotebook(id, delete_sources.value_or(false)));
-  const auto uploads = std::filesystem::path(context.settings().data_dir) / "uploads";
+  const auto uploads = std::filesystem::path(context.settings()->data_dir) / "uploads";
   for (const auto& file : result.deleted_source_files) ingest::RemoveUpload(uploads, file);
   return http::JsonResponse({{"message", "Notebook deleted successfully"},
                              {"deleted_notes", result.deleted_notes},

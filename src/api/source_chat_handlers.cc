@@ -85,14 +85,7 @@ Result<http::Response> GetSession(AppContext& context, http::Request& request) {
 }
 
 Result<http::Response> UpdateSession(AppContext& context, http::Request& request) {
-  ON_ASSIGN_OR_RETURN(auto body, JsonBody::Parse(request.body, {"title", "model_override"}));
-  storage::ChatSessionPatch patch;
-  ON_ASSIGN_OR_RETURN(auto title, body.String("title", kMaxChatTitleLength));
-  if (title) {
-    if (TrimWhitespace(*title).empty()) return InvalidInput("title cannot be empty");
-    patch.title = TrimWhitespace(*title);
-  }
-  ON_ASSIGN_OR_RETURN(patch.model_override, ModelOverrideField(context, body));
+  ON_ASSIGN_OR_RETURN(storage::ChatSessionPatch patch, ChatSessionPatchBody(context, request));
   ON_ASSIGN_OR_RETURN(auto session, SourceSession(context, request));
   ON_ASSIGN_OR_RETURN(auto updated, context.storage().UpdateChatSession(session.id, patch));
   return http::JsonResponse(ChatSessionJson(updated));

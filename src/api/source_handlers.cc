@@ -30,7 +30,8 @@ struct SourceForm {
   std::optional<std::string> title;
   std::vector<std::string> notebooks;
   std::string transformations_json = "[]";
-  bool embed = false;
+  // Unset when the request leaves 'embed' out: OPEN_NOTEBOOK_DEFAULT_EMBEDDING_OPTION decides.
+  std::optional<bool> embed;
   bool async_processing = false;
   std::optional<std::string> file_name;
   std::string_view file_data;
@@ -122,7 +123,7 @@ Result<SourceForm> FormFromJson(const http::Request& request) {
   ON_ASSIGN_OR_RETURN(auto embed, body.Bool("embed"));
   ON_ASSIGN_OR_RETURN(auto async_processing, body.Bool("async_processing"));
   ON_RETURN_IF_ERROR(body.Bool("delete_source").status());
-  form.embed = embed.value_or(false);
+  form.embed = embed;
   form.async_processing = async_processing.value_or(false);
   if (body.Has("file_path") && !body.IsNull("file_path")) {
     return InvalidInput("file_path is not accepted: upload the file with POST /api/sources as multipart form data");
@@ -144,7 +145,7 @@ Result<SourceForm> FormFromJson(const http::Request& request) {
 }
 
 std::filesystem::path UploadsDir(const AppContext& context) {
-  return std::filesystem::path(context.settings().data_dir) / "uploads";
+  return std::filesystem::path(context.settings()->data_dir) / "uploads";
 }
 
 // Checks the form and turns it into what storage creates. Stores an uploaded file.
@@ -152,17 +153,21 @@ Result<storage::SourceCreate> PrepareSource(AppContext& context, const SourceFor
   storage::SourceCreate source;
   source.notebooks = form.notebooks;
   source.transformations_json = form.transformations_json;
-  source.embed = form.embed;
+  source.embed = form.embed.value_or(context.settings()->default_embedding_option == "always");
+  // Unknown transformations are rejected now, not when they would run after processing.
+  for (const auto& id : nlohmann::json::parse(form.transformations_json)) {
+    ON_RETURN_IF_ERROR(context.storage().GetTransformation(id.get<std::string>()).status());
+  }
   source.job_app = "open_notebook";
   source.job_command = "process_source";
-  source.job_max_attempts = static_cast<int>(context.settings().retry_max_attempts);
+  source.job_max_attempts = static_cast<int>(context.settings()->retry_max_attempts);
   if (form.title && !TrimWhitespace(*form.title).empty()) source.title = TrimWhitespace(*form.title);
 
   if (form.type == "link") {
     if (!form.url || TrimWhitespace(*form.url).empty()) return InvalidInput("url is required for a source of type link");
     const std::string url = TrimWhitespace(*form.url);
     ON_ASSIGN_OR_RETURN(auto parts, ingest::ParseFetchUrl(url));
-    ON_ASSIGN_OR_RETURN(auto policy, ingest::ParseUrlPolicy(context.settings().url_allowlist));
+    ON_ASSIGN_OR_RETURN(auto policy, ingest::ParseUrlPolicy(context.settings()->url_allowlist));
     // A literal address is checked now; host names are resolved and checked when fetched.
     if (parts.host_is_address) {
       Status allowed = ingest::CheckAddress(parts.host, parts.host, policy);
@@ -193,7 +198,7 @@ Result<storage::SourceCreate> PrepareSource(AppContext& context, const SourceFor
 
 // Waits for a synchronously processed source to finish; bounded by the sync timeout.
 Result<storage::Source> WaitForProcessing(AppContext& context, const std::string& id) {
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(context.settings().sync_processing_timeout_s);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(context.settings()->sync_processing_timeout_s);
   while (std::chrono::steady_clock::now() < deadline) {
     ON_ASSIGN_OR_RETURN(storage::Source source, context.storage().GetSource(id, true));
     const std::string status = source.job_status.value_or("");
@@ -201,7 +206,7 @@ Result<storage::Source> WaitForProcessing(AppContext& context, const std::string
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return Status(ErrorCode::kTimeout, "processing did not finish within " +
-                                         std::to_string(context.settings().sync_processing_timeout_s) +
+                                         std::to_string(context.settings()->sync_processing_timeout_s) +
                                          " s; it continues in the background: poll GET /api/sources/" + id + "/status");
 }
 
@@ -316,7 +321,7 @@ Result<http::Response> RetrySource(AppContext& context, http::Request& request) 
   // never queues a second job.
   if (status != "queued" && status != "running") {
     ON_ASSIGN_OR_RETURN(source, context.storage().RequeueSource(id, "open_notebook", "process_source",
-                                                                static_cast<int>(context.settings().retry_max_attempts)));
+                                                                static_cast<int>(context.settings()->retry_max_attempts)));
   }
   nlohmann::json body = SourceJson(context, source, false);
   body["processing_info"]["retry"] = true;

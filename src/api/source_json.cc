@@ -29,7 +29,7 @@ nlohmann::json ProcessingInfo(const storage::Source& source) {
 nlohmann::json SourceJson(const AppContext& context, const storage::Source& source, bool with_text) {
   bool file_available = false;
   if (source.asset_file_path) {
-    file_available = ingest::ResolveUpload(std::filesystem::path(context.settings().data_dir) / "uploads",
+    file_available = ingest::ResolveUpload(std::filesystem::path(context.settings()->data_dir) / "uploads",
                                            *source.asset_file_path).ok();
   }
   nlohmann::json body = {
@@ -41,7 +41,7 @@ nlohmann::json SourceJson(const AppContext& context, const storage::Source& sour
       {"content_kind", Optional(source.content_kind)},
       {"embedded", false},
       {"embedded_chunks", 0},
-      {"insights_count", 0},
+      {"insights_count", source.insight_count},
       {"chunk_count", source.chunk_count},
       {"created", source.created},
       {"updated", source.updated},

@@ -21,7 +21,9 @@ http::Response Config(const AppContext& context) {
       {"hasUpdate", false},
       {"dbStatus", "offline"},
       {"schemaVersion", nullptr},
-      {"settings", context.settings().PublicValues()},
+      {"settings", context.settings()->PublicValues()},
+      // The configuration version whose runtime settings this process applies (GET /api/settings).
+      {"configVersion", context.config().version()},
   };
   if (context.ready() && context.storage().Ping().ok()) {
     body["dbStatus"] = "online";

@@ -99,7 +99,7 @@ Status ParseInto(const SettingSpec& spec, std::string_view text, Settings& setti
   return InternalError("setting " + std::string(spec.member) + " has no parser");
 }
 
-std::string ValueText(const SettingSpec& spec, const Settings& settings) {
+std::string FormatSetting(const SettingSpec& spec, const Settings& settings) {
 #define ON_SETTING_TEXT(field, ...) \
   if (spec.member == #field) return FormatValue(settings.field);
   ON_SETTINGS(ON_SETTING_TEXT)
@@ -116,7 +116,48 @@ Result<Settings> Settings::Load(const EnvLookup& env) {
     std::optional<std::string> value = env(spec.env);
     if (value) ON_RETURN_IF_ERROR(ParseInto(spec, *value, settings));
   }
+  ON_RETURN_IF_ERROR(settings.CheckConsistency());
   return settings;
+}
+
+Status Settings::CheckConsistency() const {
+  if (chunk_overlap >= chunk_size) {
+    return InvalidInput("OPEN_NOTEBOOK_CHUNK_OVERLAP=" + std::to_string(chunk_overlap) +
+                        " is invalid: it must be smaller than OPEN_NOTEBOOK_CHUNK_SIZE=" + std::to_string(chunk_size) +
+                        "; lower the overlap or raise the chunk size");
+  }
+  if (retry_wait_min_s > retry_wait_max_s) {
+    return InvalidInput("OPEN_NOTEBOOK_RETRY_WAIT_MIN=" + std::to_string(retry_wait_min_s) +
+                        " is invalid: it must not exceed OPEN_NOTEBOOK_RETRY_WAIT_MAX=" + std::to_string(retry_wait_max_s) +
+                        "; lower the minimum or raise the maximum");
+  }
+  return Status::Ok();
+}
+
+const SettingSpec* FindSetting(std::string_view name) {
+  for (const auto& spec : SettingSpecs()) {
+    if (spec.member == name || spec.env == name) return &spec;
+  }
+  return nullptr;
+}
+
+std::optional<std::string> Settings::ValueText(std::string_view name) const {
+  const SettingSpec* spec = FindSetting(name);
+  if (spec == nullptr) return std::nullopt;
+  return FormatSetting(*spec, *this);
+}
+
+nlohmann::json Settings::ValueJson(const SettingSpec& spec) const {
+  const std::string text = FormatSetting(spec, *this);
+  switch (spec.type) {
+    case SettingType::kBool:
+      return text == "true";
+    case SettingType::kInt:
+      return std::stoll(text);
+    case SettingType::kString:
+      break;
+  }
+  return text;
 }
 
 Status Settings::Set(std::string_view name, std::string_view value) {
@@ -130,18 +171,7 @@ nlohmann::json Settings::PublicValues() const {
   nlohmann::json values = nlohmann::json::object();
   for (const auto& spec : SettingSpecs()) {
     if (spec.flags & kSecret) continue;
-    const std::string text = ValueText(spec, *this);
-    switch (spec.type) {
-      case SettingType::kBool:
-        values[std::string(spec.env)] = text == "true";
-        break;
-      case SettingType::kInt:
-        values[std::string(spec.env)] = std::stoll(text);
-        break;
-      case SettingType::kString:
-        values[std::string(spec.env)] = text;
-        break;
-    }
+    values[std::string(spec.env)] = ValueJson(spec);
   }
   return values;
 }
@@ -187,13 +217,78 @@ Result<std::string> Settings::SqlitePath() const {
   return InvalidInput("OPEN_NOTEBOOK_DATABASE_URL must be empty or sqlite:///path/to/file.db");
 }
 
+namespace {
+
+std::string_view TrimBlanks(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) text.remove_suffix(1);
+  return text;
+}
+
+bool IsVariableName(std::string_view name) {
+  if (name.empty() || (name[0] >= '0' && name[0] <= '9')) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Result<std::map<std::string, std::string>> ReadEnvFile(const std::string& path) {
+  std::ifstream file(path);
+  if (!file) {
+    return NotFound("OPEN_NOTEBOOK_ENV_FILE='" + path + "' cannot be read; check the path and its permissions");
+  }
+  std::map<std::string, std::string> values;
+  std::string line;
+  for (int number = 1; std::getline(file, line); ++number) {
+    std::string_view text = TrimBlanks(line);
+    if (text.empty() || text.front() == '#') continue;
+    if (text.rfind("export ", 0) == 0) text = TrimBlanks(text.substr(7));
+    const size_t equals = text.find('=');
+    const std::string_view name = equals == std::string_view::npos ? text : TrimBlanks(text.substr(0, equals));
+    if (equals == std::string_view::npos || !IsVariableName(name)) {
+      // The line is not echoed: it may hold a secret.
+      return InvalidInput(path + " line " + std::to_string(number) +
+                          " is not a KEY=VALUE line; write one variable per line, e.g. OPEN_NOTEBOOK_LOG_LEVEL=debug");
+    }
+    std::string_view value = TrimBlanks(text.substr(equals + 1));
+    if (value.size() >= 2 && (value.front() == '"' || value.front() == '\'') && value.back() == value.front()) {
+      value = value.substr(1, value.size() - 2);
+    }
+    values[std::string(name)] = std::string(value);
+  }
+  return values;
+}
+
+EnvLookup LayeredEnv(EnvLookup primary, std::map<std::string, std::string> fallback) {
+  return [primary = std::move(primary), fallback = std::move(fallback)](std::string_view name) -> std::optional<std::string> {
+    if (auto value = primary(name)) return value;
+    auto found = fallback.find(std::string(name));
+    if (found == fallback.end()) return std::nullopt;
+    return found->second;
+  };
+}
+
+Result<Settings> LoadProcessSettings(const EnvLookup& process_env, std::map<std::string, std::string>* file_values) {
+  std::map<std::string, std::string> values;
+  if (auto path = process_env("OPEN_NOTEBOOK_ENV_FILE"); path && !path->empty()) {
+    ON_ASSIGN_OR_RETURN(values, ReadEnvFile(*path));
+  }
+  if (file_values != nullptr) *file_values = values;
+  return Settings::Load(LayeredEnv(process_env, std::move(values)));
+}
+
 std::string SettingsHelpText() {
   std::string text = "Settings (environment variables):\n";
   for (const auto& spec : SettingSpecs()) {
     text += "  " + std::string(spec.env);
     if (!spec.default_value.empty()) text += " (default: " + std::string(spec.default_value) + ")";
     if (!spec.choices.empty()) text += " [" + std::string(spec.choices) + "]";
-    if (spec.flags & kReloadable) text += " [reloadable]";
+    if (spec.flags & kRuntime) text += " [runtime: PUT /api/settings]";
+    if (spec.flags & kReloadable) text += " [reloadable: SIGHUP]";
     text += "\n      " + std::string(spec.description) + "\n";
   }
   return text;

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,11 +19,16 @@
 namespace on {
 
 // X(member, environment variable, type, default, min, max, choices, flags, description)
-// type is String, Int or Bool; min/max apply to Int; choices ("a|b") restrict a String;
-// flags is a combination of kReloadable (may change while running) and kSecret (never shown).
+// type is String, Int or Bool; min/max apply to Int; choices ("a|b") restrict a String; flags
+// combine kRuntime (PUT /api/settings changes it; every process applies it within seconds),
+// kReloadable (SIGHUP re-reads it from OPEN_NOTEBOOK_ENV_FILE) and kSecret (never shown).
+// Every kRuntime setting is also kReloadable: both paths end in the same live settings.
 #define ON_SETTINGS(X)                                                                                   \
   X(data_dir, "OPEN_NOTEBOOK_DATA_DIR", String, "./data", 0, 0, "", 0,                                   \
     "Directory that holds the SQLite database, uploads/, podcasts/, cache/ and backups/.")               \
+  X(env_file, "OPEN_NOTEBOOK_ENV_FILE", String, "", 0, 0, "", 0,                                         \
+    "File of KEY=VALUE lines read at start-up for every setting and provider key; variables of the "     \
+    "process environment take precedence. SIGHUP re-reads it for the settings marked [reloadable].")     \
   X(database_url, "OPEN_NOTEBOOK_DATABASE_URL", String, "", 0, 0, "", kSecret,                           \
     "Database location: empty for <data_dir>/open-notebook.db, sqlite:///path/file.db for another "     \
     "SQLite file.")                                                                                      \
@@ -45,7 +51,8 @@ namespace on {
     "(credentials are never allowed with *).")                                                           \
   X(max_upload_size_mb, "OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB", Int, "100", 1, 102400, "", 0,                \
     "Largest request body accepted, in MiB; larger requests get 413 before the body is read.")          \
-  X(log_level, "OPEN_NOTEBOOK_LOG_LEVEL", String, "info", 0, 0, "trace|debug|info|warn|error", kReloadable, \
+  X(log_level, "OPEN_NOTEBOOK_LOG_LEVEL", String, "info", 0, 0, "trace|debug|info|warn|error",           \
+    kRuntime | kReloadable,                                                                              \
     "Least severe log level written.")                                                                   \
   X(log_format, "OPEN_NOTEBOOK_LOG_FORMAT", String, "text", 0, 0, "text|json", 0,                        \
     "Log line format: text for people, json for log collectors (one object per line).")                 \
@@ -56,10 +63,17 @@ namespace on {
     "of thousands of requests per second; raise it on machines with many cores.")                       \
   X(handler_threads, "OPEN_NOTEBOOK_HANDLER_THREADS", Int, "8", 1, 256, "", 0,                           \
     "Threads that run request handlers that wait on the database.")                                      \
+  X(sse_heartbeat_s, "OPEN_NOTEBOOK_SSE_HEARTBEAT_SECONDS", Int, "15", 1, 3600, "", 0,                  \
+    "Seconds an event stream (ask, chat) may stay silent before the server sends a comment line, "   \
+    "which keeps proxies from closing it and reveals a client that has gone.")                          \
   X(shutdown_timeout_s, "OPEN_NOTEBOOK_SHUTDOWN_TIMEOUT", Int, "30", 0, 3600, "", 0,                     \
     "Seconds that SIGTERM waits for in-flight requests before closing them.")                            \
-  X(db_wait_attempts, "OPEN_NOTEBOOK_DB_WAIT_ATTEMPTS", Int, "12", 1, 1000, "", 0,                       \
-    "Times start-up tries to reach the database (1 s apart, doubling up to 5 s) before giving up.")     \
+  X(db_wait_attempts, "OPEN_NOTEBOOK_DB_WAIT_ATTEMPTS", Int, "0", 0, 1000000, "", 0,                     \
+    "Times start-up tries to reach the database (1 s apart, doubling up to 5 s) before the process "     \
+    "exits; 0 waits until the database appears, while the API answers /health with 503 and the reason.") \
+  X(db_max_size_mb, "OPEN_NOTEBOOK_DB_MAX_SIZE_MB", Int, "0", 0, 16777216, "", 0,                        \
+    "Largest size of the SQLite database in MiB; a write that would grow it further fails as if the "    \
+    "disk were full, and nothing stored is lost. 0 means no limit other than the disk.")                 \
   X(db_busy_timeout_ms, "OPEN_NOTEBOOK_DB_BUSY_TIMEOUT_MS", Int, "5000", 0, 600000, "", 0,               \
     "Milliseconds SQLite waits for a lock held by another process before failing a statement.")        \
   X(sqlite_synchronous, "OPEN_NOTEBOOK_SQLITE_SYNCHRONOUS", String, "full", 0, 0, "normal|full", 0,      \
@@ -73,32 +87,45 @@ namespace on {
   X(encryption_key_old, "OPEN_NOTEBOOK_ENCRYPTION_KEY_OLD", String, "", 0, 0, "", kSecret,               \
     "Previous encryption key, read only by `open-notebook credentials rotate-key`, which re-encrypts "  \
     "stored API keys from this key to OPEN_NOTEBOOK_ENCRYPTION_KEY.")                                    \
-  X(url_allowlist, "OPEN_NOTEBOOK_URL_ALLOWLIST", String, "", 0, 0, "", 0,                                 \
+  X(url_allowlist, "OPEN_NOTEBOOK_URL_ALLOWLIST", String, "", 0, 0, "", kReloadable,                     \
     "Comma-separated CIDRs that URL sources may reach although they are loopback or private "           \
     "(e.g. 127.0.0.1/32 for a local wiki). Everything else private is refused.")                         \
-  X(fetch_timeout_s, "OPEN_NOTEBOOK_FETCH_TIMEOUT", Int, "60", 1, 3600, "", 0,                           \
+  X(fetch_timeout_s, "OPEN_NOTEBOOK_FETCH_TIMEOUT", Int, "60", 1, 3600, "", kRuntime | kReloadable,      \
     "Seconds a URL source may take to download, redirects included.")                                   \
-  X(pdf_timeout_s, "OPEN_NOTEBOOK_PDF_TIMEOUT", Int, "300", 1, 7200, "", 0,                              \
+  X(pdf_timeout_s, "OPEN_NOTEBOOK_PDF_TIMEOUT", Int, "300", 1, 7200, "", kRuntime | kReloadable,         \
     "Seconds pdftotext may run on one PDF before it is stopped.")                                       \
-  X(chunk_size, "OPEN_NOTEBOOK_CHUNK_SIZE", Int, "400", 100, 8192, "", 0,                                \
+  X(ai_connect_timeout_s, "OPEN_NOTEBOOK_AI_CONNECT_TIMEOUT", Int, "10", 1, 600, "", 0,                  \
+    "Seconds a call to an AI provider may take to connect (TCP and TLS).")                              \
+  X(ai_idle_timeout_s, "OPEN_NOTEBOOK_AI_IDLE_TIMEOUT", Int, "120", 1, 3600, "", 0,                      \
+    "Seconds a call to an AI provider may go without a byte sent or received, the wait for the first "  \
+    "one included; a slow stream that keeps sending never times out. Raise it for local models that "  \
+    "think long before they answer.")                                                                   \
+  X(chunk_size, "OPEN_NOTEBOOK_CHUNK_SIZE", Int, "400", 100, 8192, "", kRuntime | kReloadable,           \
     "Target size of a search chunk in tokens.")                                                          \
-  X(chunk_overlap, "OPEN_NOTEBOOK_CHUNK_OVERLAP", Int, "60", 0, 4096, "", 0,                             \
+  X(chunk_overlap, "OPEN_NOTEBOOK_CHUNK_OVERLAP", Int, "60", 0, 4096, "", kRuntime | kReloadable,        \
     "Tokens each chunk repeats from the previous one (default 15 % of 400).")                            \
-  X(sync_processing_timeout_s, "OPEN_NOTEBOOK_SYNC_PROCESSING_TIMEOUT", Int, "300", 1, 3600, "", 0,     \
+  X(context_window_tokens, "OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS", Int, "16384", 1024, 10000000, "", 0,   \
+    "Context window, in tokens, assumed for a language model whose credential sets no num_ctx. "       \
+    "Transformations split longer sources into parts that fit it; a model that rejects a part as "     \
+    "too long gets smaller parts. A chat prompt that does not fit (less a reserve for the answer) is " \
+    "rejected with 400 before the provider is called.")                                                  \
+  X(sync_processing_timeout_s, "OPEN_NOTEBOOK_SYNC_PROCESSING_TIMEOUT", Int, "300", 1, 3600, "",         \
+    kRuntime | kReloadable,                                                                              \
     "Seconds POST /api/sources with async_processing=false waits for processing.")                       \
   X(auth_max_failures, "OPEN_NOTEBOOK_AUTH_MAX_FAILURES", Int, "5", 1, 1000, "", 0,                      \
     "Wrong passwords accepted from one client address before it is throttled.")                         \
   X(auth_lockout_s, "OPEN_NOTEBOOK_AUTH_LOCKOUT", Int, "30", 1, 86400, "", 0,                            \
     "Seconds a throttled client waits; doubles with each further failure, up to one hour.")      \
-  X(retry_max_attempts, "OPEN_NOTEBOOK_RETRY_MAX_ATTEMPTS", Int, "3", 1, 100, "", 0,                     \
+  X(retry_max_attempts, "OPEN_NOTEBOOK_RETRY_MAX_ATTEMPTS", Int, "3", 1, 100, "",                        \
+    kRuntime | kReloadable,                                                                              \
     "Runs a background job gets, the first included, when it keeps failing with a transient error "    \
     "(upstream error, timeout, unavailable, rate limited); commands may set their own.")               \
-  X(retry_wait_min_s, "OPEN_NOTEBOOK_RETRY_WAIT_MIN", Int, "1", 0, 3600, "", 0,                          \
+  X(retry_wait_min_s, "OPEN_NOTEBOOK_RETRY_WAIT_MIN", Int, "1", 0, 3600, "", kRuntime | kReloadable,     \
     "Seconds of backoff before the first retry of a job; doubles per attempt up to "                   \
     "OPEN_NOTEBOOK_RETRY_WAIT_MAX, and the actual wait is a random time up to that value.")            \
-  X(retry_wait_max_s, "OPEN_NOTEBOOK_RETRY_WAIT_MAX", Int, "30", 0, 86400, "", 0,                        \
+  X(retry_wait_max_s, "OPEN_NOTEBOOK_RETRY_WAIT_MAX", Int, "30", 0, 86400, "", kRuntime | kReloadable,   \
     "Largest backoff in seconds between two runs of a failing job.")                                   \
-  X(worker_max_tasks, "OPEN_NOTEBOOK_WORKER_MAX_TASKS", Int, "5", 1, 256, "", 0,                         \
+  X(worker_max_tasks, "OPEN_NOTEBOOK_WORKER_MAX_TASKS", Int, "5", 1, 256, "", kRuntime | kReloadable,    \
     "Jobs one worker runs at the same time (`open-notebook worker --max-tasks` overrides it).")        \
   X(worker_in_serve, "OPEN_NOTEBOOK_WORKER_IN_SERVE", Bool, "true", 0, 0, "", 0,                         \
     "Run a job worker inside `open-notebook serve`. Set to false when separate "                       \
@@ -125,20 +152,18 @@ namespace on {
   X(backup_keep, "OPEN_NOTEBOOK_BACKUP_KEEP", Int, "7", 1, 100000, "", 0,                                \
     "Scheduled backup archives kept in OPEN_NOTEBOOK_BACKUP_DIR; older ones are deleted after each "     \
     "successful scheduled backup.")                                                                      \
-  X(chat_context_window, "OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW", Int, "128000", 1024, 100000000, "", 0,     \
-    "Context window in tokens of chat models whose credential sets no num_ctx. A chat prompt that "     \
-    "does not fit (less a reserve for the answer) is rejected with 400 before the provider is called.") \
   X(source_chat_context_tokens, "OPEN_NOTEBOOK_SOURCE_CHAT_CONTEXT_TOKENS", Int, "50000", 500, 100000000, \
     "", 0, "Tokens of a source's text and insights that source chat puts in its prompt at most; the "     \
     "chunks that match the question best come first.")                                                   \
-  X(sse_heartbeat_ms, "OPEN_NOTEBOOK_SSE_HEARTBEAT_MS", Int, "15000", 100, 3600000, "", 0,                 \
-    "Milliseconds of silence after which a streamed (SSE) response sends a heartbeat comment, so "     \
-    "proxies keep the connection open while the model thinks.")                                        \
+  X(default_embedding_option, "OPEN_NOTEBOOK_DEFAULT_EMBEDDING_OPTION", String, "ask", 0, 0,             \
+    "ask|always|never", kRuntime | kReloadable,                                                          \
+    "Whether new sources are embedded when a request leaves out 'embed': always embeds them, ask and "   \
+    "never do not (ask tells the web UI to offer the choice). An explicit 'embed' always wins.")         \
   X(enable_test_commands, "OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS", Bool, "false", 0, 0, "", 0,              \
     "For tests only: registers the debug.sleep job command, which sleeps, reports progress and "      \
     "fails on request. Leave false in production.")
 
-enum SettingFlag : unsigned { kReloadable = 1u, kSecret = 2u };
+enum SettingFlag : unsigned { kReloadable = 1u, kSecret = 2u, kRuntime = 4u };
 
 enum class SettingType { kString, kInt, kBool };
 
@@ -179,8 +204,19 @@ struct Settings {
   // Sets one setting from text, by member or environment name, with the same checks as Load.
   Status Set(std::string_view name, std::string_view value);
 
+  // Checks rules that involve two settings (chunk overlap below chunk size, retry wait minimum not
+  // above its maximum). Returns kInvalidInput naming both variables and the fix.
+  Status CheckConsistency() const;
+
   // Non-secret settings as {ENV_NAME: value}.
   nlohmann::json PublicValues() const;
+
+  // The value of one setting (by member or environment name) as the text Set accepts, or nullopt
+  // for an unknown name.
+  std::optional<std::string> ValueText(std::string_view name) const;
+
+  // The value of one setting as JSON: a number, a boolean or a string.
+  nlohmann::json ValueJson(const SettingSpec& spec) const;
 
   // The password from OPEN_NOTEBOOK_PASSWORD or the first line of OPEN_NOTEBOOK_PASSWORD_FILE.
   Result<std::string> ResolvePassword() const;
@@ -195,5 +231,21 @@ struct Settings {
 
 // Text for --help: one paragraph per setting with its variable, default and description.
 std::string SettingsHelpText();
+
+// The row of a setting, by member or environment name; nullptr when there is none.
+const SettingSpec* FindSetting(std::string_view name);
+
+// Reads an environment file: one KEY=VALUE per line, blank lines and lines starting with '#'
+// ignored, an optional leading "export ", and a value optionally in single or double quotes.
+// kInvalidInput naming the file and line for anything else; kNotFound when it cannot be read.
+Result<std::map<std::string, std::string>> ReadEnvFile(const std::string& path);
+
+// Looks names up in `primary` first and then in `fallback`.
+EnvLookup LayeredEnv(EnvLookup primary, std::map<std::string, std::string> fallback);
+
+// Loads the settings of this process: the process environment, then the file named by
+// OPEN_NOTEBOOK_ENV_FILE when it is set, then the defaults. `file_values` receives the file's
+// content (empty without a file) so that provider keys in it can be found too.
+Result<Settings> LoadProcessSettings(const EnvLookup& process_env, std::map<std::string, std::string>* file_values);
 
 }  // namespace on

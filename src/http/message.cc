@@ -33,6 +33,19 @@ std::string_view Request::Param(std::string_view name) const {
   return {};
 }
 
+bool EventStream::SendJson(const nlohmann::json& value) {
+  return Send(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
+Response EventStreamResponse(EventProducer producer) {
+  Response response;
+  response.content_type = "text/event-stream";
+  response.SetHeader("Cache-Control", "no-cache");
+  response.SetHeader("X-Accel-Buffering", "no");
+  response.events = std::move(producer);
+  return response;
+}
+
 void Response::SetHeader(std::string name, std::string value) {
   for (auto& [key, existing] : headers) {
     if (key == name) {

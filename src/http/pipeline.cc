@@ -9,6 +9,17 @@
 #include "http/error_mapping.h"
 
 namespace on::http {
+namespace {
+
+// For HTML and other non-JSON responses (the web UI and its assets): scripts, styles and API
+// calls from this origin only, no plugins, no framing. Inline styles are allowed because UI
+// libraries set style attributes; inline scripts are not.
+constexpr const char* kUiContentSecurityPolicy =
+    "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
+    "media-src 'self' blob:; font-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'self'; "
+    "form-action 'self'; frame-ancestors 'none'";
+
+}  // namespace
 
 Pipeline::Pipeline(const Router& router, const CorsPolicy& cors, PasswordGuard& guard, PipelineOptions options)
     : router_(router), cors_(cors), guard_(guard), options_(std::move(options)) {}
@@ -124,9 +135,13 @@ void Pipeline::Finish(const Request& request, Response& response) const {
   response.SetHeader("X-Request-ID", request.request_id);
   response.SetHeader("X-Content-Type-Options", "nosniff");
   response.SetHeader("Referrer-Policy", "no-referrer");
+  // Older browsers ignore CSP frame-ancestors; X-Frame-Options keeps them from framing too.
+  response.SetHeader("X-Frame-Options", "DENY");
   if (response.content_type == "application/json") {
     response.SetHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
     response.SetHeader("Cache-Control", "no-store");
+  } else {
+    response.SetHeader("Content-Security-Policy", kUiContentSecurityPolicy);
   }
 }
 

@@ -41,7 +41,9 @@ class Pipeline {
   // and the request passes authentication. Cheap enough for the I/O thread.
   std::optional<Response> TryCached(const Request& request);
 
-  // Adds CORS, X-Request-ID and security headers; applied to every response, errors included.
+  // Adds CORS, X-Request-ID and security headers (X-Content-Type-Options, Referrer-Policy,
+  // X-Frame-Options, a Content-Security-Policy for JSON or for the UI); applied to every
+  // response, errors included.
   void Finish(const Request& request, Response& response) const;
 
  private:

@@ -2,16 +2,18 @@
 
 #include <array>
 #include <condition_variable>
+#include <deque>
+#include <thread>
 #include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <spdlog/spdlog.h>
@@ -58,13 +60,6 @@ Request ToRequest(const bhttp::request_header<>& header, const std::string& clie
 }
 
 }  // namespace
-
-struct Server::StreamRegistry {
-  std::mutex mutex;
-  std::condition_variable idle;
-  std::unordered_set<std::shared_ptr<StreamChannel>> channels;  // guarded by mutex
-  int producers = 0;                                             // guarded by mutex
-};
 
 // One connection. Owned by its coroutine; the server keeps a weak reference to close it on drain.
 struct Server::Session {
@@ -115,7 +110,134 @@ asio::awaitable<void> DiscardUnreadInput(beast::tcp_stream& stream) {
   }
 }
 
+// The queue between an event producer (on a thread of its own) and the coroutine that writes its
+// events (on the session's executor). The coroutine sleeps on `wakeup_` and is woken by cancelling
+// it, and the timer is touched only on the session's executor.
+class EventChannel final : public EventStream, public std::enable_shared_from_this<EventChannel> {
+ public:
+  explicit EventChannel(asio::any_io_executor executor) : executor_(executor), wakeup_(executor) {}
+
+  bool Send(std::string_view data) override {
+    std::string event;
+    size_t start = 0;
+    for (;;) {
+      const size_t end = data.find('\n', start);
+      event += "data: ";
+      event.append(data.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+      event += '\n';
+      if (end == std::string_view::npos) break;
+      start = end + 1;
+    }
+    event += '\n';
+    bool overflow = false;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return false;
+      if (queued_bytes_ + event.size() > kMaxQueuedBytes) {
+        overflow = true;
+      } else {
+        queued_bytes_ += event.size();
+        queue_.push_back(std::move(event));
+      }
+    }
+    if (overflow) {
+      // The client stopped reading: give up on it rather than buffer without bound.
+      Close();
+      return false;
+    }
+    Wake();
+    return true;
+  }
+
+  // Events waiting to be written, in bytes, above which the client counts as gone.
+  static constexpr size_t kMaxQueuedBytes = 8u << 20;
+
+  bool closed() const override {
+    std::lock_guard lock(mutex_);
+    return closed_;
+  }
+
+  void OnClose(std::function<void()> callback) override {
+    {
+      std::lock_guard lock(mutex_);
+      if (!closed_) {
+        on_close_.push_back(std::move(callback));
+        return;
+      }
+    }
+    callback();
+  }
+
+  // Called by the producer's thread when it has returned.
+  void Finish() {
+    {
+      std::lock_guard lock(mutex_);
+      finished_ = true;
+    }
+    Wake();
+  }
+
+  // Marks the client gone and runs the close callbacks. Idempotent.
+  void Close() {
+    std::vector<std::function<void()>> callbacks;
+    {
+      std::lock_guard lock(mutex_);
+      if (closed_) return;
+      closed_ = true;
+      queue_.clear();
+      queued_bytes_ = 0;
+      callbacks.swap(on_close_);
+    }
+    for (auto& callback : callbacks) callback();
+    Wake();
+  }
+
+  // Moves the queued events into `out` and returns whether the producer has finished.
+  bool Take(std::deque<std::string>& out) {
+    std::lock_guard lock(mutex_);
+    out.swap(queue_);
+    queued_bytes_ = 0;
+    return finished_;
+  }
+
+  bool finished() const {
+    std::lock_guard lock(mutex_);
+    return finished_;
+  }
+
+  // Waits on the session's executor until woken or `timeout` passes.
+  asio::awaitable<void> Wait(std::chrono::milliseconds timeout) {
+    wakeup_.expires_after(timeout);
+    auto [ignored] = co_await wakeup_.async_wait(kNoThrow);
+    (void)ignored;
+  }
+
+ private:
+  void Wake() {
+    asio::post(executor_, [self = shared_from_this()] { self->wakeup_.cancel(); });
+  }
+
+  asio::any_io_executor executor_;
+  asio::steady_timer wakeup_;
+  mutable std::mutex mutex_;
+  std::deque<std::string> queue_;                    // guarded by mutex_
+  size_t queued_bytes_ = 0;                          // guarded by mutex_
+  std::vector<std::function<void()>> on_close_;      // guarded by mutex_
+  bool closed_ = false;                              // guarded by mutex_
+  bool finished_ = false;                            // guarded by mutex_
+};
+
 }  // namespace
+
+// The event streams whose producers are running, so that shutdown can close them (which cancels
+// their provider calls) and wait for the producers before the objects they use are destroyed.
+// Shared with the producer threads, which may outlive a server whose wait timed out.
+struct Server::EventStreams {
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::unordered_set<std::shared_ptr<EventChannel>> open;  // guarded by mutex
+  int producers = 0;  // guarded by mutex; counts admitted streams, from admission to the producer's return
+};
 
 Server::Server(ServerOptions options, Pipeline& pipeline)
     : options_(std::move(options)),
@@ -123,136 +245,37 @@ Server::Server(ServerOptions options, Pipeline& pipeline)
       io_(options_.io_threads),
       handler_pool_(static_cast<size_t>(options_.handler_threads)),
       acceptor_(io_),
-      streams_(std::make_shared<StreamRegistry>()) {}
+      event_streams_(std::make_shared<EventStreams>()) {}
 
 Server::~Server() {
-  // Producers get the close (their provider calls are cancelled) and a bounded time to return.
-  CloseStreams();
+  // Producers hold references to what the handlers use, so they get the close (their provider
+  // calls are cancelled) and a bounded time to return before anything is destroyed.
+  CloseEventStreams();
   {
-    std::unique_lock lock(streams_->mutex);
-    if (!streams_->idle.wait_for(lock, options_.shutdown_timeout, [this] { return streams_->producers == 0; })) {
-      spdlog::warn("{} streamed responses did not stop within the shutdown timeout", streams_->producers);
+    std::unique_lock lock(event_streams_->mutex);
+    if (!event_streams_->idle.wait_for(lock, options_.shutdown_timeout,
+                                       [this] { return event_streams_->producers == 0; })) {
+      spdlog::warn("{} event stream producers did not stop within the shutdown timeout", event_streams_->producers);
     }
   }
   handler_pool_.stop();
   handler_pool_.join();
 }
 
-void Server::CloseStreams() {
-  std::vector<std::shared_ptr<StreamChannel>> channels;
-  {
-    std::lock_guard lock(streams_->mutex);
-    channels.assign(streams_->channels.begin(), streams_->channels.end());
-  }
-  for (auto& channel : channels) channel->Close();
+bool Server::AdmitEventStream() {
+  std::lock_guard lock(event_streams_->mutex);
+  if (event_streams_->producers >= options_.max_event_streams) return false;
+  event_streams_->producers += 1;
+  return true;
 }
 
-asio::awaitable<void> Server::ServeStream(Session& session, const Request& request, Response& response,
-                                          bool& completed) {
-  using namespace asio::experimental::awaitable_operators;
-  beast::tcp_stream& stream = session.stream;
-  const std::shared_ptr<StreamBody> body = response.stream;
-  auto channel = std::make_shared<StreamChannel>();
+void Server::CloseEventStreams() {
+  std::vector<std::shared_ptr<EventChannel>> channels;
   {
-    std::lock_guard lock(streams_->mutex);
-    if (static_cast<int>(streams_->channels.size()) >= options_.max_streams) {
-      response = ErrorResponse(Status(ErrorCode::kUnavailable, "Too many streamed responses are running (" +
-                                                                   std::to_string(options_.max_streams) +
-                                                                   "); retry shortly"));
-    } else {
-      streams_->channels.insert(channel);
-      streams_->producers += 1;
-    }
+    std::lock_guard lock(event_streams_->mutex);
+    channels.assign(event_streams_->open.begin(), event_streams_->open.end());
   }
-  if (!response.stream) {
-    pipeline_.Finish(request, response);
-    beast::error_code ignored;
-    co_await WriteResponse(stream, request, response, false, ignored);
-    co_return;
-  }
-
-  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), 11};
-  if (!response.content_type.empty()) head.set(bhttp::field::content_type, response.content_type);
-  for (const auto& [name, value] : response.headers) head.set(name, value);
-  head.chunked(true);
-  head.keep_alive(false);
-  bhttp::response_serializer<bhttp::empty_body> serializer{head};
-  stream.expires_after(kBodyTimeout);
-  auto [header_error, header_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
-
-  // The producer wakes the writer below through this timer: it posts a cancel to the
-  // connection's executor. The writer takes the queue before every wait without yielding in
-  // between, so a wake-up cannot fall between the check and the wait.
-  auto wake = std::make_shared<asio::steady_timer>(stream.get_executor());
-  channel->SetNotify([wake, executor = stream.get_executor()] { asio::post(executor, [wake] { wake->cancel(); }); });
-  if (header_error) channel->Close();
-
-  std::thread([registry = streams_, channel, body] {
-    try {
-      body->produce(channel->writer());
-    } catch (const std::exception& error) {
-      spdlog::error("streamed response failed: {}", error.what());
-    }
-    channel->Finish();
-    std::lock_guard lock(registry->mutex);
-    registry->channels.erase(channel);
-    registry->producers -= 1;
-    registry->idle.notify_all();
-  }).detach();
-
-  auto write_loop = [&]() -> asio::awaitable<void> {
-    for (;;) {
-      bool finished = false;
-      std::string data = channel->Take(&finished);
-      if (channel->closed()) co_return;
-      if (!data.empty()) {
-        stream.expires_after(kBodyTimeout);
-        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(data)), kNoThrow);
-        if (error) co_return;
-        continue;
-      }
-      if (finished) {
-        stream.expires_after(kBodyTimeout);
-        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
-        completed = !error;
-        co_return;
-      }
-      wake->expires_after(body->heartbeat.empty() ? std::chrono::milliseconds(std::chrono::hours(1))
-                                                  : body->heartbeat_interval);
-      auto [waited] = co_await wake->async_wait(kNoThrow);
-      if (channel->closed()) co_return;
-      if (!waited && !body->heartbeat.empty()) {
-        stream.expires_after(kBodyTimeout);
-        auto [error, written] =
-            co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(body->heartbeat)), kNoThrow);
-        if (error) co_return;
-      }
-    }
-  };
-  // The client sends nothing after its request, so the end of the input means it went away.
-  auto watch_client = [&]() -> asio::awaitable<void> {
-    std::array<char, 512> scratch;
-    for (;;) {
-      auto [error, bytes] = co_await stream.socket().async_read_some(asio::buffer(scratch), kNoThrow);
-      if (error) {
-        // Closed before the writer is cancelled, so the writer sees it without another wait.
-        if (error != asio::error::operation_aborted) channel->Close();
-        co_return;
-      }
-    }
-  };
-  if (!header_error) {
-    try {
-      co_await (write_loop() || watch_client());
-    } catch (const std::exception& error) {
-      // A cancelled awaitable throws when it awaits again. The stream is over either way.
-      spdlog::debug("streamed response ended: {}", error.what());
-    }
-  }
-
-  // Ends the producer's work when the client left early. After a complete stream it only drops
-  // the callbacks.
-  channel->Close();
+  for (auto& channel : channels) channel->Close();
 }
 
 Status Server::Listen() {
@@ -389,20 +412,28 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
       }
     }
 
+    if (response.events && !AdmitEventStream()) {
+      ScopedLogContext context(request.request_id);
+      spdlog::warn("{} {}: rejected an event stream because {} are open", request.method, request.path,
+                   options_.max_event_streams);
+      response = ErrorResponse(Status(ErrorCode::kUnavailable, "Too many event streams are open (" +
+                                                                   std::to_string(options_.max_event_streams) +
+                                                                   "); retry when one has finished"));
+    }
     pipeline_.Finish(request, response);
-    if (response.stream) {
-      bool completed = false;
-      co_await ServeStream(*session, request, response, completed);
-      in_flight_ -= 1;
+    if (response.events) {
+      co_await StreamEvents(session, request, response);
       const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
-      metrics::RecordHttpRequest(response.route.empty() ? std::string_view("unmatched") : response.route,
-                                 request.method, response.status, elapsed.count());
+      metrics::RecordHttpRequest(response.route.empty() ? std::string_view("unmatched") : response.route, request.method,
+                                 response.status, elapsed.count());
+      in_flight_ -= 1;
       if (options_.access_log) {
         ScopedLogContext context(request.request_id);
-        spdlog::info("{} {} {} {} {:.1f}ms streamed{}", client, request.method, request.path, response.status,
-                     elapsed.count() * 1000, completed ? "" : ", ended early");
+        spdlog::info("{} {} {} {} {:.1f}ms event stream", client, request.method, request.path, response.status,
+                     elapsed.count() * 1000);
       }
-      break;
+      // StreamEvents has closed the connection.
+      co_return;
     }
     // Recorded before the write so a client that has its response also sees it counted.
     const auto elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - started);
@@ -428,6 +459,128 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
   co_await DiscardUnreadInput(stream);
 }
 
+asio::awaitable<void> Server::StreamEvents(std::shared_ptr<Session> session, const Request& request, Response& response) {
+  beast::tcp_stream& stream = session->stream;
+  auto channel = std::make_shared<EventChannel>(stream.get_executor());
+
+  bhttp::response<bhttp::empty_body> head{static_cast<bhttp::status>(response.status), 11};
+  head.set(bhttp::field::content_type, response.content_type);
+  for (const auto& [name, value] : response.headers) head.set(name, value);
+  head.chunked(true);
+  head.keep_alive(false);
+  bhttp::response_serializer<bhttp::empty_body> serializer{head};
+  stream.expires_after(kBodyTimeout);
+  auto [head_error, head_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
+  (void)head_bytes;
+
+  if (head_error) {
+    // The producer never runs, so its admission ends here.
+    std::lock_guard lock(event_streams_->mutex);
+    event_streams_->producers -= 1;
+    event_streams_->idle.notify_all();
+  } else {
+    // A client sends nothing after its request, so a finished read means it closed the
+    // connection (or reset it). The producer is notified at once, not at the next heartbeat.
+    asio::co_spawn(
+        stream.get_executor(),
+        [session, channel]() -> asio::awaitable<void> {
+          std::array<char, 256> scratch;
+          for (;;) {
+            auto [error, bytes] = co_await session->stream.socket().async_read_some(asio::buffer(scratch), kNoThrow);
+            (void)bytes;
+            if (error) {
+              channel->Close();
+              co_return;
+            }
+          }
+        },
+        asio::detached);
+
+    // Producers wait on provider calls for minutes, so each runs on its own thread rather than on
+    // the handler pool, and hundreds of open streams cannot starve ordinary requests.
+    // AdmitEventStream caps their number. Shutdown closes the channel, which cancels the
+    // producer's provider calls through its OnClose callbacks.
+    {
+      std::lock_guard lock(event_streams_->mutex);
+      event_streams_->open.insert(channel);
+    }
+    if (draining_) channel->Close();
+    std::thread([streams = event_streams_, channel, producer = std::move(response.events),
+                 request_id = request.request_id] {
+      {
+        ScopedLogContext log_context(request_id);
+        try {
+          producer(*channel);
+        } catch (const std::exception& error) {
+          spdlog::error("event stream producer threw: {}", error.what());
+        } catch (...) {
+          spdlog::error("event stream producer threw a non-standard exception");
+        }
+      }
+      channel->Finish();
+      std::lock_guard lock(streams->mutex);
+      streams->open.erase(channel);
+      streams->producers -= 1;
+      streams->idle.notify_all();
+    }).detach();
+
+    static const std::string kHeartbeat = ": keep-alive\n\n";
+    std::deque<std::string> pending;
+    auto last_write = std::chrono::steady_clock::now();
+    bool failed = false;
+    for (;;) {
+      const bool finished = channel->Take(pending);
+      if (channel->closed()) break;
+      // A wake-up that arrives during a write finds no waiting timer and is lost, so after
+      // writing the loop takes again instead of waiting.
+      if (!pending.empty()) {
+        for (const std::string& event : pending) {
+          stream.expires_after(kBodyTimeout);
+          auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(event)), kNoThrow);
+          (void)written;
+          if (error) {
+            failed = true;
+            break;
+          }
+          last_write = std::chrono::steady_clock::now();
+        }
+        pending.clear();
+        if (failed) break;
+        continue;
+      }
+      if (finished) {
+        stream.expires_after(kBodyTimeout);
+        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk_last(), kNoThrow);
+        (void)error;
+        (void)written;
+        break;
+      }
+      const auto quiet = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - last_write);
+      if (quiet >= options_.event_heartbeat) {
+        stream.expires_after(kBodyTimeout);
+        auto [error, written] = co_await asio::async_write(stream, bhttp::make_chunk(asio::buffer(kHeartbeat)), kNoThrow);
+        (void)written;
+        if (error) {
+          failed = true;
+          break;
+        }
+        last_write = std::chrono::steady_clock::now();
+        continue;
+      }
+      co_await channel->Wait(options_.event_heartbeat - quiet);
+    }
+    if (failed || channel->closed()) {
+      ScopedLogContext log_context(request.request_id);
+      spdlog::info("{} {}: the client closed the event stream", request.method, request.path);
+    }
+    channel->Close();
+  }
+
+  beast::error_code ignored;
+  stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+  stream.socket().close(ignored);
+}
+
 void Server::Shutdown() {
   if (draining_.exchange(true)) return;
   asio::post(io_, [this] {
@@ -435,6 +588,7 @@ void Server::Shutdown() {
     beast::error_code ignored;
     acceptor_.close(ignored);
     CloseIdleSessions();
+    CloseEventStreams();
     WatchDrain(std::chrono::steady_clock::now() + options_.shutdown_timeout);
   });
 }
@@ -460,7 +614,6 @@ void Server::WatchDrain(std::chrono::steady_clock::time_point deadline) {
     }
     if (in_flight_ == 0 || std::chrono::steady_clock::now() >= deadline) {
       if (in_flight_ > 0) spdlog::warn("shutdown timeout reached with {} requests still running", in_flight_.load());
-      CloseStreams();
       spdlog::info("HTTP server stopped");
       io_.stop();
       return;

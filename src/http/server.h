@@ -34,9 +34,12 @@ struct ServerOptions {
   uint64_t max_body_bytes = 100ull << 20;
   std::chrono::seconds shutdown_timeout{30};
   bool access_log = true;
-  // Streamed responses (http/stream.h) running at once; more get 503 until one ends. Each has a
-  // thread of its own.
-  int max_streams = 1024;
+  // A server-sent event stream that has sent nothing for this long gets a comment line, so
+  // proxies and browsers keep it open and a closed client is noticed by the failed write.
+  std::chrono::milliseconds event_heartbeat{15'000};
+  // Event streams open at once; another one is answered with 503 until one ends. Each producer has
+  // a thread of its own.
+  int max_event_streams = 1024;
 };
 
 class Server {
@@ -53,8 +56,9 @@ class Server {
   // Serves until Shutdown() completes. Blocks the calling thread.
   void Run();
 
-  // Starts a graceful shutdown: stop accepting, let in-flight requests finish (up to the
-  // shutdown timeout), close idle connections, then return from Run(). Thread-safe, idempotent.
+  // Starts a graceful shutdown: stop accepting, close event streams (their producers are told to
+  // stop), let in-flight requests finish (up to the shutdown timeout), close idle connections, then
+  // return from Run(). Thread-safe, idempotent.
   void Shutdown();
 
   // Requests being handled right now.
@@ -62,18 +66,19 @@ class Server {
 
  private:
   struct Session;
-  // Producer threads of streamed responses and their channels, shared with the threads so a
-  // thread that outlives the server (it ignored the close for longer than the shutdown
-  // timeout) still finds it.
-  struct StreamRegistry;
+  struct EventStreams;
 
-  boost::asio::awaitable<void> ServeStream(Session& session, const Request& request, Response& response,
-                                           bool& completed);
-  // Tells every running stream's producer that its client is gone.
-  void CloseStreams();
+  // Reserves a place for one more event stream; false when max_event_streams are open.
+  bool AdmitEventStream();
+  // Closes every open event stream, which tells its producer to stop.
+  void CloseEventStreams();
 
   void StartAccepting();
   boost::asio::awaitable<void> ServeSession(std::shared_ptr<Session> session);
+  // Sends the head of `response`, runs its event producer on the handler pool and writes the
+  // events until the producer returns or the client goes away.
+  boost::asio::awaitable<void> StreamEvents(std::shared_ptr<Session> session, const Request& request,
+                                            Response& response);
   void WatchDrain(std::chrono::steady_clock::time_point deadline);
   void CloseIdleSessions();
 
@@ -88,7 +93,7 @@ class Server {
   std::mutex sessions_mutex_;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
   uint64_t next_session_id_ = 0;                                   // guarded by sessions_mutex_
-  std::shared_ptr<StreamRegistry> streams_;
+  std::shared_ptr<EventStreams> event_streams_;
 };
 
 }  // namespace on::http

@@ -2,6 +2,7 @@
 
 #include "jobs/embed_commands.h"
 #include "jobs/process_source_command.h"
+#include "jobs/transformation_commands.h"
 
 #include <spdlog/spdlog.h>
 
@@ -63,6 +64,7 @@ Result<std::unique_ptr<CommandRegistry>> BuildCommandRegistry(const CommandEnvir
   auto registry = std::make_unique<CommandRegistry>(DefaultRetryPolicy(environment.settings));
   ON_RETURN_IF_ERROR(RegisterProcessSourceCommand(*registry, environment));
   ON_RETURN_IF_ERROR(RegisterEmbedCommands(*registry, environment));
+  ON_RETURN_IF_ERROR(RegisterTransformationCommands(*registry, environment));
   if (environment.settings.enable_test_commands) {
     ON_RETURN_IF_ERROR(RegisterDebugCommands(*registry));
     spdlog::warn("OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS is true: the debug.sleep job command is registered; "

@@ -4,6 +4,7 @@
 #include <memory>
 
 #include "ai/credential_cipher.h"
+#include "core/runtime_config.h"
 #include "core/settings.h"
 #include "jobs/command_registry.h"
 #include "storage/storage.h"
@@ -18,6 +19,15 @@ struct CommandEnvironment {
   // registry. `env` is where provider environment variables are read.
   const ai::CredentialCipher* cipher = nullptr;
   EnvLookup env = ProcessEnv();
+  // The live settings, when the process has them: each job then runs with the runtime settings
+  // in effect when it starts (chunk size, timeouts). Null means `settings` for every job.
+  const RuntimeConfig* config = nullptr;
+
+  // The settings for a job starting now.
+  SettingsSnapshot JobSettings() const {
+    if (config != nullptr) return config->Current();
+    return SettingsSnapshot(std::shared_ptr<const Settings>(), &settings);  // not owned
+  }
 };
 
 // Builds the registry of every command, with the default retry policy from the settings. The

@@ -69,8 +69,18 @@ const CommandSpec* CommandRegistry::FindFull(std::string_view full_name) const {
   return found == commands_.end() ? nullptr : &found->second;
 }
 
-const RetryPolicy& CommandRegistry::PolicyFor(const CommandSpec& command) const {
-  return command.retry ? *command.retry : default_policy_;
+RetryPolicy CommandRegistry::PolicyFor(const CommandSpec& command) const {
+  return command.retry ? *command.retry : default_policy();
+}
+
+RetryPolicy CommandRegistry::default_policy() const {
+  std::lock_guard lock(policy_mutex_);
+  return default_policy_;
+}
+
+void CommandRegistry::SetDefaultPolicy(RetryPolicy policy) {
+  std::lock_guard lock(policy_mutex_);
+  default_policy_ = policy;
 }
 
 std::vector<std::string> CommandRegistry::FullNames() const {

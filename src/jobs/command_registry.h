@@ -16,6 +16,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -74,8 +75,8 @@ struct CommandSpec {
   std::string FullName() const { return app + "." + name; }
 };
 
-// Filled once at start-up, then shared read-only: Register is not thread-safe, every const
-// method is.
+// Filled once at start-up, then shared: Register is not thread-safe, every other method is. Only
+// the default retry policy changes afterwards (OPEN_NOTEBOOK_RETRY_* are runtime settings).
 class CommandRegistry {
  public:
   explicit CommandRegistry(RetryPolicy default_policy) : default_policy_(default_policy) {}
@@ -92,8 +93,10 @@ class CommandRegistry {
   const CommandSpec* FindFull(std::string_view full_name) const;
 
   // The command's policy, or the default policy when it has none.
-  const RetryPolicy& PolicyFor(const CommandSpec& command) const;
-  const RetryPolicy& default_policy() const { return default_policy_; }
+  RetryPolicy PolicyFor(const CommandSpec& command) const;
+  RetryPolicy default_policy() const;
+  // Replaces the default policy; jobs submitted and retries scheduled afterwards use it.
+  void SetDefaultPolicy(RetryPolicy policy);
 
   // Every "app.name", sorted.
   std::vector<std::string> FullNames() const;
@@ -101,7 +104,8 @@ class CommandRegistry {
   std::vector<const CommandSpec*> Commands() const;
 
  private:
-  RetryPolicy default_policy_;
+  mutable std::mutex policy_mutex_;
+  RetryPolicy default_policy_;  // guarded by policy_mutex_
   std::map<std::string, CommandSpec, std::less<>> commands_;  // by full name
 };
 

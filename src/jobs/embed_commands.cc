@@ -30,16 +30,16 @@ Result<ai::EmbeddingSetup> RequireSetup(const CommandEnvironment& environment) {
   return std::move(*setup);
 }
 
-// Embeds the items of a source or a note that lack a vector, round by round.
+// Embeds the items of a source, a note or an insight that lack a vector, round by round.
 Result<nlohmann::json> EmbedItems(const CommandEnvironment& environment, JobContext& job,
-                                  const std::optional<std::string>& source_id, const std::optional<std::string>& note_id) {
+                                  const storage::EmbeddingOwner& owner) {
   ON_ASSIGN_OR_RETURN(ai::EmbeddingSetup setup, RequireSetup(environment));
   ON_ASSIGN_OR_RETURN(auto model, ai::MakeEmbeddingModel(setup.config));
   ai::CancelToken cancel;
   int64_t stored = 0;
   for (;;) {
     if (job.CancelRequested()) return Status(ErrorCode::kCancelled, "embedding stopped because it was asked to stop");
-    ON_ASSIGN_OR_RETURN(auto items, environment.storage.ListUnembedded(setup.key, source_id, note_id, kItemsPerRound));
+    ON_ASSIGN_OR_RETURN(auto items, environment.storage.ListUnembedded(setup.key, owner, kItemsPerRound));
     if (items.empty()) break;
     std::vector<std::string> texts;
     for (const auto& item : items) texts.push_back(item.text);
@@ -53,8 +53,9 @@ Result<nlohmann::json> EmbedItems(const CommandEnvironment& environment, JobCont
   }
   job.Progress("done", 100);
   nlohmann::json result = {{"model", setup.key}, {"embedded", stored}};
-  if (source_id) result["source_id"] = *source_id;
-  if (note_id) result["note_id"] = *note_id;
+  if (owner.source_id) result["source_id"] = *owner.source_id;
+  if (owner.note_id) result["note_id"] = *owner.note_id;
+  if (owner.insight_id) result["insight_id"] = *owner.insight_id;
   return result;
 }
 
@@ -65,10 +66,13 @@ Result<nlohmann::json> RebuildEmbeddings(const CommandEnvironment& environment, 
   if (mode != "existing" && mode != "all") return InvalidInput("rebuild_embeddings mode must be existing or all");
   const bool include_sources = !input.is_object() || input.value("include_sources", true);
   const bool include_notes = !input.is_object() || input.value("include_notes", true);
+  const bool include_insights = !input.is_object() || input.value("include_insights", true);
 
-  nlohmann::json result = {{"sources_submitted", 0}, {"notes_submitted", 0}, {"failed_submissions", 0}};
+  nlohmann::json result = {
+      {"sources_submitted", 0}, {"notes_submitted", 0}, {"insights_submitted", 0}, {"failed_submissions", 0}};
   std::vector<std::string> sources;
   std::vector<std::string> notes;
+  std::vector<std::string> insights;
   const bool only_embedded = mode == "existing";
   if (include_sources) {
     ON_ASSIGN_OR_RETURN(sources, environment.storage.ListEmbeddableSources(only_embedded));
@@ -76,7 +80,10 @@ Result<nlohmann::json> RebuildEmbeddings(const CommandEnvironment& environment, 
   if (include_notes) {
     ON_ASSIGN_OR_RETURN(notes, environment.storage.ListEmbeddableNotes(only_embedded));
   }
-  const size_t total = sources.size() + notes.size();
+  if (include_insights) {
+    ON_ASSIGN_OR_RETURN(insights, environment.storage.ListEmbeddableInsights(only_embedded));
+  }
+  const size_t total = sources.size() + notes.size() + insights.size();
   size_t done = 0;
   auto submit = [&](const Result<std::string>& submitted, const char* counter) {
     if (submitted.ok()) {
@@ -90,8 +97,10 @@ Result<nlohmann::json> RebuildEmbeddings(const CommandEnvironment& environment, 
   };
   for (const auto& id : sources) submit(SubmitEmbedSource(environment.storage, id), "sources_submitted");
   for (const auto& id : notes) submit(SubmitEmbedNote(environment.storage, id), "notes_submitted");
+  for (const auto& id : insights) submit(SubmitEmbedInsight(environment.storage, id), "insights_submitted");
   result["total_items"] = total;
-  result["jobs_submitted"] = result["sources_submitted"].get<int64_t>() + result["notes_submitted"].get<int64_t>();
+  result["jobs_submitted"] = result["sources_submitted"].get<int64_t>() + result["notes_submitted"].get<int64_t>() +
+                             result["insights_submitted"].get<int64_t>();
   return result;
 }
 
@@ -117,23 +126,34 @@ Result<std::string> SubmitEmbedNote(storage::Storage& storage, const std::string
   return Submit(storage, "embed_note", "note_id", note_id);
 }
 
+Result<std::string> SubmitEmbedInsight(storage::Storage& storage, const std::string& insight_id) {
+  return Submit(storage, "embed_insight", "insight_id", insight_id);
+}
+
 Status RegisterEmbedCommands(CommandRegistry& registry, const CommandEnvironment& environment) {
   ON_RETURN_IF_ERROR(registry.Register(CommandSpec{
       "open_notebook", "embed_source", "Embed the chunks of a source with the default embedding model",
       [environment](JobContext& job) -> Result<nlohmann::json> {
         ON_ASSIGN_OR_RETURN(std::string id, StringField(job.input(), "embed_source", "source_id"));
-        return EmbedItems(environment, job, id, std::nullopt);
+        return EmbedItems(environment, job, storage::EmbeddingOwner{.source_id = id});
       },
       std::nullopt}));
   ON_RETURN_IF_ERROR(registry.Register(CommandSpec{
       "open_notebook", "embed_note", "Embed a note with the default embedding model",
       [environment](JobContext& job) -> Result<nlohmann::json> {
         ON_ASSIGN_OR_RETURN(std::string id, StringField(job.input(), "embed_note", "note_id"));
-        return EmbedItems(environment, job, std::nullopt, id);
+        return EmbedItems(environment, job, storage::EmbeddingOwner{.note_id = id});
+      },
+      std::nullopt}));
+  ON_RETURN_IF_ERROR(registry.Register(CommandSpec{
+      "open_notebook", "embed_insight", "Embed an insight with the default embedding model",
+      [environment](JobContext& job) -> Result<nlohmann::json> {
+        ON_ASSIGN_OR_RETURN(std::string id, StringField(job.input(), "embed_insight", "insight_id"));
+        return EmbedItems(environment, job, storage::EmbeddingOwner{.insight_id = id});
       },
       std::nullopt}));
   return registry.Register(CommandSpec{
-      "open_notebook", "rebuild_embeddings", "Submit an embed job for every source and note with text",
+      "open_notebook", "rebuild_embeddings", "Submit an embed job for every source, note and insight with text",
       [environment](JobContext& job) { return RebuildEmbeddings(environment, job); }, std::nullopt});
 }
 

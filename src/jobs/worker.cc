@@ -171,6 +171,7 @@ Status Worker::Start() {
     std::lock_guard lock(mutex_);
     if (started_) return InternalError("worker " + id() + " was started twice");
     started_ = true;
+    max_tasks_ = options_.max_tasks;
     free_slots_ = options_.max_tasks;
   }
 
@@ -180,11 +181,15 @@ Status Worker::Start() {
   if (!saved.ok()) {
     std::lock_guard lock(mutex_);
     stopped_ = true;
+    stopping_ = true;
     return saved;
   }
 
   listener_ = store_.AddListener([this](const storage::JobEvent& event) { OnStoreEvent(event); });
-  for (int i = 0; i < options_.max_tasks; ++i) runners_.emplace_back([this] { RunnerLoop(); });
+  {
+    std::lock_guard lock(mutex_);  // SetMaxTasks may add runners from another thread
+    for (int i = static_cast<int>(runners_.size()); i < max_tasks_; ++i) runners_.emplace_back([this] { RunnerLoop(); });
+  }
   maintenance_ = std::thread([this] { MaintenanceLoop(); });
   dispatcher_ = std::thread([this] { DispatchLoop(); });
 
@@ -192,6 +197,28 @@ Status Worker::Start() {
                getpid(), options_.max_tasks, options_.lease.count(), Join(commands_));
   if (commands_.empty()) spdlog::warn("worker {} has no commands registered, so it will not run any job", id());
   return Status::Ok();
+}
+
+void Worker::SetMaxTasks(int max_tasks) {
+  max_tasks = std::max(1, max_tasks);
+  {
+    std::lock_guard lock(mutex_);
+    if (!started_ || stopping_ || max_tasks == max_tasks_) return;
+    // Slots may go negative: running jobs finish, and no new job starts until a slot is free.
+    free_slots_ += max_tasks - max_tasks_;
+    max_tasks_ = max_tasks;
+    // Runner threads are never removed; surplus ones wait for hand-offs that the slots prevent.
+    while (static_cast<int>(runners_.size()) < max_tasks) runners_.emplace_back([this] { RunnerLoop(); });
+  }
+  spdlog::info("worker {} now runs up to {} jobs at a time", id(), max_tasks);
+  dispatcher_wake_.notify_one();
+  // Published at once, so /api/config and `open-notebook status` show the new limit.
+  SaveHeartbeat();
+}
+
+int Worker::max_tasks() const {
+  std::lock_guard lock(mutex_);
+  return max_tasks_;
 }
 
 int Worker::running() const {
@@ -233,6 +260,10 @@ void Worker::DispatchLoop() {
     } catch (const std::exception& error) {
       spdlog::error("worker {}: claiming jobs threw an exception: {}; trying again at the next poll", id(),
                     error.what());
+    } catch (...) {
+      // Nothing is known about this state, so the thread ends and Health() reports it.
+      RecordThreadFailure("dispatcher", "claiming jobs threw an exception that is not a std::exception");
+      return;
     }
   }
 }
@@ -243,7 +274,7 @@ void Worker::ClaimWhileSlotsFree() {
   for (;;) {
     {
       std::lock_guard lock(mutex_);
-      if (stopping_ || free_slots_ == 0 || commands_.empty()) break;
+      if (stopping_ || free_slots_ <= 0 || commands_.empty()) break;
     }
 
     auto claimed = store_.Claim(storage::ClaimRequest{id(), commands_, options_.lease});
@@ -375,7 +406,7 @@ void Worker::FinishJob(RunningJob& running, const Result<nlohmann::json>& outcom
   } else {
     const Status& error = outcome.status();
     const CommandSpec* command = registry_.FindFull(job.FullCommand());
-    const RetryPolicy& policy = command != nullptr ? registry_.PolicyFor(*command) : registry_.default_policy();
+    const RetryPolicy policy = command != nullptr ? registry_.PolicyFor(*command) : registry_.default_policy();
     if (IsTransient(error) && job.attempts < job.max_attempts) {
       const auto delay = policy.Delay(job.attempts);
       recorded = WithRetries([&] { return store_.Retry(lease, error, delay); });
@@ -439,8 +470,26 @@ void Worker::MaintenanceLoop() {
       }
     } catch (const std::exception& error) {
       spdlog::error("worker {} maintenance threw an exception: {}; it continues at the next tick", id(), error.what());
+    } catch (...) {
+      RecordThreadFailure("maintenance", "lease renewal or progress writing threw an exception that is not a "
+                                         "std::exception");
+      return;
     }
   }
+}
+
+void Worker::RecordThreadFailure(std::string_view thread, std::string_view reason) {
+  spdlog::critical("worker {}: the {} thread stopped: {}", id(), thread, reason);
+  std::lock_guard lock(mutex_);
+  if (thread_failure_.ok()) {
+    thread_failure_ = InternalError("the " + std::string(thread) + " thread of worker " + id() + " stopped: " +
+                                    std::string(reason));
+  }
+}
+
+Status Worker::Health() const {
+  std::lock_guard lock(mutex_);
+  return thread_failure_;
 }
 
 void Worker::FlushProgress() {
@@ -512,7 +561,14 @@ void Worker::RenewLeases() {
 
 void Worker::SaveHeartbeat() {
   static thread_local RepeatedLog heartbeat_log;
-  storage::WorkerInfo info{id(), host_, static_cast<int64_t>(getpid()), commands_, options_.max_tasks, running(),
+  int max_tasks = 0;
+  int running_jobs = 0;
+  {
+    std::lock_guard lock(mutex_);
+    max_tasks = max_tasks_;
+    running_jobs = static_cast<int>(running_.size());
+  }
+  storage::WorkerInfo info{id(), host_, static_cast<int64_t>(getpid()), commands_, max_tasks, running_jobs,
                            options_.lease, "", ""};
   Status saved = store_.SaveWorker(info);
   if (saved.ok()) {

@@ -68,8 +68,19 @@ class Worker {
   bool Stop();
 
   const std::string& id() const { return options_.worker_id; }
+
+  // Changes how many jobs run at the same time (at least 1), for example after
+  // OPEN_NOTEBOOK_WORKER_MAX_TASKS changed at run time. Lowering it lets running jobs finish. A
+  // no-op before Start() and after Stop().
+  void SetMaxTasks(int max_tasks);
+  int max_tasks() const;
   // Jobs claimed and not yet finished.
   int running() const;
+
+  // Ok while the dispatcher and maintenance threads run; otherwise the error that ended one of
+  // them (an exception that is not a std::exception). Such a worker claims no more jobs or no
+  // longer renews leases, so its owner should Stop() it and start a new one.
+  Status Health() const;
 
   struct RunningJob;  // defined in worker.cc
 
@@ -88,6 +99,8 @@ class Worker {
   void RenewLeases();
   void ReapAndPrune(bool purge);
   void SaveHeartbeat();
+  // Records why a worker thread ended early; Health() returns the first such error.
+  void RecordThreadFailure(std::string_view thread, std::string_view reason);
 
   std::vector<std::shared_ptr<RunningJob>> RunningSnapshot() const;
   bool WaitUntilIdle(std::chrono::milliseconds timeout);
@@ -111,7 +124,9 @@ class Worker {
   bool stopped_ = false;                      // guarded by mutex_
   bool stop_result_ = true;                   // guarded by mutex_
   bool submitted_ = false;                    // guarded by mutex_: a submit arrived since the last claim
-  int free_slots_ = 0;                        // guarded by mutex_
+  int max_tasks_ = 0;                         // guarded by mutex_
+  int free_slots_ = 0;                        // guarded by mutex_; negative after SetMaxTasks lowered it
+  Status thread_failure_;                     // guarded by mutex_
   std::deque<std::shared_ptr<RunningJob>> handoff_;             // guarded by mutex_
   // Claimed attempts, by "<job id>#<attempt>"; guarded by mutex_.
   std::map<std::string, std::shared_ptr<RunningJob>> running_;

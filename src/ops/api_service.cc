@@ -12,49 +12,51 @@
 #include "http/server.h"
 #include "jobs/builtin_commands.h"
 #include "ops/backup_service.h"
+#include "ops/config_watcher.h"
 #include "ops/data_dir_lock.h"
+#include "ops/database_wait.h"
 #include "ops/worker_service.h"
 
 namespace on::ops {
 namespace {
 
-// Opens the database, retrying with a delay that starts at 1 s and doubles up to 5 s.
-Result<std::unique_ptr<storage::Storage>> WaitForDatabase(const Settings& settings, api::AppContext& context,
-                                                          const std::atomic<bool>& stopping) {
-  auto delay = std::chrono::milliseconds(1000);
-  Status last_error;
-  for (int attempt = 1; attempt <= settings.db_wait_attempts && !stopping; ++attempt) {
-    auto storage = storage::OpenStorage(settings);
-    if (storage.ok()) {
-      Status ping = (*storage)->Ping();
-      if (ping.ok()) return std::move(storage).value();
-      last_error = ping;
+// Opens and migrates the database, retrying while it is unavailable (ops/database_wait.h).
+// Returns the error that stops start-up: the attempts ran out, or the schema cannot be used.
+Result<OpenedDatabase> WaitForDatabase(const Settings& settings, api::AppContext& context,
+                                       const std::atomic<bool>& stopping) {
+  DatabaseWait wait(settings, "the API");
+  for (;;) {
+    Status failed;
+    auto opened = TryOpenDatabase(settings);
+    if (opened.ok()) {
+      context.SetStartupState("applying database migrations");
+      failed = opened->storage->MigrateUp(std::nullopt);
+      if (failed.ok()) failed = opened->storage->CheckSchema();
+      if (failed.ok()) return std::move(opened).value();
+      // A schema this binary cannot use does not fix itself; a locked or unreadable file may.
+      if (failed.code() == ErrorCode::kMigration) return failed;
     } else {
-      last_error = storage.status();
+      failed = opened.status();
     }
-
-    context.SetStartupState("waiting for database (attempt " + std::to_string(attempt) + " of " +
-                            std::to_string(settings.db_wait_attempts) + ")");
-    spdlog::warn("database not available (attempt {} of {}): {}; retrying in {} ms", attempt,
-                 settings.db_wait_attempts, last_error.ToString(), delay.count());
-    for (auto waited = std::chrono::milliseconds(0); waited < delay && !stopping; waited += std::chrono::milliseconds(50)) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    context.SetStartupState(wait.Record(failed));
+    if (!wait.SleepBeforeRetry(stopping)) {
+      if (stopping) return Status(ErrorCode::kUnavailable, "stopped while waiting for the database");
+      return Status(ErrorCode::kUnavailable, "the database was still unavailable after " +
+                                                 std::to_string(wait.attempt()) + " attempts: " + failed.message());
     }
-    delay = std::min(delay * 2, std::chrono::milliseconds(5000));
   }
-  return Status(ErrorCode::kUnavailable, "database still unavailable after " + std::to_string(settings.db_wait_attempts) +
-                                             " attempts: " + last_error.message());
 }
 
 // Brings the database up and marks the context ready; returns the error that stops start-up.
-Status StartStorage(const Settings& settings, api::AppContext& context, const std::atomic<bool>& stopping) {
-  ON_ASSIGN_OR_RETURN(auto storage, WaitForDatabase(settings, context, stopping));
-  context.SetStartupState("applying database migrations");
-  ON_RETURN_IF_ERROR(storage->MigrateUp(std::nullopt));
-  ON_RETURN_IF_ERROR(storage->CheckSchema());
-  ON_ASSIGN_OR_RETURN(context.commands, jobs::BuildCommandRegistry(
-                                              jobs::CommandEnvironment{settings, *storage, context.cipher(), context.env}));
-  context.SetReady(std::move(storage));
+// The data directory lock moves to `data_lock`, which the caller holds until exit.
+Status StartStorage(const Settings& settings, api::AppContext& context, const std::atomic<bool>& stopping,
+                    std::optional<DataDirLock>& data_lock) {
+  ON_ASSIGN_OR_RETURN(OpenedDatabase opened, WaitForDatabase(settings, context, stopping));
+  data_lock.emplace(std::move(opened.lock));
+  ON_ASSIGN_OR_RETURN(context.commands,
+                      jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, *opened.storage, context.cipher(),
+                                                                          context.env, &context.config()}));
+  context.SetReady(std::move(opened.storage));
   spdlog::info("database ready; serving requests");
   return Status::Ok();
 }
@@ -65,7 +67,9 @@ bool IsLoopbackHost(const std::string& host) {
   return host == "localhost" || host == "::1" || host.rfind("127.", 0) == 0;
 }
 
-int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
+int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup env) {
+  // Start-up settings: what is not a runtime setting stays as it is here until a restart.
+  const Settings settings = *config.Current();
   auto password = settings.ResolvePassword();
   if (!password.ok()) {
     spdlog::critical("{}", password.status().message());
@@ -99,14 +103,12 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
     spdlog::warn("OPEN_NOTEBOOK_ENCRYPTION_KEY is not set: provider API keys cannot be saved in the database; "
                  "set it (any long random string) to store credentials");
   }
-  // Held until exit: `backup restore` refuses to replace a data directory in use.
-  auto data_lock = DataDirLock::AcquireShared(settings.data_dir);
-  if (!data_lock.ok()) {
-    spdlog::critical("{}", data_lock.status().message());
-    return 1;
-  }
+  // Taken once the database is available and held until exit: `backup restore` refuses to
+  // replace a data directory in use.
+  std::optional<DataDirLock> data_lock;
 
-  api::AppContext context(settings);
+  api::AppContext context(config);
+  context.env = std::move(env);
   context.auth_enabled = !password->empty();
   context.SetCipher(std::move(*cipher));
   http::Router router;
@@ -129,6 +131,7 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   options.max_body_bytes = static_cast<uint64_t>(settings.max_upload_size_mb) << 20;
   options.shutdown_timeout = std::chrono::seconds(settings.shutdown_timeout_s);
   options.access_log = settings.access_log;
+  options.event_heartbeat = std::chrono::seconds(settings.sse_heartbeat_s);
   http::Server server(options, pipeline);
   if (Status listening = server.Listen(); !listening.ok()) {
     spdlog::critical("{}", listening.message());
@@ -142,11 +145,16 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   std::atomic<bool> stopping{false};
   std::thread signal_thread([&] {
     const timespec poll{0, 200'000'000};
     while (!stopping) {
       const int signal = sigtimedwait(&signals, nullptr, &poll);
+      if (signal == SIGHUP) {
+        spdlog::info("received SIGHUP; re-reading the environment file");
+        (void)config.ReloadEnvFile();  // logs what changed, or why nothing did
+      }
       if (signal == SIGTERM || signal == SIGINT) {
         spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
         stopping = true;
@@ -156,15 +164,25 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   });
 
   std::atomic<int> exit_code{0};
-  std::unique_ptr<jobs::Worker> worker;
+  EmbeddedWorker worker;
+  std::unique_ptr<ConfigWatcher> watcher;
+  int listener = 0;
   BackupScheduler backups(settings);
+  // Start-up order: the listener is already open (so /health reports progress), then the
+  // database (waited for with backoff), the migrations, the API routes (ready), the worker, and
+  // the backup schedule. The API process serves every HTTP route; there is no separate UI yet.
   std::thread startup([&] {
-    Status started = StartStorage(settings, context, stopping);
-    if (started.ok() && with_backups && !stopping) backups.Start();
+    Status started = StartStorage(settings, context, stopping, data_lock);
+    if (started.ok() && !stopping) {
+      watcher = std::make_unique<ConfigWatcher>(config, context.storage());
+      watcher->Start();
+    }
     if (started.ok() && with_worker && !stopping) {
-      auto started_worker = StartEmbeddedWorker(settings, context.storage(), *context.commands);
-      started = started_worker.status();
-      if (started_worker.ok()) worker = std::move(started_worker).value();
+      worker = SuperviseEmbeddedWorker(*config.Current(), context.storage(), *context.commands);
+    }
+    if (started.ok() && with_backups && !stopping) backups.Start();
+    if (started.ok() && !stopping) {
+      listener = ApplyRuntimeChanges(config, *context.commands, worker.set_max_tasks);
     }
     if (!started.ok() && !stopping) {
       spdlog::critical("start-up failed: {}", started.message());
@@ -177,8 +195,10 @@ int RunApi(const Settings& settings, bool with_worker, bool with_backups) {
   server.Run();
   stopping = true;
   startup.join();
+  if (watcher) watcher->Stop();
+  config.RemoveListener(listener);
   backups.Stop();
-  StopEmbeddedWorker(worker);
+  StopEmbeddedWorker(worker.supervisor);
   signal_thread.join();
   spdlog::info("open-notebook stopped");
   return exit_code;

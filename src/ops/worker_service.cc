@@ -4,51 +4,46 @@
 #include <cstdlib>
 
 #include <atomic>
+#include <mutex>
 #include <thread>
 
 #include <spdlog/spdlog.h>
 
 #include "ai/credential_cipher.h"
 #include "jobs/builtin_commands.h"
+#include "ops/config_watcher.h"
 #include "ops/data_dir_lock.h"
+#include "ops/database_wait.h"
 
 namespace on::ops {
 namespace {
 
-// Sleeps up to `delay` in short steps, returning early once `stopping` is set.
-void SleepUnlessStopping(std::chrono::milliseconds delay, const std::atomic<bool>& stopping) {
-  for (auto waited = std::chrono::milliseconds(0); waited < delay && !stopping; waited += std::chrono::milliseconds(50)) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-}
-
 // Opens the database and waits until its schema matches this binary. A schema that is behind is
 // waited for (the API migrates it at start); a newer or changed schema fails at once.
-Result<std::unique_ptr<storage::Storage>> OpenReadyStorage(const Settings& settings, const std::atomic<bool>& stopping) {
-  auto delay = std::chrono::milliseconds(1000);
-  Status last_error = Status(ErrorCode::kUnavailable, "stopped before the database was ready");
-  for (int attempt = 1; attempt <= settings.db_wait_attempts && !stopping; ++attempt) {
-    auto storage = storage::OpenStorage(settings);
-    if (storage.ok()) {
-      auto schema = (*storage)->GetSchemaStatus();
-      Status checked = schema.ok() ? (*storage)->CheckSchema() : schema.status();
-      if (checked.ok()) return std::move(storage).value();
+Result<OpenedDatabase> OpenReadyStorage(const Settings& settings, const std::atomic<bool>& stopping) {
+  DatabaseWait wait(settings, "the worker");
+  for (;;) {
+    Status failed;
+    auto opened = TryOpenDatabase(settings);
+    if (opened.ok()) {
+      auto schema = opened->storage->GetSchemaStatus();
+      failed = schema.ok() ? opened->storage->CheckSchema() : schema.status();
+      if (failed.ok()) return std::move(opened).value();
       const bool behind = schema.ok() && schema->current_version < schema->latest_version;
-      if (checked.code() == ErrorCode::kMigration && !behind) return checked;
-      last_error = checked;
+      if (failed.code() == ErrorCode::kMigration && !behind) return failed;
+      if (behind) {
+        failed = Status(failed.code(), failed.message() + "; the API applies migrations when it starts");
+      }
     } else {
-      last_error = storage.status();
+      failed = opened.status();
     }
-
-    spdlog::warn("database not ready for the worker (attempt {} of {}): {}; retrying in {} ms. The API applies "
-                 "migrations when it starts, or run `open-notebook migrate up`",
-                 attempt, settings.db_wait_attempts, last_error.message(), delay.count());
-    SleepUnlessStopping(delay, stopping);
-    delay = std::min(delay * 2, std::chrono::milliseconds(5000));
+    (void)wait.Record(failed);
+    if (!wait.SleepBeforeRetry(stopping)) {
+      if (stopping) return Status(ErrorCode::kUnavailable, "stopped before the database was ready");
+      return Status(ErrorCode::kUnavailable, "the database was not ready after " + std::to_string(wait.attempt()) +
+                                                 " attempts: " + failed.message());
+    }
   }
-  return Status(ErrorCode::kUnavailable, "the database was not ready after " +
-                                             std::to_string(settings.db_wait_attempts) + " attempts: " +
-                                             last_error.message());
 }
 
 // Flushes the log and ends the process without running destructors, for a handler thread that
@@ -59,39 +54,111 @@ Result<std::unique_ptr<storage::Storage>> OpenReadyStorage(const Settings& setti
   std::_Exit(1);
 }
 
+// The concurrency of the embedded worker, shared by the instances its supervisor starts, so a
+// runtime change reaches the running instance and every replacement.
+struct WorkerSlot {
+  std::mutex mutex;
+  jobs::Worker* running = nullptr;  // guarded by mutex
+  int max_tasks = 0;                // guarded by mutex
+};
+
+// Adapts jobs::Worker to ComponentSupervisor; each instance is a new worker with a new id.
+class WorkerComponent final : public SupervisedComponent {
+ public:
+  WorkerComponent(storage::JobStore& store, const jobs::CommandRegistry& commands, jobs::WorkerOptions options,
+                  std::shared_ptr<WorkerSlot> slot = nullptr)
+      : worker_(store, commands, std::move(options)), slot_(std::move(slot)) {}
+
+  Status Start() override {
+    ON_RETURN_IF_ERROR(worker_.Start());
+    if (slot_) {
+      std::lock_guard lock(slot_->mutex);
+      slot_->running = &worker_;
+      // A change made while this instance was being created applies now.
+      worker_.SetMaxTasks(slot_->max_tasks);
+    }
+    return Status::Ok();
+  }
+  Status Health() const override { return worker_.Health(); }
+  bool Stop() override {
+    if (slot_) {
+      std::lock_guard lock(slot_->mutex);
+      if (slot_->running == &worker_) slot_->running = nullptr;
+    }
+    return worker_.Stop();
+  }
+
+ private:
+  jobs::Worker worker_;
+  std::shared_ptr<WorkerSlot> slot_;
+};
+
 }  // namespace
 
-Result<std::unique_ptr<jobs::Worker>> StartEmbeddedWorker(const Settings& settings, storage::Storage& storage,
-                                                          const jobs::CommandRegistry& commands) {
-  auto worker = std::make_unique<jobs::Worker>(storage.jobs(), commands, jobs::WorkerOptionsFromSettings(settings));
-  ON_RETURN_IF_ERROR(worker->Start());
+std::unique_ptr<SupervisedComponent> MakeWorkerComponent(storage::JobStore& store, const jobs::CommandRegistry& commands,
+                                                         jobs::WorkerOptions options) {
+  return std::make_unique<WorkerComponent>(store, commands, std::move(options));
+}
+
+EmbeddedWorker SuperviseEmbeddedWorker(const Settings& settings, storage::Storage& storage,
+                                       const jobs::CommandRegistry& commands) {
+  const jobs::WorkerOptions options = jobs::WorkerOptionsFromSettings(settings);
+  auto slot = std::make_shared<WorkerSlot>();
+  slot->max_tasks = options.max_tasks;
+  EmbeddedWorker worker;
+  worker.supervisor = std::make_unique<ComponentSupervisor>("the job worker", [&storage, &commands, options, slot] {
+    jobs::WorkerOptions instance_options = options;
+    {
+      std::lock_guard lock(slot->mutex);
+      instance_options.max_tasks = slot->max_tasks;
+    }
+    return std::make_unique<WorkerComponent>(storage.jobs(), commands, std::move(instance_options), slot);
+  });
+  worker.set_max_tasks = [slot](int max_tasks) {
+    std::lock_guard lock(slot->mutex);
+    slot->max_tasks = max_tasks;
+    if (slot->running != nullptr) slot->running->SetMaxTasks(max_tasks);
+  };
+  worker.supervisor->Start();
   return worker;
 }
 
-void StopEmbeddedWorker(std::unique_ptr<jobs::Worker>& worker) {
-  if (worker == nullptr) return;
-  if (!worker->Stop()) ExitWithStuckHandler();
-  worker.reset();
+void StopEmbeddedWorker(std::unique_ptr<ComponentSupervisor>& supervisor) {
+  if (supervisor == nullptr) return;
+  if (!supervisor->Stop()) ExitWithStuckHandler();
+  supervisor.reset();
 }
 
-int RunWorker(const Settings& settings, int max_tasks) {
-  // Held until exit: `backup restore` refuses to replace a data directory in use. The lock is
-  // shared, so any number of workers and API processes run together.
-  auto data_lock = DataDirLock::AcquireShared(settings.data_dir);
-  if (!data_lock.ok()) {
-    spdlog::critical("{}", data_lock.status().message());
-    return 1;
-  }
+int ApplyRuntimeChanges(RuntimeConfig& config, jobs::CommandRegistry& commands,
+                        std::function<void(int)> set_max_tasks) {
+  auto apply = [&commands, set_max_tasks](const Settings& settings) {
+    commands.SetDefaultPolicy(DefaultRetryPolicy(settings));
+    if (set_max_tasks) set_max_tasks(static_cast<int>(settings.worker_max_tasks));
+  };
+  const int id = config.AddListener([apply](const Settings&, const Settings& after) { apply(after); });
+  // A change published before the listener existed is applied here; applying twice is harmless.
+  apply(*config.Current());
+  return id;
+}
+
+int RunWorker(RuntimeConfig& config, EnvLookup env) {
+  // Start-up settings: what is not a runtime setting stays as it is here until a restart.
+  const Settings settings = *config.Current();
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGTERM);
   sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
   std::atomic<bool> stopping{false};
   std::atomic<bool> done{false};
   std::thread signal_thread([&] {
     const timespec poll{0, 200'000'000};
     while (!done) {
       const int signal = sigtimedwait(&signals, nullptr, &poll);
+      if (signal == SIGHUP) {
+        spdlog::info("received SIGHUP; re-reading the environment file");
+        (void)config.ReloadEnvFile();  // logs what changed, or why nothing did
+      }
       if (signal == SIGTERM || signal == SIGINT) {
         spdlog::info("received {}; stopping the worker", signal == SIGTERM ? "SIGTERM" : "SIGINT");
         stopping = true;
@@ -104,33 +171,49 @@ int RunWorker(const Settings& settings, int max_tasks) {
     return code;
   };
 
-  auto storage = OpenReadyStorage(settings, stopping);
-  if (!storage.ok()) {
+  // The data directory lock inside is held until exit: `backup restore` refuses to replace a
+  // data directory in use. It is shared, so any number of workers and API processes run together.
+  auto opened = OpenReadyStorage(settings, stopping);
+  if (!opened.ok()) {
     if (stopping) return finish(0);
-    spdlog::critical("worker start-up failed: {}", storage.status().message());
+    spdlog::critical("worker start-up failed: {}", opened.status().message());
     return finish(1);
   }
+  std::unique_ptr<storage::Storage>* storage = &opened->storage;
+  ConfigWatcher watcher(config, **storage);
+  watcher.Start();
   auto cipher = ai::CredentialCipher::FromSettings(settings);
   if (!cipher.ok()) {
     spdlog::critical("worker start-up failed: {}", cipher.status().message());
     return finish(1);
   }
   const ai::CredentialCipher* cipher_pointer = *cipher ? &**cipher : nullptr;
-  auto commands = jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, **storage, cipher_pointer});
+  auto commands = jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, **storage, cipher_pointer, env, &config});
   if (!commands.ok()) {
     spdlog::critical("registering job commands failed: {}", commands.status().message());
     return finish(1);
   }
 
-  jobs::WorkerOptions options = jobs::WorkerOptionsFromSettings(settings);
-  options.max_tasks = max_tasks;
-  jobs::Worker worker((*storage)->jobs(), **commands, options);
+  jobs::Worker worker((*storage)->jobs(), **commands, jobs::WorkerOptionsFromSettings(*config.Current()));
   if (Status started = worker.Start(); !started.ok()) {
     spdlog::critical("worker start-up failed: {}", started.message());
     return finish(1);
   }
+  const int listener =
+      ApplyRuntimeChanges(config, **commands, [&worker](int max_tasks) { worker.SetMaxTasks(max_tasks); });
 
-  while (!stopping) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  Status health;
+  while (!stopping && (health = worker.Health()).ok()) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  watcher.Stop();
+  config.RemoveListener(listener);
+  if (!health.ok()) {
+    // A worker without its dispatcher or maintenance thread would look alive but run nothing, so
+    // the process exits with 1 for supervisord or systemd to start a new one.
+    spdlog::critical("{}; stopping the worker and exiting so that the process supervisor starts a new one",
+                     health.message());
+    if (!worker.Stop()) ExitWithStuckHandler();
+    return finish(1);
+  }
   if (!worker.Stop()) ExitWithStuckHandler();
   return finish(0);
 }

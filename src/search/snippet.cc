@@ -27,6 +27,17 @@ void AppendFolded(std::string_view text, size_t begin, size_t end, std::string& 
   }
 }
 
+// True when an apostrophe sits between a letter and a digit ("a'1"), where ICU splits the word.
+bool HasLetterDigitApostrophe(std::string_view word) {
+  for (size_t i = 1; i + 1 < word.size(); ++i) {
+    if (word[i] != '\'') continue;
+    const bool digit_before = word[i - 1] >= '0' && word[i - 1] <= '9';
+    const bool digit_after = word[i + 1] >= '0' && word[i + 1] <= '9';
+    if (digit_before != digit_after) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 struct SnippetBuilder::Word {
@@ -52,15 +63,18 @@ int SnippetBuilder::TermIndex(std::string_view term) const {
 // is not tokenized at all.
 int SnippetBuilder::AsciiWordTerm(std::string_view word) {
   if (!first_letters_[static_cast<unsigned char>(AsciiLower(word[0]))]) return -1;
-  std::string key(word);
-  auto found = word_terms_.find(key);
+  auto found = word_terms_.find(word);
   if (found != word_terms_.end()) return found->second;
   int term = -1;
-  for (const Token& token : tokenizer_.Tokenize(word)) {
-    term = TermIndex(token.term);
-    if (term >= 0) break;
+  if (!HasLetterDigitApostrophe(word)) {
+    term = TermIndex(tokenizer_.AsciiWordTerm(word));
+  } else {
+    for (const Token& token : tokenizer_.Tokenize(word)) {
+      term = TermIndex(token.term);
+      if (term >= 0) break;
+    }
   }
-  word_terms_.emplace(std::move(key), term);
+  word_terms_.emplace(std::string(word), term);
   return term;
 }
 

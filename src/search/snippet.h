@@ -2,6 +2,7 @@
 // words that match the query marked.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -41,7 +42,12 @@ class SnippetBuilder {
   const Tokenizer& tokenizer_;
   size_t max_words_;
   bool first_letters_[128] = {};
-  std::unordered_map<std::string, int> word_terms_;  // memo for AsciiWordTerm
+  // Hashes std::string and std::string_view alike, so a lookup by a word of the text copies nothing.
+  struct WordHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view word) const { return std::hash<std::string_view>{}(word); }
+  };
+  std::unordered_map<std::string, int, WordHash, std::equal_to<>> word_terms_;  // memo for AsciiWordTerm
 };
 
 }  // namespace on::search

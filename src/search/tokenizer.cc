@@ -362,6 +362,8 @@ void Tokenizer::ForEachToken(std::string_view utf8_text, const TokenSink& sink) 
   }
 }
 
+std::string Tokenizer::AsciiWordTerm(std::string_view word) const { return MakeTerm(word, *this); }
+
 std::vector<Token> Tokenizer::Tokenize(std::string_view utf8_text) const {
   std::vector<Token> tokens;
   ForEachToken(utf8_text, [&tokens](const Token& token) {

@@ -57,6 +57,12 @@ class Tokenizer {
   using TokenSink = std::function<bool(const Token&)>;
   void ForEachToken(std::string_view utf8_text, const TokenSink& sink) const;
 
+  // Returns the term of one ASCII word, as Tokenize returns it for that word alone, without ICU
+  // segmentation: "" when the word gives no term. The word must be ASCII letters and digits with
+  // apostrophes only between two letters or two digits ("don't", "1'000"), because ICU splits a
+  // word at an apostrophe between a letter and a digit.
+  std::string AsciiWordTerm(std::string_view word) const;
+
   // The language given to the constructor, lower-cased ("none" when stemming is off).
   const std::string& stem_language() const { return stem_language_; }
   // True when Latin-script words are stemmed.

@@ -65,6 +65,8 @@ class Storage {
   virtual Result<Note> GetNote(const std::string& id) = 0;
   virtual Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) = 0;
   virtual Status DeleteNote(const std::string& id) = 0;
+  // Records the note's latest embedding job without touching its text (so its vector stays).
+  virtual Status SetNoteCommand(const std::string& id, const std::string& command_id) = 0;
 
   // Sources. CreateSource inserts the source, its notebook links and its processing job in one
   // transaction and returns the source with command_id set. A missing notebook gives kNotFound.
@@ -133,25 +135,36 @@ class Storage {
   virtual Result<DefaultModels> SetDefaultModels(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) = 0;
 
+  // Runtime configuration. Every change to it (SaveSettings, and SetDefaultModels when a slot
+  // changes) raises the configuration version by one in the same transaction, so a process that
+  // polls GetConfigVersion notices every change with one primary-key read.
+  virtual Result<int64_t> GetConfigVersion() = 0;
+  virtual Result<StoredSettings> GetStoredSettings() = 0;
+  // Applies `changes` (member name to text; nullopt deletes the stored value) in one transaction
+  // and returns the stored settings after it. The caller has validated the values.
+  virtual Result<StoredSettings> SaveSettings(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) = 0;
+
   // Embeddings (types.h). `model` is a model key.
-  // Chunks of the source, or the note, that have no vector of `model`, at most `limit`, in order.
-  virtual Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model,
-                                                            const std::optional<std::string>& source_id,
-                                                            const std::optional<std::string>& note_id, int limit) = 0;
-  // Stores vectors[i] for items[i], replacing a vector of the same model. Items whose chunk or note
-  // was deleted meanwhile are skipped. Returns how many were stored.
+  // Chunks of the source, or the note, or the insight, that have no vector of `model`, at most
+  // `limit`, in order.
+  virtual Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model, const EmbeddingOwner& owner,
+                                                            int limit) = 0;
+  // Stores vectors[i] for items[i], replacing a vector of the same model. Items whose chunk, note
+  // or insight was deleted meanwhile are skipped. Returns how many were stored.
   virtual Result<int64_t> SaveEmbeddings(const std::string& model, const std::vector<EmbeddingItem>& items,
                                          const std::vector<std::vector<float>>& vectors) = 0;
   // Vectors of `model` with ids above `after_id`, in id order, at most `limit`.
   virtual Result<std::vector<StoredEmbedding>> ListEmbeddings(const std::string& model, int64_t after_id,
                                                               int limit) = 0;
   virtual Result<EmbeddingModelState> GetEmbeddingState(const std::string& model) = 0;
-  // The live rows among `ids`, limited to a notebook's sources and notes when `notebook_id` is set.
+  // The live rows among `ids`, limited to a notebook's sources (with their insights) and notes
+  // when `notebook_id` is set.
   virtual Result<std::vector<EmbeddingTarget>> ResolveEmbeddings(const std::vector<int64_t>& ids,
                                                                  const std::optional<std::string>& notebook_id) = 0;
-  // Ids of the vectors of `model` that belong to a notebook's sources and notes.
+  // Ids of the vectors of `model` that belong to a notebook's sources, their insights and notes.
   virtual Result<std::vector<int64_t>> ListNotebookEmbeddingIds(const std::string& model, const std::string& notebook_id) = 0;
-  // The number of chunks plus the number of notes with content: what a full rebuild embeds.
+  // The number of chunks, notes with content and insights: what a full rebuild embeds.
   virtual Result<int64_t> CountEmbeddableItems() = 0;
   // The number of chunks of `source_id` that have a vector of `model`.
   virtual Result<int64_t> CountSourceEmbeddings(const std::string& model, const std::string& source_id) = 0;
@@ -159,11 +172,30 @@ class Storage {
   // With `only_embedded`, only those that have a vector of any model.
   virtual Result<std::vector<std::string>> ListEmbeddableSources(bool only_embedded) = 0;
   virtual Result<std::vector<std::string>> ListEmbeddableNotes(bool only_embedded) = 0;
+  virtual Result<std::vector<std::string>> ListEmbeddableInsights(bool only_embedded) = 0;
+
+  // Transformations, listed by name (case-insensitive). CreateTransformation and
+  // UpdateTransformation return kNotFound when model_id names no model.
+  virtual Result<Transformation> CreateTransformation(const Transformation& transformation) = 0;
+  virtual Result<std::vector<Transformation>> ListTransformations() = 0;
+  virtual Result<Transformation> GetTransformation(const std::string& id) = 0;
+  virtual Result<Transformation> UpdateTransformation(const std::string& id, const TransformationPatch& patch) = 0;
+  virtual Status DeleteTransformation(const std::string& id) = 0;
+  // The global instructions put in front of every transformation prompt.
+  virtual Result<std::string> GetTransformationInstructions() = 0;
+  virtual Status SetTransformationInstructions(const std::string& instructions) = 0;
+
+  // Insights. SaveInsight inserts `insight` with a new id, or, when an insight with the same
+  // command_id exists (a job that ran again), replaces its content and returns it. kNotFound when
+  // the source is gone.
+  virtual Result<Insight> SaveInsight(const Insight& insight) = 0;
+  // Insights of a source, oldest first. kNotFound when the source does not exist.
+  virtual Result<std::vector<Insight>> ListInsights(const std::string& source_id) = 0;
+  virtual Result<Insight> GetInsight(const std::string& id) = 0;
+  virtual Status DeleteInsight(const std::string& id) = 0;
 
   // The chunks of a source in text order. kNotFound when the source does not exist.
   virtual Result<std::vector<ChunkRecord>> ListSourceChunks(const std::string& source_id) = 0;
-  // The insights of a source, oldest first. kNotFound when the source does not exist.
-  virtual Result<std::vector<SourceInsight>> ListSourceInsights(const std::string& source_id) = 0;
 
   // Chat sessions. A session belongs to a notebook or to a source (exactly one of the two ids);
   // CreateChatSession returns kNotFound when that notebook or source does not exist.

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -121,6 +122,7 @@ struct Source {
   std::optional<std::string> job_stage;
   std::optional<int> job_percent;
   int64_t chunk_count = 0;
+  int64_t insight_count = 0;
   std::vector<std::string> notebooks;  // filled by GetSource only
 };
 
@@ -285,6 +287,13 @@ struct DefaultModelSlot {
   std::string updated;  // time model_id last changed
 };
 
+// Settings changed through PUT /api/settings, by member name, with the configuration version
+// that the last change produced. Version 0 means nothing was ever changed.
+struct StoredSettings {
+  int64_t version = 0;
+  std::map<std::string, std::string> values;
+};
+
 // All seven slots, in kDefaultModelSlots order.
 struct DefaultModels {
   std::vector<DefaultModelSlot> slots;
@@ -297,11 +306,21 @@ struct DefaultModels {
 
 // Embeddings. A model key names the model that made a vector ("openai_compatible/fake-embed-384").
 
-// A chunk or a note whose text has no vector of a model yet: exactly one of chunk_id, note_id.
+// A chunk, a note or an insight whose text has no vector of a model yet: exactly one of
+// chunk_id, note_id and insight_id is set.
 struct EmbeddingItem {
   std::optional<int64_t> chunk_id;
   std::optional<std::string> note_id;
   std::string text;
+  std::optional<std::string> insight_id;
+};
+
+// The owner of the texts ListUnembedded reads: a source (its chunks), a note or an insight.
+// Exactly one is set.
+struct EmbeddingOwner {
+  std::optional<std::string> source_id;
+  std::optional<std::string> note_id;
+  std::optional<std::string> insight_id;
 };
 
 // A stored vector, for loading a vector index.
@@ -318,16 +337,58 @@ struct EmbeddingModelState {
   int64_t deletions = 0;
 };
 
-// The chunk or note a vector found by search belongs to (live rows only).
+// The chunk, note or insight a vector found by search belongs to (live rows only).
 struct EmbeddingTarget {
   int64_t id = 0;                // the embedding row (the vector's label)
-  std::string type;              // "source" or "note"
-  std::string item_id;           // the source id or the note id
-  std::string parent_id;         // the source id for chunks, the notebook id (or "") for notes
-  std::string title;
+  std::string type;              // "source", "note" or "insight"
+  std::string item_id;           // the source id, the note id or the insight id
+  // The source id for chunks and insights, the notebook id (or "") for notes.
+  std::string parent_id;
+  std::string title;             // for an insight "<insight_type> - <source title>"
   std::optional<int64_t> chunk_index;
   std::optional<int> page;
-  std::string content;           // the chunk's or the note's text
+  std::string content;           // the chunk's, note's or insight's text
+};
+
+}  // namespace on::storage
+
+namespace on::storage {
+
+// A prompt that turns a source's text into an insight.
+struct Transformation {
+  std::string id;
+  std::string name;
+  std::string title;  // becomes the insight_type of the insights it makes
+  std::string description;
+  std::string prompt;  // plain text sent to the model, never rendered as a template
+  bool apply_default = false;
+  std::optional<std::string> model_id;
+  std::string created;
+  std::string updated;
+};
+
+// Fields a PUT may change; an empty optional leaves the field as it is. model_id holding an
+// empty inner optional clears the model.
+struct TransformationPatch {
+  std::optional<std::string> name;
+  std::optional<std::string> title;
+  std::optional<std::string> description;
+  std::optional<std::string> prompt;
+  std::optional<bool> apply_default;
+  std::optional<std::optional<std::string>> model_id;
+};
+
+// The output of a transformation over one source.
+struct Insight {
+  std::string id;
+  std::string source_id;
+  std::string insight_type;
+  std::string content;
+  std::optional<std::string> transformation_id;
+  std::optional<std::string> model_id;
+  std::optional<std::string> command_id;  // the job that made it; unique
+  std::string created;
+  std::string updated;
 };
 
 }  // namespace on::storage
@@ -363,16 +424,6 @@ struct ChatMessage {
   std::string context_json = "{}";    // AI messages: the ids that were in the prompt
   std::optional<std::string> model_id;
   std::string created;
-};
-
-// An insight of a source: the output of a transformation run over the source's text.
-struct SourceInsight {
-  std::string id;
-  std::string source_id;
-  std::string insight_type;  // the transformation's title
-  std::string content;
-  std::string created;
-  std::string updated;
 };
 
 }  // namespace on::storage

@@ -191,7 +191,27 @@ struct ChatInput {
   bool json_format = false;
   bool stream = false;
   bool include_usage = false;
+  std::size_t answer_max_words = 0;  // Options::answer_max_words
 };
+
+// The first `max_words` words of `answer` (0 keeps all), joined by single spaces.
+std::string CutWords(const std::string& answer, std::size_t max_words) {
+  if (max_words == 0) return answer;
+  std::string cut;
+  std::size_t words = 0;
+  std::size_t at = 0;
+  while (at < answer.size() && words < max_words) {
+    const std::size_t begin = answer.find_first_not_of(" \t\r\n", at);
+    if (begin == std::string::npos) break;
+    std::size_t end = answer.find_first_of(" \t\r\n", begin);
+    if (end == std::string::npos) end = answer.size();
+    if (!cut.empty()) cut += ' ';
+    cut.append(answer, begin, end - begin);
+    ++words;
+    at = end;
+  }
+  return cut;
+}
 
 std::string AnswerFor(const ChatInput& input, const std::optional<Fault>& fault) {
   if (fault && fault->kind == Fault::Kind::kEmptyAnswer) return "";
@@ -202,7 +222,7 @@ std::string AnswerFor(const ChatInput& input, const std::optional<Fault>& fault)
     return answer;
   }
   if (WantsStrategyJson(input.messages, input.json_format)) return StrategyAnswer(input.messages);
-  return CitingAnswer(input.messages);
+  return CutWords(CitingAnswer(input.messages), input.answer_max_words);
 }
 
 std::size_t PromptWords(const std::vector<Message>& messages) {
@@ -529,6 +549,7 @@ struct Routed {
 
 Reply HandleChat(const Request& request, Routed& routed, const Options& options) {
   ChatInput input;
+  input.answer_max_words = options.answer_max_words;
   const json& body = routed.body;
   if (routed.protocol == Protocol::kGemini) {
     if (body.contains("systemInstruction")) {
@@ -748,13 +769,31 @@ std::optional<Fault> ControlState::NextScripted(const std::string& path) {
   return std::nullopt;
 }
 
+// The messages of an OpenAI or Anthropic chat body as [{"role", "text"}], for the request log.
+static json RecordedMessages(const std::string& body) {
+  const json parsed = json::parse(body, nullptr, false);
+  json messages = json::array();
+  if (!parsed.is_object()) return messages;
+  if (parsed.contains("system")) messages.push_back({{"role", "system"}, {"text", TextOfContent(parsed["system"])}});
+  if (parsed.contains("messages") && parsed["messages"].is_array()) {
+    for (const json& message : parsed["messages"]) {
+      if (!message.is_object()) continue;
+      messages.push_back({{"role", message.value("role", "")},
+                          {"text", message.contains("content") ? TextOfContent(message["content"]) : ""}});
+    }
+  }
+  return messages;
+}
+
 void ControlState::Record(const Request& request, const std::string& model, const std::string& fault, int status) {
+  json entry = {{"method", request.method}, {"path", request.path}, {"model", model}, {"fault", fault}, {"status", status}};
+  if (record_messages_ && (EndsWith(request.path, "/chat/completions") || request.path == "/v1/messages")) {
+    entry["messages"] = RecordedMessages(request.body);
+  }
   const std::lock_guard lock(mutex_);
   ++counts_[request.path];
   constexpr std::size_t kMaxLog = 10000;
-  if (log_.size() < kMaxLog) {
-    log_.push_back({{"method", request.method}, {"path", request.path}, {"model", model}, {"fault", fault}, {"status", status}});
-  }
+  if (log_.size() < kMaxLog) log_.push_back(std::move(entry));
 }
 
 nlohmann::json ControlState::Requests() const {

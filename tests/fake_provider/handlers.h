@@ -80,6 +80,7 @@ struct Options {
   std::size_t embed_max_batch = 0;  // 0: unlimited inputs per embedding request
   std::size_t embed_max_words = 0;  // 0: unlimited words per embedding input
   std::size_t context_words = 0;    // 0: unlimited words per chat request
+  std::size_t answer_max_words = 0;  // 0: chat replies keep all their words
 };
 
 // Faults scripted through /control/script and the log of requests, shared by all connections.
@@ -92,8 +93,11 @@ class ControlState {
   void Record(const Request& request, const std::string& model, const std::string& fault, int status);
   nlohmann::json Requests() const;
   void Reset();
+  // With recording on, Record adds the chat messages of a request to its log entry.
+  void set_record_messages(bool record) { record_messages_ = record; }
 
  private:
+  bool record_messages_ = false;  // set before the server starts
   mutable std::mutex mutex_;
   std::map<std::string, std::deque<Fault>> scripts_;
   std::vector<nlohmann::json> log_;

@@ -149,6 +149,11 @@ int main(int argc, char** argv) {
                  "Maximum words per embedding input before a context-length error; 0 is unlimited");
   app.add_option("--context-words", options.context_words,
                  "Maximum words per chat request before a context-length error; 0 is unlimited");
+  app.add_option("--answer-max-words", options.answer_max_words,
+                 "Cut chat answers (not search-strategy JSON) to this many words; 0 keeps all");
+  bool record_messages = false;
+  app.add_flag("--record-messages", record_messages,
+               "Keep the messages of each chat request in the request log (GET /control/requests)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -163,6 +168,7 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
 
     on::fake::ControlState control;
+    control.set_record_messages(record_messages);
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](const beast::error_code&, int) { io.stop(); });
     asio::co_spawn(io, AcceptLoop(acceptor, options, control), asio::detached);

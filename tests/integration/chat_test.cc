@@ -3,7 +3,6 @@
 // context-window check. They also cover streaming with heartbeats, cancellation, saving an answer
 // as a note, and provider errors.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <atomic>
@@ -59,7 +58,6 @@ class ChatTest : public ::testing::Test {
     ASSERT_TRUE(server_->Start()) << server_->log();
     client_ = std::make_unique<test::HttpClient>(server_->Client());
     notebook_ = client_->Post("/api/notebooks", {{"name", "Chat"}, {"description", "Test notebook"}}).Json()["id"];
-    CreateInsightTable();
   }
 
   void TearDown() override {
@@ -103,32 +101,22 @@ class ChatTest : public ::testing::Test {
     return session.Json().value("id", "");
   }
 
-  // Runs SQL on the database file, as another process would.
-  void RunSql(const std::string& sql) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_.path() / "data" / "open-notebook.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    char* error = nullptr;
-    EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-    sqlite3_free(error);
-    sqlite3_close(db);
-  }
-
-  // The insights table comes with the transformations and insights migration, which is built on
-  // another branch. Until both are merged, the tests create the table with the same columns.
-  // IF NOT EXISTS makes this a no-op once the migration is there.
-  void CreateInsightTable() {
-    RunSql(
-        "CREATE TABLE IF NOT EXISTS source_insight (id TEXT PRIMARY KEY, source_id TEXT NOT NULL REFERENCES source (id) "
-        "ON DELETE CASCADE, insight_type TEXT NOT NULL, content TEXT NOT NULL, created TEXT NOT NULL, "
-        "updated TEXT NOT NULL)");
-  }
-
-  void AddInsight(const std::string& id, const std::string& source_id, const std::string& type,
-                  const std::string& content) {
-    RunSql("INSERT INTO source_insight (id, source_id, insight_type, content, created, updated) VALUES ('" + id +
-           "', '" + source_id + "', '" + type + "', '" + content +
-           "', '2026-01-01T00:00:00.000000+00:00', '2026-01-01T00:00:00.000000+00:00')");
+  // Makes an insight of `source_id` with `transformation_id` as a user does (a job run by the
+  // default chat model), waits for it and returns the insight's id.
+  std::string AddInsight(const std::string& source_id, const std::string& transformation_id) {
+    auto queued = client_->Post("/api/sources/" + source_id + "/insights", {{"transformation_id", transformation_id}});
+    EXPECT_EQ(queued.status, 202) << queued.body;
+    const std::string job_id = queued.Json().value("command_id", "");
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    json job;
+    while (std::chrono::steady_clock::now() < deadline) {
+      job = client_->Get("/api/commands/jobs/" + job_id).Json();
+      if (job.value("status", "") == "completed") return job["result"].value("insight_id", "");
+      if (job.value("status", "") == "failed") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    ADD_FAILURE() << "insight job " << job_id << " did not complete: " << job.dump();
+    return "";
   }
 
   json Context(const json& config) {
@@ -226,7 +214,8 @@ TEST_F(ChatTest, ContextModesAndCounts) {
   const std::string virus = AddText(kVirusText, "Viruses");
   const std::string bread = AddText(kBreadText, "Bread");
   const std::string note = AddNote("Trains", kRailNote);
-  AddInsight("source_insight:breadsummary", bread, "Simple Summary", "Bread is flour, water and salt.");
+  AddModel("fake-chat");
+  const std::string bread_summary = AddInsight(bread, "transformation:simple_summary");
 
   // Defaults: a source with insights shows them, one without shows its text; notes in full.
   const json defaults = Context(nullptr);
@@ -236,7 +225,7 @@ TEST_F(ChatTest, ContextModesAndCounts) {
       EXPECT_EQ(source["mode"], "insights");
       EXPECT_FALSE(source.contains("chunks"));
       ASSERT_EQ(source["insights"].size(), 1u);
-      EXPECT_EQ(source["insights"][0]["id"], "source_insight:breadsummary");
+      EXPECT_EQ(source["insights"][0]["id"], bread_summary);
     } else {
       EXPECT_EQ(source["mode"], "full content");
       ASSERT_EQ(source["chunks"].size(), 1u);
@@ -340,7 +329,7 @@ TEST_F(ChatTest, InventedIdReportedInStream) {
 }
 
 TEST_F(ChatTest, WindowRefusedBeforeProviderCall) {
-  StartServer({{"OPEN_NOTEBOOK_CHAT_CONTEXT_WINDOW", "1024"}});
+  StartServer({{"OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS", "1024"}});
   AddModel("fake-chat");
   AddText(LongText(40), "Long document");
   const std::string session = NewSession();
@@ -364,9 +353,9 @@ TEST_F(ChatTest, WindowRefusedBeforeProviderCall) {
 }
 
 TEST_F(ChatTest, StreamSendsTokensHeartbeatsAndCitations) {
-  StartServer({{"OPEN_NOTEBOOK_SSE_HEARTBEAT_MS", "200"}});
+  StartServer({{"OPEN_NOTEBOOK_SSE_HEARTBEAT_SECONDS", "1"}});
   AddModel("fake-chat");
-  const std::string slow = AddModel("fake-chat~slow=700,4");
+  const std::string slow = AddModel("fake-chat~slow=1500,4");
   const std::string virus = AddText(kVirusText, "Viruses");
   const std::string session = NewSession();
 
@@ -395,7 +384,7 @@ TEST_F(ChatTest, StreamSendsTokensHeartbeatsAndCitations) {
   ASSERT_EQ(slow_result.status, 200) << slow_result.error;
   const auto tokens = slow_result.OfType("token");
   ASSERT_EQ(tokens.size(), 4u) << slow_result.Types();
-  EXPECT_GE(slow_result.heartbeats, 2) << "heartbeats every 200 ms while tokens come 700 ms apart";
+  EXPECT_GE(slow_result.heartbeats, 2) << "heartbeats after 1 s of silence while tokens come 1.5 s apart";
   EXPECT_EQ(slow_result.OfType("ai_message").at(0)["content"], "token1 token2 token3 token4");
   EXPECT_EQ(client_->Get("/api/chat/sessions/" + session).Json()["message_count"], 4);
 }
@@ -515,7 +504,7 @@ TEST_F(ChatTest, SourceChatStreamsWithSourceText) {
   AddModel("fake-chat");
   const std::string virus = AddText(kVirusText, "Viruses");
   const std::string bread = AddText(kBreadText, "Bread");
-  AddInsight("source_insight:virusfacts", virus, "Key Insights", "Vaccination lowers the risk of influenza infection.");
+  const std::string virus_facts = AddInsight(virus, "transformation:key_insights");
   const std::string base = "/api/sources/" + virus + "/chat/sessions";
 
   auto created = client_->Post(base, {{"source_id", virus}});
@@ -535,7 +524,7 @@ TEST_F(ChatTest, SourceChatStreamsWithSourceText) {
   EXPECT_EQ(answer["citations"][0]["source_id"], virus);
   const json indicators = result.OfType("context_indicators").at(0)["data"];
   EXPECT_EQ(indicators["sources"], json::array({virus}));
-  EXPECT_EQ(indicators["insights"], json::array({"source_insight:virusfacts"}));
+  EXPECT_EQ(indicators["insights"], json::array({virus_facts}));
   EXPECT_EQ(indicators["chunks"].size(), 1u);
   EXPECT_TRUE(indicators["notes"].empty());
 
@@ -546,14 +535,14 @@ TEST_F(ChatTest, SourceChatStreamsWithSourceText) {
   const json insight_message = insight_answer.OfType("ai_message")[0];
   bool cites_insight = false;
   for (const auto& citation : insight_message["citations"]) {
-    cites_insight = cites_insight || citation["id"] == "source_insight:virusfacts";
+    cites_insight = cites_insight || citation["id"] == virus_facts;
   }
   EXPECT_TRUE(cites_insight) << insight_message.dump();
 
   const json stored = client_->Get(base + "/" + session).Json();
   EXPECT_EQ(stored["title"], "How do influenza viruses spread?");
   EXPECT_EQ(stored["messages"].size(), 4u);
-  EXPECT_EQ(stored["context_indicators"]["insights"], json::array({"source_insight:virusfacts"}));
+  EXPECT_EQ(stored["context_indicators"]["insights"], json::array({virus_facts}));
 
   // The session belongs to its source only.
   EXPECT_EQ(client_->Get("/api/sources/" + bread + "/chat/sessions/" + session).status, 404);

@@ -120,9 +120,11 @@ TEST_F(JobsTest, SubmitRunAndInspect) {
   const nlohmann::json registered = registry.Json();
   std::vector<std::string> commands;
   for (const auto& item : registered["command_items"]) commands.push_back(item["full_id"]);
-  EXPECT_EQ(commands, (std::vector<std::string>{"debug.sleep", "open_notebook.embed_note", "open_notebook.embed_source",
-                                                "open_notebook.process_source", "open_notebook.rebuild_embeddings"}));
-  EXPECT_EQ(registered["total_commands"], 5);
+  EXPECT_EQ(commands, (std::vector<std::string>{"debug.sleep", "open_notebook.embed_insight", "open_notebook.embed_note",
+                                                "open_notebook.embed_source", "open_notebook.process_source",
+                                                "open_notebook.rebuild_embeddings",
+                                                "open_notebook.run_transformation"}));
+  EXPECT_EQ(registered["total_commands"], 7);
 
   std::string status_output;
   EXPECT_EQ(RunStatus(&status_output), 0) << status_output;

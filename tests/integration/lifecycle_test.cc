@@ -4,6 +4,8 @@
 #include <sqlite3.h>
 
 #include <atomic>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <thread>
 
@@ -161,6 +163,52 @@ TEST(Lifecycle, SigkillDuringWritesLosesNoAcknowledgedWrite) {
   auto after = restarted.Client();
   for (const auto& id : acknowledged) EXPECT_EQ(after.Get("/api/notes/" + id).status, 200) << id;
   EXPECT_EQ(restarted.Stop(), 0);
+}
+
+// SIGTERM to `serve` while two jobs run: the short one finishes within the worker's stop
+// timeout, the long one goes back to the queue without counting its attempt, and the process exits 0.
+TEST(Lifecycle, SigtermFinishesOrReleasesJobs) {
+  test::TempDir dir;
+  const std::map<std::string, std::string> env = {{"OPEN_NOTEBOOK_ENABLE_TEST_COMMANDS", "true"},
+                                                  {"OPEN_NOTEBOOK_WORKER_POLL_MS", "50"},
+                                                  {"OPEN_NOTEBOOK_WORKER_STOP_TIMEOUT", "4"}};
+  auto server = std::make_unique<test::ServerProcess>(dir.path() / "data", env);
+  ASSERT_TRUE(server->Start()) << server->log();
+  auto client = server->Client();
+  auto submit = [&](int sleep_ms) {
+    auto submitted = client.Post("/api/commands/jobs", {{"app", "debug"}, {"command", "sleep"},
+                                                        {"input", {{"ms", sleep_ms}, {"steps", 100}}}});
+    EXPECT_EQ(submitted.status, 200) << submitted.body;
+    return submitted.Json().value("job_id", "");
+  };
+  auto job_status = [&](test::HttpClient& http, const std::string& id) {
+    return http.Get("/api/commands/jobs/" + id).Json();
+  };
+  auto wait_for = [&](test::HttpClient& http, const std::string& id, const std::string& status) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (job_status(http, id).value("status", "") == status) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return false;
+  };
+
+  const std::string short_job = submit(1500);
+  const std::string long_job = submit(600000);
+  ASSERT_TRUE(wait_for(client, short_job, "running"));
+  ASSERT_TRUE(wait_for(client, long_job, "running"));
+  kill(server->pid(), SIGTERM);
+  EXPECT_EQ(server->WaitExit(std::chrono::seconds(30)), 0) << server->log();
+  EXPECT_NE(server->log().find("returned to the queue because worker"), std::string::npos) << server->log();
+
+  // A new server finds the finished job completed and runs the released one again as attempt 1.
+  server = std::make_unique<test::ServerProcess>(dir.path() / "data", env);
+  ASSERT_TRUE(server->Start()) << server->log();
+  auto restarted = server->Client();
+  EXPECT_EQ(job_status(restarted, short_job).value("status", ""), "completed");
+  ASSERT_TRUE(wait_for(restarted, long_job, "running")) << job_status(restarted, long_job).dump();
+  EXPECT_EQ(job_status(restarted, long_job).value("attempts", 0), 1) << "a released attempt is not counted";
+  EXPECT_EQ(server->Stop(), 0) << server->log();
 }
 
 TEST(Lifecycle, MigrateCommand) {

@@ -13,11 +13,11 @@ using nlohmann::json;
 
 class ProviderCallsTest : public ::testing::Test {
  protected:
-  void StartServer(std::vector<std::string> fake_args = {}) {
+  void StartServer(std::vector<std::string> fake_args = {}, std::map<std::string, std::string> env = {}) {
     fake_ = std::make_unique<test::FakeProviderProcess>(std::move(fake_args));
-    server_ = std::make_unique<test::ServerProcess>(
-        dir_.path() / "data", std::map<std::string, std::string>{{"OPENAI_COMPATIBLE_BASE_URL", fake_->BaseUrl()},
-                                                                 {"OPEN_NOTEBOOK_ENCRYPTION_KEY", "test key"}});
+    env["OPENAI_COMPATIBLE_BASE_URL"] = fake_->BaseUrl();
+    env["OPEN_NOTEBOOK_ENCRYPTION_KEY"] = "test key";
+    server_ = std::make_unique<test::ServerProcess>(dir_.path() / "data", env);
     ASSERT_TRUE(server_->Start()) << server_->log();
     client_ = std::make_unique<test::HttpClient>(server_->Client());
   }
@@ -105,6 +105,22 @@ TEST_F(ProviderCallsTest, ModelTestsMakeARealCallOfEachKind) {
   const json rejected = client_->Post("/api/models/" + chat_model + "/test", json::object()).Json();
   EXPECT_EQ(rejected["success"], false) << rejected.dump();
   EXPECT_NE(rejected["message"].get<std::string>().find("Invalid request"), std::string::npos) << rejected.dump();
+}
+
+TEST_F(ProviderCallsTest, IdleTimeoutSettingApplies) {
+  StartServer({}, {{"OPEN_NOTEBOOK_AI_IDLE_TIMEOUT", "1"}});
+  const std::string chat_model = AddModel("fake-chat", "language");
+  // The fake reads the request and never responds, so only the 1 s idle limit ends the call.
+  fake_->Script("/v1/chat/completions", {"timeout"});
+  const json stalled = client_->Post("/api/models/" + chat_model + "/test", json::object()).Json();
+  EXPECT_EQ(stalled["success"], false) << stalled.dump();
+  EXPECT_NE(stalled["message"].get<std::string>().find("1000 ms"), std::string::npos) << stalled.dump();
+  EXPECT_NE(stalled["message"].get<std::string>().find("OPEN_NOTEBOOK_AI_IDLE_TIMEOUT"), std::string::npos)
+      << stalled.dump();
+
+  // A response that starts within the limit succeeds.
+  const json answered = client_->Post("/api/models/" + chat_model + "/test", json::object()).Json();
+  EXPECT_EQ(answered["success"], true) << answered.dump();
 }
 
 }  // namespace

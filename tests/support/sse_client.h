@@ -18,7 +18,7 @@ struct SseResult {
   std::string body;                            // the whole body of a response that is not SSE
   std::vector<nlohmann::json> events;          // the data of each event, parsed as JSON
   std::vector<std::chrono::steady_clock::time_point> event_times;  // when each event arrived
-  int heartbeats = 0;                          // comment lines (": heartbeat")
+  int heartbeats = 0;                          // comment lines (": keep-alive")
   bool ended = false;                          // the server ended the body properly
   std::string error;                           // transport error text
 

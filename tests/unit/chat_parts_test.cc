@@ -4,8 +4,7 @@
 
 #include "ai/chat_context.h"
 #include "ai/chat_turn.h"
-#include "ai/prompt_template.h"
-#include "http/stream.h"
+#include "ai/prompts.h"
 
 namespace on {
 namespace {
@@ -56,16 +55,6 @@ TEST(ChatContextIds, GroupedByKind) {
   EXPECT_EQ(ai::CountCodePoints("a\xD0\x96\xE4\xB8\xAD"), 3);
 }
 
-TEST(PromptTemplate, ValuesAreNotTemplates) {
-  const auto rendered = ai::RenderPromptText("Title: {{title}}\n{{context}}.", {{"title", "{{context}}"}, {"context", "body"}});
-  ASSERT_TRUE(rendered.ok());
-  EXPECT_EQ(*rendered, "Title: {{context}}\nbody.");
-  const auto missing = ai::RenderPromptText("{{unknown}}", {});
-  ASSERT_FALSE(missing.ok());
-  EXPECT_NE(missing.status().message().find("{{unknown}}"), std::string::npos);
-  EXPECT_EQ(ai::RenderPromptText("no placeholder {{ unclosed", {}).value(), "no placeholder {{ unclosed");
-}
-
 TEST(PromptTemplate, ChatPromptsAreEmbedded) {
   const auto chat = ai::RenderPrompt("chat/system", {{"notebook_name", "N"}, {"notebook_description", "D"}, {"context", "C"}});
   ASSERT_TRUE(chat.ok()) << chat.status().ToString();
@@ -74,46 +63,6 @@ TEST(PromptTemplate, ChatPromptsAreEmbedded) {
   const auto source = ai::RenderPrompt("source_chat/system", {{"source_title", "T"}, {"coverage", "all"}, {"context", "C"}});
   ASSERT_TRUE(source.ok()) << source.status().ToString();
   EXPECT_FALSE(ai::RenderPrompt("chat/missing", {}).ok());
-}
-
-TEST(StreamChannel, WritesUntilClosed) {
-  http::StreamChannel channel;
-  int notified = 0;
-  channel.SetNotify([&] { ++notified; });
-  EXPECT_TRUE(channel.writer().Write("a"));
-  EXPECT_TRUE(channel.writer().Write("b"));
-  bool finished = true;
-  EXPECT_EQ(channel.Take(&finished), "ab");
-  EXPECT_FALSE(finished);
-  EXPECT_EQ(notified, 2);
-
-  int closes = 0;
-  channel.writer().OnClose([&] { ++closes; });
-  channel.Close();
-  channel.Close();
-  EXPECT_EQ(closes, 1);
-  EXPECT_TRUE(channel.writer().closed());
-  EXPECT_FALSE(channel.writer().Write("c"));
-  channel.writer().OnClose([&] { ++closes; });
-  EXPECT_EQ(closes, 2) << "a callback registered after the close runs at once";
-  channel.Finish();
-  EXPECT_EQ(channel.Take(&finished), "");
-  EXPECT_TRUE(finished);
-}
-
-TEST(StreamChannel, ClientThatStopsReadingIsDropped) {
-  http::StreamChannel channel;
-  bool closed = false;
-  channel.writer().OnClose([&] { closed = true; });
-  const std::string piece(1u << 20, 'x');
-  size_t accepted = 0;
-  while (channel.writer().Write(piece)) ++accepted;
-  EXPECT_EQ(accepted, http::StreamWriter::kMaxQueuedBytes / piece.size());
-  EXPECT_TRUE(closed);
-}
-
-TEST(SseEvent, OneLineOfJson) {
-  EXPECT_EQ(http::SseEvent({{"type", "token"}, {"content", "a\nb"}}), "data: {\"content\":\"a\\nb\",\"type\":\"token\"}\n\n");
 }
 
 }  // namespace

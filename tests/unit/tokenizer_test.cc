@@ -37,6 +37,22 @@ TEST(Tokenizer, StemsEnglish) {
   EXPECT_EQ(Terms(tokenizer, "running runs run runners"), expected);
 }
 
+TEST(Tokenizer, AsciiWordTermMatchesTokenize) {
+  const Tokenizer english;
+  const Tokenizer unstemmed("none");
+  for (const char* word : {"Running", "packages", "don't", "O'Reilly", "1'000", "abc123", "X11", "2026", "a",
+                           "Debian's", "installation", "IPv6"}) {
+    for (const Tokenizer* tokenizer : {&english, &unstemmed}) {
+      const std::vector<std::string> terms = Terms(*tokenizer, word);
+      ASSERT_EQ(terms.size(), 1u) << word;
+      EXPECT_EQ(tokenizer->AsciiWordTerm(word), terms[0]) << word << " with " << tokenizer->stem_language();
+    }
+  }
+  const std::string long_word(Tokenizer::kMaxTermBytes + 1, 'a');
+  EXPECT_TRUE(Terms(english, long_word).empty());
+  EXPECT_EQ(english.AsciiWordTerm(long_word), "");
+}
+
 TEST(Tokenizer, SkipsPunctuationAndSpaces) {
   const Tokenizer tokenizer("none");
   const std::vector<std::string> expected = {"hello", "world"};

@@ -2,6 +2,9 @@
 
 #include <sqlite3.h>
 
+#include <filesystem>
+#include <string>
+
 #include "storage/sqlite/fts5_rank.h"
 #include "storage/sqlite/fts5_tokenizer.h"
 
@@ -12,7 +15,14 @@ Status StatusFromCode(sqlite3* db, int code, std::string_view context) {
   const int primary = code & 0xff;
   std::string message = std::string(context) + ": " + (db != nullptr ? sqlite3_errmsg(db) : sqlite3_errstr(code));
   if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return Status(ErrorCode::kUnavailable, message + " (database is locked by another writer)");
-  if (primary == SQLITE_FULL) return Status(ErrorCode::kIo, message + " (the disk holding the data directory is full)");
+  if (primary == SQLITE_FULL) {
+    const char* file = db != nullptr ? sqlite3_db_filename(db, "main") : nullptr;
+    const std::string directory = file != nullptr && *file != '\0' ? std::filesystem::path(file).parent_path().string() : "the data directory";
+    return Status(ErrorCode::kIo, message + ": the disk holding " + directory +
+                                      " is full, or the database reached OPEN_NOTEBOOK_DB_MAX_SIZE_MB. Free space there "
+                                      "(check with `df -h " + directory + "`) or raise the limit, then retry; nothing "
+                                      "stored before was lost");
+  }
   if (primary == SQLITE_IOERR || primary == SQLITE_CANTOPEN || primary == SQLITE_READONLY) return Status(ErrorCode::kIo, message);
   if (primary == SQLITE_CONSTRAINT) return InvalidInput(message);
   return DatabaseError(message);
@@ -108,11 +118,18 @@ Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& op
   std::unique_ptr<Connection> connection(new Connection(db));
   std::string pragmas = "PRAGMA foreign_keys = ON; PRAGMA synchronous = " + options.synchronous + ";";
   if (!options.read_only) pragmas = "PRAGMA journal_mode = WAL; " + pragmas;
-  // Searches read the same keyword-index pages again and again; SQLite's default cache of 2 MiB
-  // sends most of those reads to the kernel. Pages are cached only once read, so an idle reader
-  // stays small.
-  if (options.read_only) pragmas += " PRAGMA cache_size = -16384;";
+  // Searches read the same keyword-index pages again and again. Through SQLite's page cache each
+  // miss is a pread() and a copy; mapped, a page is read in place from the kernel's page cache.
+  pragmas += " PRAGMA mmap_size = " + std::to_string(options.mmap_size_bytes) + ";";
   ON_RETURN_IF_ERROR(connection->Execute(pragmas));
+  if (options.max_size_mb > 0 && !options.read_only) {
+    ON_ASSIGN_OR_RETURN(auto page_size, connection->Prepare("PRAGMA page_size"));
+    ON_ASSIGN_OR_RETURN(bool has_row, page_size.Step());
+    const int64_t bytes_per_page = has_row && page_size.Int(0) > 0 ? page_size.Int(0) : 4096;
+    // The limit holds for this connection only; the writer is the connection that grows the file.
+    ON_RETURN_IF_ERROR(connection->Execute("PRAGMA max_page_count = " +
+                                           std::to_string(options.max_size_mb * (int64_t{1} << 20) / bytes_per_page)));
+  }
   // The keyword index tables use this tokenizer; every connection that may touch them needs it.
   ON_RETURN_IF_ERROR(RegisterFts5Tokenizer(db));
   ON_RETURN_IF_ERROR(RegisterFts5RankFunction(db));

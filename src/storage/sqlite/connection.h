@@ -23,6 +23,11 @@ struct ConnectionOptions {
   bool read_only = false;
   int busy_timeout_ms = 5000;
   std::string synchronous = "full";  // "full" or "normal"
+  // Bytes of the database file SQLite reads through a memory mapping instead of read() calls.
+  // The mapping shares the kernel's page cache, so it adds address space, not private memory.
+  int64_t mmap_size_bytes = int64_t{1} << 30;
+  // Largest database size in MiB for writes through this connection, 0 for no limit.
+  int64_t max_size_mb = 0;
 };
 
 class Connection;

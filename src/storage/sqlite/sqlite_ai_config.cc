@@ -393,6 +393,7 @@ Result<DefaultModels> SqliteStorage::SetDefaultModels(
           "UPDATE default_model SET model_id = ?2, updated = ?3 WHERE slot = ?1 AND model_id IS NOT ?2"));
       update.Bind(1, slot).BindOptional(2, model_id).Bind(3, now);
       ON_RETURN_IF_ERROR(update.Run());
+      if (db.Changes() > 0) ON_RETURN_IF_ERROR(BumpConfigVersion(db, now));
     }
     return SelectDefaultModels(db);
   });

@@ -85,23 +85,6 @@ Result<std::vector<ChunkRecord>> SqliteStorage::ListSourceChunks(const std::stri
 // TODO: the source_insight table comes with the transformations and insights migration, which
 // is built on another branch. Until both are merged this query fails with "no such table" (a
 // kDatabase error), so chat reports the failure instead of silently showing no insights.
-Result<std::vector<SourceInsight>> SqliteStorage::ListSourceInsights(const std::string& source_id) {
-  ON_ASSIGN_OR_RETURN(auto reader, Reader());
-  ON_RETURN_IF_ERROR(RequireRow(*reader, "source", source_id));
-  ON_ASSIGN_OR_RETURN(auto statement, reader->Prepare(
-      "SELECT id, source_id, insight_type, content, created, updated FROM source_insight "
-      "WHERE source_id = ?1 ORDER BY created, id"));
-  statement.Bind(1, source_id);
-  std::vector<SourceInsight> insights;
-  for (;;) {
-    ON_ASSIGN_OR_RETURN(bool row, statement.Step());
-    if (!row) break;
-    insights.push_back(SourceInsight{statement.Text(0), statement.Text(1), statement.Text(2), statement.Text(3),
-                                     statement.Text(4), statement.Text(5)});
-  }
-  return insights;
-}
-
 Result<ChatSession> SqliteStorage::CreateChatSession(const ChatSession& input) {
   if (input.notebook_id.has_value() == input.source_id.has_value()) {
     return InvalidInput("a chat session belongs to exactly one notebook or one source");

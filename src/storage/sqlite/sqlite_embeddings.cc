@@ -1,5 +1,5 @@
-// Embedding vectors (migration 0005): stored as little-endian float32 BLOBs, one row per chunk or
-// note and model.
+// Embedding vectors (migrations 0005 and 0006): stored as little-endian float32 BLOBs, one row
+// per chunk, note or insight and model.
 #include <cstring>
 
 #include "core/ids.h"
@@ -18,9 +18,10 @@ std::vector<float> VectorOf(std::string_view blob) {
 
 }  // namespace
 
-Result<std::vector<EmbeddingItem>> SqliteStorage::ListUnembedded(const std::string& model,
-                                                                 const std::optional<std::string>& source_id,
-                                                                 const std::optional<std::string>& note_id, int limit) {
+Result<std::vector<EmbeddingItem>> SqliteStorage::ListUnembedded(const std::string& model, const EmbeddingOwner& owner,
+                                                                 int limit) {
+  const std::optional<std::string>& source_id = owner.source_id;
+  const std::optional<std::string>& note_id = owner.note_id;
   ON_ASSIGN_OR_RETURN(auto reader, Reader());
   std::vector<EmbeddingItem> items;
   if (source_id) {
@@ -44,6 +45,15 @@ Result<std::vector<EmbeddingItem>> SqliteStorage::ListUnembedded(const std::stri
     ON_ASSIGN_OR_RETURN(bool row, statement.Step());
     if (row) items.push_back(EmbeddingItem{std::nullopt, statement.Text(0), statement.Text(1)});
   }
+  if (owner.insight_id) {
+    ON_ASSIGN_OR_RETURN(auto statement,
+                        reader->Prepare("SELECT i.id, i.insight_type || char(10) || i.content FROM source_insight i "
+                                        "WHERE i.id = ?1 AND NOT EXISTS "
+                                        "(SELECT 1 FROM embedding e WHERE e.insight_id = i.id AND e.model = ?2)"));
+    statement.Bind(1, *owner.insight_id).Bind(2, model);
+    ON_ASSIGN_OR_RETURN(bool row, statement.Step());
+    if (row) items.push_back(EmbeddingItem{std::nullopt, std::nullopt, statement.Text(1), statement.Text(0)});
+  }
   return items;
 }
 
@@ -55,9 +65,13 @@ Result<int64_t> SqliteStorage::SaveEmbeddings(const std::string& model, const st
   }
   const std::string now = NowTimestamp();
   return writer_->Run<int64_t>([&](Connection& db) -> Result<int64_t> {
-    // INSERT ... SELECT inserts nothing when the chunk or note is gone.
+    // INSERT ... SELECT inserts nothing when the chunk, note or insight is gone.
     ON_ASSIGN_OR_RETURN(auto delete_chunk, db.Prepare("DELETE FROM embedding WHERE chunk_id = ?1 AND model = ?2"));
     ON_ASSIGN_OR_RETURN(auto delete_note, db.Prepare("DELETE FROM embedding WHERE note_id = ?1 AND model = ?2"));
+    ON_ASSIGN_OR_RETURN(auto delete_insight, db.Prepare("DELETE FROM embedding WHERE insight_id = ?1 AND model = ?2"));
+    ON_ASSIGN_OR_RETURN(auto insert_insight,
+                        db.Prepare("INSERT INTO embedding (model, insight_id, dimension, vector, created) "
+                                   "SELECT ?1, id, ?3, ?4, ?5 FROM source_insight WHERE id = ?2"));
     ON_ASSIGN_OR_RETURN(auto insert_chunk,
                         db.Prepare("INSERT INTO embedding (model, chunk_id, dimension, vector, created) "
                                    "SELECT ?1, id, ?3, ?4, ?5 FROM source_chunk WHERE id = ?2"));
@@ -69,23 +83,30 @@ Result<int64_t> SqliteStorage::SaveEmbeddings(const std::string& model, const st
       const EmbeddingItem& item = items[i];
       const std::vector<float>& vector = vectors[i];
       if (vector.empty()) return InvalidInput("an embedding vector is empty");
-      Statement& remove = item.chunk_id ? delete_chunk : delete_note;
-      Statement& insert = item.chunk_id ? insert_chunk : insert_note;
+      Statement* remove = &delete_note;
+      Statement* insert = &insert_note;
       if (item.chunk_id) {
-        remove.Bind(1, *item.chunk_id);
-        insert.Bind(2, *item.chunk_id);
+        remove = &delete_chunk;
+        insert = &insert_chunk;
+        remove->Bind(1, *item.chunk_id);
+        insert->Bind(2, *item.chunk_id);
+      } else if (item.insight_id) {
+        remove = &delete_insight;
+        insert = &insert_insight;
+        remove->Bind(1, *item.insight_id);
+        insert->Bind(2, *item.insight_id);
       } else {
-        remove.Bind(1, item.note_id.value_or(""));
-        insert.Bind(2, item.note_id.value_or(""));
+        remove->Bind(1, item.note_id.value_or(""));
+        insert->Bind(2, item.note_id.value_or(""));
       }
-      remove.Bind(2, model);
-      ON_RETURN_IF_ERROR(remove.Run());
-      remove.Reset();
-      insert.Bind(1, model).Bind(3, static_cast<int64_t>(vector.size()));
-      insert.BindBlob(4, vector.data(), vector.size() * sizeof(float)).Bind(5, now);
-      ON_RETURN_IF_ERROR(insert.Run());
+      remove->Bind(2, model);
+      ON_RETURN_IF_ERROR(remove->Run());
+      remove->Reset();
+      insert->Bind(1, model).Bind(3, static_cast<int64_t>(vector.size()));
+      insert->BindBlob(4, vector.data(), vector.size() * sizeof(float)).Bind(5, now);
+      ON_RETURN_IF_ERROR(insert->Run());
       stored += db.Changes();
-      insert.Reset();
+      insert->Reset();
     }
     return stored;
   });
@@ -135,6 +156,12 @@ Result<std::vector<EmbeddingTarget>> SqliteStorage::ResolveEmbeddings(const std:
                       reader->Prepare("SELECT n.id, coalesce(n.notebook_id, ''), coalesce(n.title, ''), n.content "
                                       "FROM embedding e JOIN note n ON n.id = e.note_id WHERE e.id = ?1 "
                                       "AND (?2 IS NULL OR n.notebook_id = ?2)"));
+  ON_ASSIGN_OR_RETURN(
+      auto insight,
+      reader->Prepare("SELECT i.id, s.id, i.insight_type || ' - ' || coalesce(s.title, ''), i.content FROM embedding e "
+                      "JOIN source_insight i ON i.id = e.insight_id JOIN source s ON s.id = i.source_id WHERE e.id = ?1 "
+                      "AND (?2 IS NULL OR EXISTS (SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id "
+                      "AND sn.notebook_id = ?2))"));
   std::vector<EmbeddingTarget> targets;
   for (int64_t id : ids) {
     chunk.Bind(1, id).BindOptional(2, notebook_id);
@@ -154,6 +181,14 @@ Result<std::vector<EmbeddingTarget>> SqliteStorage::ResolveEmbeddings(const std:
                                         note.Text(3)});
     }
     note.Reset();
+    if (found_note) continue;
+    insight.Bind(1, id).BindOptional(2, notebook_id);
+    ON_ASSIGN_OR_RETURN(bool found_insight, insight.Step());
+    if (found_insight) {
+      targets.push_back(EmbeddingTarget{id, "insight", insight.Text(0), insight.Text(1), insight.Text(2), std::nullopt,
+                                        std::nullopt, insight.Text(3)});
+    }
+    insight.Reset();
   }
   return targets;
 }
@@ -166,7 +201,10 @@ Result<std::vector<int64_t>> SqliteStorage::ListNotebookEmbeddingIds(const std::
                                       "JOIN source_notebook sn ON sn.source_id = c.source_id "
                                       "WHERE e.model = ?1 AND sn.notebook_id = ?2 "
                                       "UNION ALL SELECT e.id FROM embedding e JOIN note n ON n.id = e.note_id "
-                                      "WHERE e.model = ?1 AND n.notebook_id = ?2"));
+                                      "WHERE e.model = ?1 AND n.notebook_id = ?2 "
+                                      "UNION ALL SELECT e.id FROM embedding e JOIN source_insight i ON i.id = e.insight_id "
+                                      "JOIN source_notebook sn ON sn.source_id = i.source_id "
+                                      "WHERE e.model = ?1 AND sn.notebook_id = ?2"));
   statement.Bind(1, model).Bind(2, notebook_id);
   std::vector<int64_t> ids;
   for (;;) {
@@ -180,7 +218,8 @@ Result<std::vector<int64_t>> SqliteStorage::ListNotebookEmbeddingIds(const std::
 Result<int64_t> SqliteStorage::CountEmbeddableItems() {
   ON_ASSIGN_OR_RETURN(auto reader, Reader());
   ON_ASSIGN_OR_RETURN(auto statement, reader->Prepare("SELECT (SELECT count(*) FROM source_chunk) + "
-                                                      "(SELECT count(*) FROM note WHERE trim(content) <> '')"));
+                                                      "(SELECT count(*) FROM note WHERE trim(content) <> '') + "
+                                                      "(SELECT count(*) FROM source_insight)"));
   ON_ASSIGN_OR_RETURN(bool row, statement.Step());
   return row ? statement.Int(0) : 0;
 }
@@ -225,6 +264,15 @@ Result<std::vector<std::string>> SqliteStorage::ListEmbeddableNotes(bool only_em
                             "WHERE trim(n.content) <> '' ORDER BY n.id");
   }
   return ListIds(*reader, "SELECT id FROM note WHERE trim(content) <> '' ORDER BY id");
+}
+
+Result<std::vector<std::string>> SqliteStorage::ListEmbeddableInsights(bool only_embedded) {
+  ON_ASSIGN_OR_RETURN(auto reader, Reader());
+  if (only_embedded) {
+    return ListIds(*reader, "SELECT DISTINCT i.id FROM source_insight i JOIN embedding e ON e.insight_id = i.id "
+                            "ORDER BY i.id");
+  }
+  return ListIds(*reader, "SELECT id FROM source_insight ORDER BY id");
 }
 
 }  // namespace on::storage::sqlite

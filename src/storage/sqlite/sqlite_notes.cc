@@ -111,4 +111,14 @@ Status SqliteStorage::DeleteNote(const std::string& id) {
   return result.status();
 }
 
+Status SqliteStorage::SetNoteCommand(const std::string& id, const std::string& command_id) {
+  return writer_->Run<bool>([&](Connection& db) -> Result<bool> {
+    ON_ASSIGN_OR_RETURN(auto update, db.Prepare("UPDATE note SET command_id = ?2 WHERE id = ?1"));
+    update.Bind(1, id).Bind(2, command_id);
+    ON_RETURN_IF_ERROR(update.Run());
+    if (db.Changes() == 0) return NotFound("note " + id + " was not found");
+    return true;
+  }).status();
+}
+
 }  // namespace on::storage::sqlite

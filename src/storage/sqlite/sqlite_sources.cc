@@ -12,7 +12,7 @@ constexpr std::string_view kSourceColumns =
     "SELECT s.id, s.title, s.topics, s.asset_url, s.asset_file_path, s.original_filename, s.content_kind, s.embed, "
     "s.transformations, s.command_id, s.created, s.updated, s.last_viewed_at, j.status, j.error_message, j.started, "
     "j.completed, (SELECT count(*) FROM source_chunk c WHERE c.source_id = s.id), j.error_code, j.progress_stage, "
-    "j.progress_percent ";
+    "j.progress_percent, (SELECT count(*) FROM source_insight i WHERE i.source_id = s.id) ";
 
 Source ReadSource(const Statement& row) {
   Source source;
@@ -42,6 +42,7 @@ Source ReadSource(const Statement& row) {
   source.job_error_code = row.OptionalText(18);
   source.job_stage = row.OptionalText(19);
   if (!row.IsNull(20)) source.job_percent = static_cast<int>(row.Int(20));
+  source.insight_count = row.Int(21);
   return source;
 }
 
@@ -53,7 +54,7 @@ Result<Source> SelectSource(Connection& db, const std::string& id, bool with_tex
   ON_ASSIGN_OR_RETURN(bool row, statement.Step());
   if (!row) return NotFound("source " + id + " was not found");
   Source source = ReadSource(statement);
-  if (with_text) source.full_text = statement.OptionalText(21);
+  if (with_text) source.full_text = statement.OptionalText(22);
 
   ON_ASSIGN_OR_RETURN(auto links, db.Prepare("SELECT notebook_id FROM source_notebook WHERE source_id = ?1 ORDER BY created"));
   links.Bind(1, id);
@@ -115,8 +116,8 @@ std::string SortExpression(SourceSortField field) {
     case SourceSortField::kTitle: return "lower(coalesce(s.title, ''))";
     case SourceSortField::kType:
       return "CASE WHEN s.asset_file_path IS NOT NULL THEN 'file' WHEN s.asset_url IS NOT NULL THEN 'link' ELSE 'text' END";
-    // Insights and embeddings arrive with the AI features; until then both sort like their zero counts.
-    case SourceSortField::kInsights: return "0";
+    case SourceSortField::kInsights: return "(SELECT count(*) FROM source_insight i WHERE i.source_id = s.id)";
+    // NOTE: embedded-state sorting is not implemented yet, so every source sorts as not embedded.
     case SourceSortField::kEmbedded: return "0";
   }
   return "s.updated";
@@ -190,7 +191,8 @@ Result<Source> SqliteStorage::UpdateSource(const std::string& id, const SourcePa
 Result<SourceDeleteResult> SqliteStorage::DeleteSource(const std::string& id) {
   return writer_->Run<SourceDeleteResult>([&](Connection& db) -> Result<SourceDeleteResult> {
     ON_ASSIGN_OR_RETURN(Source source, SelectSource(db, id, false));
-    // Chunks, their index entries and notebook links go by cascade and triggers.
+    // Chunks, insights, their vectors and index entries and notebook links go by cascade and
+    // triggers.
     ON_ASSIGN_OR_RETURN(auto remove, db.Prepare("DELETE FROM source WHERE id = ?1"));
     remove.Bind(1, id);
     ON_RETURN_IF_ERROR(remove.Run());

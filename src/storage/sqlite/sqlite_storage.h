@@ -13,6 +13,10 @@ namespace on::storage::sqlite {
 struct TermFrequencyCache;
 std::shared_ptr<TermFrequencyCache> NewTermFrequencyCache();
 
+// Raises the configuration version stored in app_setting by one; runs inside the caller's write
+// transaction (see Storage::GetConfigVersion).
+Status BumpConfigVersion(Connection& db, const std::string& now);
+
 class SqliteStorage final : public Storage {
  public:
   // Opens (creating when missing) the database at options.path. Does not migrate.
@@ -41,6 +45,7 @@ class SqliteStorage final : public Storage {
   Result<Note> GetNote(const std::string& id) override;
   Result<Note> UpdateNote(const std::string& id, const NotePatch& patch) override;
   Status DeleteNote(const std::string& id) override;
+  Status SetNoteCommand(const std::string& id, const std::string& command_id) override;
 
   Result<Source> CreateSource(const SourceCreate& source) override;
   Result<Source> GetSource(const std::string& id, bool with_text) override;
@@ -73,8 +78,13 @@ class SqliteStorage final : public Storage {
   Result<DefaultModels> SetDefaultModels(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
 
-  Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model, const std::optional<std::string>& source_id,
-                                                    const std::optional<std::string>& note_id, int limit) override;
+  Result<int64_t> GetConfigVersion() override;
+  Result<StoredSettings> GetStoredSettings() override;
+  Result<StoredSettings> SaveSettings(
+      const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
+
+  Result<std::vector<EmbeddingItem>> ListUnembedded(const std::string& model, const EmbeddingOwner& owner,
+                                                    int limit) override;
   Result<int64_t> SaveEmbeddings(const std::string& model, const std::vector<EmbeddingItem>& items,
                                  const std::vector<std::vector<float>>& vectors) override;
   Result<std::vector<StoredEmbedding>> ListEmbeddings(const std::string& model, int64_t after_id, int limit) override;
@@ -86,9 +96,21 @@ class SqliteStorage final : public Storage {
   Result<int64_t> CountSourceEmbeddings(const std::string& model, const std::string& source_id) override;
   Result<std::vector<std::string>> ListEmbeddableSources(bool only_embedded) override;
   Result<std::vector<std::string>> ListEmbeddableNotes(bool only_embedded) override;
+  Result<std::vector<std::string>> ListEmbeddableInsights(bool only_embedded) override;
+
+  Result<Transformation> CreateTransformation(const Transformation& transformation) override;
+  Result<std::vector<Transformation>> ListTransformations() override;
+  Result<Transformation> GetTransformation(const std::string& id) override;
+  Result<Transformation> UpdateTransformation(const std::string& id, const TransformationPatch& patch) override;
+  Status DeleteTransformation(const std::string& id) override;
+  Result<std::string> GetTransformationInstructions() override;
+  Status SetTransformationInstructions(const std::string& instructions) override;
+  Result<Insight> SaveInsight(const Insight& insight) override;
+  Result<std::vector<Insight>> ListInsights(const std::string& source_id) override;
+  Result<Insight> GetInsight(const std::string& id) override;
+  Status DeleteInsight(const std::string& id) override;
 
   Result<std::vector<ChunkRecord>> ListSourceChunks(const std::string& source_id) override;
-  Result<std::vector<SourceInsight>> ListSourceInsights(const std::string& source_id) override;
   Result<ChatSession> CreateChatSession(const ChatSession& session) override;
   Result<std::vector<ChatSession>> ListChatSessions(const std::optional<std::string>& notebook_id,
                                                     const std::optional<std::string>& source_id) override;

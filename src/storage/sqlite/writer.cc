@@ -1,5 +1,9 @@
 #include "storage/sqlite/writer.h"
 
+#include <sqlite3.h>
+
+#include <iterator>
+
 #include <spdlog/spdlog.h>
 
 namespace on::storage::sqlite {
@@ -62,7 +66,8 @@ void Writer::CommitBatch(std::deque<Task>& batch) {
     return;
   }
 
-  for (auto& task : batch) {
+  for (size_t index = 0; index < batch.size(); ++index) {
+    Task& task = batch[index];
     Status savepoint = db.Execute("SAVEPOINT write_task");
     Status applied = savepoint.ok() ? Status::Ok() : savepoint;
     if (applied.ok()) {
@@ -71,6 +76,20 @@ void Writer::CommitBatch(std::deque<Task>& batch) {
       } catch (const std::exception& error) {
         applied = InternalError(std::string("database write threw: ") + error.what());
       }
+    }
+    if (!applied.ok() && sqlite3_get_autocommit(db.handle()) != 0) {
+      // On SQLITE_FULL, IOERR, BUSY or NOMEM SQLite may roll back the whole transaction, not only
+      // the failed statement (sqlite.org/c3ref/get_autocommit.html). The earlier tasks of the
+      // batch then lost their writes. The later ones must not run outside a transaction, so they
+      // go into a new batch.
+      spdlog::error("the database rolled back a batch of {} writes after: {}", index + 1, applied.ToString());
+      const Status lost(applied.code(), "the write was rolled back with others in its batch: " + applied.message());
+      for (size_t done = 0; done < index; ++done) batch[done].finish(lost);
+      task.finish(Status::Ok());  // its own error is its result
+      std::deque<Task> rest(std::make_move_iterator(batch.begin() + static_cast<std::ptrdiff_t>(index) + 1),
+                            std::make_move_iterator(batch.end()));
+      if (!rest.empty()) CommitBatch(rest);
+      return;
     }
     if (!applied.ok()) (void)db.Execute("ROLLBACK TO write_task");
     (void)db.Execute("RELEASE write_task");
