@@ -1,7 +1,8 @@
 # Open Notebook in C++: build, run and test.
 #   make run     install Debian packages, build, and serve on 127.0.0.1:5055 with data in ./data
-#   make test    build with AddressSanitizer and UBSan and run every test except those labelled slow
-#   make test-slow  run the tests labelled slow (minute-long streams) on the release build
+#   make test    build with AddressSanitizer and UBSan and run every test, the minute-long ones
+#                labelled slow included (they mostly wait, so they run beside the others)
+#   make test-slow  run only the tests labelled slow, on the release build
 #   make build   release build only;  make clean   remove build directories
 #   make fuzz    build the libFuzzer targets with clang-14 and run each for FUZZ_SECONDS
 #   make start-all / stop-all / status / restart-worker / logs / clean-cache
@@ -46,7 +47,7 @@ $(TEST_BUILD_DIR)/build.ninja: CMakeLists.txt | $(DEPS_STAMP)
 test: $(TEST_BUILD_DIR)/build.ninja
 	cmake --build $(TEST_BUILD_DIR) -j $(JOBS)
 	cd $(TEST_BUILD_DIR) && ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-	  ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900 -LE slow
+	  ctest -j $(CTEST_JOBS) --output-on-failure --timeout 900
 
 test-release: $(BUILD_DIR)/build.ninja
 	cmake --build $(BUILD_DIR) -j $(JOBS)

@@ -38,6 +38,25 @@ using Clock = std::chrono::steady_clock;
 using ingest::EnsureCurlInitialized;
 using ingest::ToLowerAscii;
 
+// Checks the provider URL, resolves its host and checks every address, then returns the
+// CURLOPT_RESOLVE entry ("host:port:addr1,[addr6]") that pins the transfer to those addresses.
+// Returns an empty entry for an address literal, which libcurl never resolves.
+Result<std::string> PinnedResolveEntry(const std::string& url, ingest::HostResolver* resolver) {
+  ON_RETURN_IF_ERROR(ingest::CheckProviderUrl("provider URL", url));
+  ON_ASSIGN_OR_RETURN(const ingest::FetchUrlParts parts, ingest::ParseFetchUrl(url));
+  if (parts.host_is_address) return std::string();
+  static ingest::SystemHostResolver system_resolver;
+  ON_ASSIGN_OR_RETURN(const std::vector<std::string> addresses,
+                      (resolver != nullptr ? *resolver : system_resolver).Resolve(parts.host));
+  std::string entry = parts.host + ":" + std::to_string(parts.port) + ":";
+  for (size_t i = 0; i < addresses.size(); ++i) {
+    ON_RETURN_IF_ERROR(ingest::CheckProviderAddress(parts.host, addresses[i]));
+    if (i > 0) entry += ",";
+    entry += addresses[i].find(':') == std::string::npos ? addresses[i] : "[" + addresses[i] + "]";
+  }
+  return entry;
+}
+
 std::string_view TrimView(std::string_view text) {
   while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
   while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r' || text.back() == '\n')) {
@@ -174,6 +193,7 @@ Result<HttpResponse> SendOnce(const HttpRequest& request, const HttpOptions& opt
                               const BodyCallback& on_body) {
   EnsureCurlInitialized();
   if (cancel.cancelled()) return Status(ErrorCode::kCancelled, "the request to " + UrlForLog(request.url) + " was cancelled");
+  ON_ASSIGN_OR_RETURN(const std::string resolve_entry, PinnedResolveEntry(request.url, options.resolver));
   std::unique_ptr<CURL, CurlEasyCleanup> curl(curl_easy_init());
   if (!curl) return InternalError("libcurl could not create a transfer handle");
 
@@ -234,6 +254,11 @@ Result<HttpResponse> SendOnce(const HttpRequest& request, const HttpOptions& opt
     curl_easy_setopt(handle, CURLOPT_CUSTOMREQUEST, request.method.c_str());
   }
   curl_easy_setopt(handle, CURLOPT_HTTPHEADER, headers.get());
+  std::unique_ptr<curl_slist, CurlSlistFree> resolve;
+  if (!resolve_entry.empty()) {
+    resolve.reset(curl_slist_append(nullptr, resolve_entry.c_str()));
+    curl_easy_setopt(handle, CURLOPT_RESOLVE, resolve.get());
+  }
 
   const CURLcode code = curl_easy_perform(handle);
   if (code != CURLE_OK) return TransferError(code, error_buffer, transfer, request, options);

@@ -17,6 +17,10 @@
 #include "core/error.h"
 #include "core/retry_policy.h"
 
+namespace on::ingest {
+class HostResolver;
+}
+
 namespace on::ai {
 
 // A cancellation flag shared by the caller and the transfer it starts. Copies share one flag, so
@@ -51,6 +55,8 @@ struct HttpOptions {
   std::chrono::milliseconds idle_timeout = CurrentProviderTimeouts().idle;
   // Bodies collected in memory (all but streamed 2xx bodies) are limited to this many bytes.
   std::size_t max_response_bytes = 64 * 1024 * 1024;
+  // Resolver for provider host names; nullptr selects getaddrinfo. Tests set a fixed table here.
+  ingest::HostResolver* resolver = nullptr;
 };
 
 // One file field of a multipart/form-data body.
@@ -84,9 +90,14 @@ struct HttpResponse {
 using BodyCallback = std::function<bool(std::string_view piece)>;
 
 // Sends one request without retrying and returns the response whatever its status.
-// NOTE: each call opens a new connection (no shared connection cache yet), and the URL is not
-// checked by the SSRF guard of src/ingest, because local model servers on loopback or private
-// addresses are legitimate provider endpoints. Errors:
+// The URL is checked by the provider rules of src/ingest/ssrf_guard.h: loopback and private
+// addresses are allowed, because local model servers live there, but link-local (cloud metadata),
+// multicast and reserved ones are not. The host is resolved here, every address is checked, and
+// libcurl connects only to those addresses, so a DNS answer that changes after the check cannot
+// redirect the request. NOTE: each call opens a new connection (no shared connection cache yet).
+// Errors:
+//   kInvalidInput     a URL that is not http(s) or names a metadata host
+//   kForbidden        the host resolves to an address a provider URL may not reach
 //   kTimeout          connect time-out or idle time-out
 //   kUpstream         connection refused or reset, DNS or TLS failure, a broken stream
 //   kCancelled        `cancel` was set or `on_body` returned false

@@ -12,6 +12,7 @@
 #include "ai/embedding_service.h"
 #include "search/hybrid.h"
 #include "search/passage_search.h"
+#include "core/parallel.h"
 #include "search/snippet.h"
 #include "search/tokenizer.h"
 
@@ -20,6 +21,8 @@ namespace {
 
 constexpr size_t kMaxQueryLength = 4096;
 constexpr size_t kMaxMatchesPerResult = 3;
+// A snippet takes a few microseconds: blocks of 16 are worth handing to another thread.
+constexpr size_t kMinSnippetBlock = 16;
 
 // Escapes text for HTML and turns the match markers of a snippet or highlight into <mark> tags,
 // so a client can insert the snippet as HTML without risk. Tags always pair up, even when the
@@ -135,10 +138,11 @@ Result<TextResultPage> RankTextResults(AppContext& context, const SearchRequest&
     }
   }
   ON_ASSIGN_OR_RETURN(auto texts, context.storage().LoadSearchTexts(snippet_hits));
-  search::SnippetBuilder snippet_builder(search.query_terms, QueryTokenizer());
-  for (size_t i = 0; i < snippet_hits.size(); ++i) {
-    snippet_results[i]->snippet = SnippetHtml(snippet_builder.Build(texts[i]));
-  }
+  // A builder per block: its memo of word terms is not shared between threads.
+  ParallelBlocks(snippet_hits.size(), kMinSnippetBlock, [&](size_t begin, size_t end) {
+    search::SnippetBuilder snippet_builder(search.query_terms, QueryTokenizer());
+    for (size_t i = begin; i < end; ++i) snippet_results[i]->snippet = SnippetHtml(snippet_builder.Build(texts[i]));
+  });
   return page;
 }
 

@@ -1,6 +1,7 @@
 #include "search/snippet.h"
 
 #include <algorithm>
+#include <cstdint>
 
 namespace on::search {
 namespace {
@@ -8,6 +9,8 @@ namespace {
 bool IsAsciiAlnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
+
+bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
 bool IsAsciiSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -27,18 +30,81 @@ void AppendFolded(std::string_view text, size_t begin, size_t end, std::string& 
   }
 }
 
-// True when an apostrophe sits between a letter and a digit ("a'1"), where ICU splits the word.
-bool HasLetterDigitApostrophe(std::string_view word) {
-  for (size_t i = 1; i + 1 < word.size(); ++i) {
-    if (word[i] != '\'') continue;
-    const bool digit_before = word[i - 1] >= '0' && word[i - 1] <= '9';
-    const bool digit_after = word[i + 1] >= '0' && word[i + 1] <= '9';
-    if (digit_before != digit_after) return true;
+// Bytes in the UTF-8 character that starts with `lead` (1 for a continuation byte, so a scan
+// always moves on).
+size_t CharacterLength(char lead) {
+  const auto byte = static_cast<unsigned char>(lead);
+  if (byte >= 0xF0) return 4;
+  if (byte >= 0xE0) return 3;
+  if (byte >= 0xC0) return 2;
+  return 1;
+}
+
+constexpr std::string_view kRightSingleQuote = "\u2019";
+
+// Length of the apostrophe at the start of `text` ("'" or U+2019, which the tokenizer keeps inside a
+// word), or 0.
+size_t ApostropheLength(std::string_view text) {
+  if (text.empty()) return 0;
+  if (text[0] == '\'') return 1;
+  return text.starts_with(kRightSingleQuote) ? kRightSingleQuote.size() : 0;
+}
+
+// Punctuation and symbols that are neither word characters nor joiners for the tokenizer, so a word
+// always ends at them, as at a space. Found in the Debian, R, PostgreSQL and Python manuals.
+bool IsSeparatorCodePoint(uint32_t c) {
+  switch (c) {
+    case 0x00A0:  // no-break space
+    case 0x00A7:  // section sign
+    case 0x00A9:  // copyright sign
+    case 0x00AB:  // left-pointing double angle quotation mark
+    case 0x00AE:  // registered sign
+    case 0x00B6:  // pilcrow, after every heading of the Python manual
+    case 0x00BB:  // right-pointing double angle quotation mark
+    case 0x2018:  // left single quotation mark
+    case 0x201C:  // left double quotation mark
+    case 0x201D:  // right double quotation mark
+    case 0x2022:  // bullet
+    case 0x2026:  // horizontal ellipsis
+      return true;
+    default:
+      return (c >= 0x2010 && c <= 0x2015) || (c >= 0x2190 && c <= 0x2193);  // dashes, arrows
   }
-  return false;
 }
 
 }  // namespace
+
+// True when `run` contains only ASCII, separators and U+2019, so SplitWords can scan it without ICU.
+bool SnippetBuilder::IsScannable(std::string_view run) {
+  size_t i = 0;
+  while (i < run.size()) {
+    const auto byte = static_cast<unsigned char>(run[i]);
+    if (byte < 0x80) {
+      ++i;
+      continue;
+    }
+    uint32_t c = 0;
+    size_t length = 0;
+    if (byte >= 0xC2 && byte < 0xE0) {
+      c = byte & 0x1F;
+      length = 2;
+    } else if (byte >= 0xE0 && byte < 0xF0) {
+      c = byte & 0x0F;
+      length = 3;
+    } else {
+      return false;
+    }
+    if (i + length > run.size()) return false;
+    for (size_t k = 1; k < length; ++k) {
+      const auto continuation = static_cast<unsigned char>(run[i + k]);
+      if ((continuation & 0xC0) != 0x80) return false;
+      c = (c << 6) | (continuation & 0x3F);
+    }
+    if (c != 0x2019 && !IsSeparatorCodePoint(c)) return false;
+    i += length;
+  }
+  return true;
+}
 
 struct SnippetBuilder::Word {
   size_t begin = 0;
@@ -66,7 +132,7 @@ int SnippetBuilder::AsciiWordTerm(std::string_view word) {
   auto found = word_terms_.find(word);
   if (found != word_terms_.end()) return found->second;
   int term = -1;
-  if (!HasLetterDigitApostrophe(word)) {
+  if (word.find(kRightSingleQuote) == std::string_view::npos) {
     term = TermIndex(tokenizer_.AsciiWordTerm(word));
   } else {
     for (const Token& token : tokenizer_.Tokenize(word)) {
@@ -79,11 +145,12 @@ int SnippetBuilder::AsciiWordTerm(std::string_view word) {
 }
 
 // Splits `text` into words with their offsets, as the tokenizer splits it. Words never cross ASCII
-// whitespace, so each whitespace-separated run is split on its own. An ASCII run is scanned for
-// letters and digits, keeping apostrophes inside a word ("don't"). Any other run goes to the
-// tokenizer.
+// whitespace, so each whitespace-separated run is split on its own. A run of ASCII, or of ASCII with
+// common punctuation such as curly quotes, dashes and pilcrows, is scanned for letters and digits,
+// keeping apostrophes inside a word ("don't", "don’t"). Any other run goes to the tokenizer.
 std::vector<SnippetBuilder::Word> SnippetBuilder::SplitWords(std::string_view text) {
   std::vector<Word> words;
+  words.reserve(text.size() / 6);
   size_t i = 0;
   while (i < text.size()) {
     if (IsAsciiSpace(text[i])) {
@@ -97,7 +164,7 @@ std::vector<SnippetBuilder::Word> SnippetBuilder::SplitWords(std::string_view te
       ++i;
     }
     const std::string_view run = text.substr(run_begin, i - run_begin);
-    if (!ascii) {
+    if (!ascii && !IsScannable(run)) {
       tokenizer_.ForEachToken(run, [&](const Token& token) {
         words.push_back(Word{run_begin + token.begin, run_begin + token.end, TermIndex(token.term)});
         return true;
@@ -107,12 +174,22 @@ std::vector<SnippetBuilder::Word> SnippetBuilder::SplitWords(std::string_view te
     size_t j = 0;
     while (j < run.size()) {
       if (!IsAsciiAlnum(run[j])) {
-        ++j;
+        j += CharacterLength(run[j]);
         continue;
       }
       const size_t word_begin = j;
-      while (j < run.size() && (IsAsciiAlnum(run[j]) || (run[j] == '\'' && j + 1 < run.size() && IsAsciiAlnum(run[j + 1])))) {
-        ++j;
+      while (j < run.size()) {
+        if (IsAsciiAlnum(run[j])) {
+          ++j;
+          continue;
+        }
+        // An apostrophe joins two letters or two digits, as in ICU's word rules; "a'1" is two words.
+        const size_t apostrophe = ApostropheLength(run.substr(j));
+        if (apostrophe == 0 || j + apostrophe >= run.size() || !IsAsciiAlnum(run[j + apostrophe]) ||
+            IsAsciiDigit(run[j - 1]) != IsAsciiDigit(run[j + apostrophe])) {
+          break;
+        }
+        j += apostrophe;
       }
       words.push_back(Word{run_begin + word_begin, run_begin + j, AsciiWordTerm(run.substr(word_begin, j - word_begin))});
     }

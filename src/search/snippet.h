@@ -21,7 +21,7 @@ inline constexpr char kMatchEnd = '\x02';
 // kMatchEnd, "…" marks where the text was cut, and whitespace runs are folded to one space. With
 // no matching word the snippet is the start of the text.
 //
-// English and other text written in ASCII is scanned without ICU, and only words that can match
+// English and other text written in ASCII (with common punctuation) is scanned without ICU, and only words that can match
 // are tokenized, once per builder: snippets cost microseconds, so a result page can show one for
 // every result. Not thread-safe; use one builder per request.
 class SnippetBuilder {
@@ -34,8 +34,9 @@ class SnippetBuilder {
  private:
   struct Word;
   std::vector<Word> SplitWords(std::string_view text);
+  static bool IsScannable(std::string_view run);
   int TermIndex(std::string_view term) const;
-  // The query term an ASCII word stands for, or -1.
+  // Returns the index of the query term that a word found by the SplitWords scan matches, or -1.
   int AsciiWordTerm(std::string_view word);
 
   std::vector<std::string> query_terms_;

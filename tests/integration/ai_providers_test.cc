@@ -9,6 +9,7 @@
 
 #include "ai/models.h"
 #include "ai/reasoning.h"
+#include "ingest/url_fetcher.h"
 #include "support/fake_provider_process.h"
 #include "support/http_client.h"
 
@@ -281,8 +282,8 @@ TEST(AiProviders, SlowStreamWithinIdleTimeout) {
   EXPECT_GE(Clock::now() - start, std::chrono::seconds(4));  // 20 tokens, 200 ms apart: longer than the idle limit
 }
 
-// One token every 2 s for 60 s with a 5 s idle time-out. Disabled in the default run; ctest runs
-// it under the label "slow" (tests/CMakeLists.txt).
+// One token every 2 s for 60 s with a 5 s idle time-out. Disabled for a plain gtest run; ctest runs
+// it under the label "slow" (tests/CMakeLists.txt), which `make test` includes.
 TEST(AiProvidersSlow, DISABLED_MinuteLongStreamCompletes) {
   FakeProviderProcess fake;
   ProviderConfig config = Config(fake, "openai_compatible", "fake-chat~slow=2000,30");
@@ -452,6 +453,56 @@ TEST(AiProviders, ConnectionRefusedIsUpstreamError) {
   ASSERT_FALSE(answer.ok());
   EXPECT_EQ(answer.status().code(), ErrorCode::kUpstream);
   EXPECT_FALSE(TestConnection(config).success);
+}
+
+// The host name exists only in the test's resolver table, so a successful response proves that the
+// request went to the address the client resolved and checked itself.
+TEST(AiProviders, HostPinnedToCheckedAddress) {
+  FakeProviderProcess fake;
+  ingest::StaticHostResolver resolver;
+  resolver.SetAnswers("models.provider.test", {{"127.0.0.1"}});
+  ProviderConfig config = Config(fake, "openai_compatible", "fake-chat");
+  config.base_url = "http://models.provider.test:" + std::to_string(fake.port());
+  config.http.resolver = &resolver;
+
+  const Result<ChatResult> answer = MustChat(config)->Complete(RetrievalRequest());
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  EXPECT_EQ(fake.RequestCount("/v1/chat/completions"), 1);
+  EXPECT_EQ(resolver.ResolveCount("models.provider.test"), 1);
+}
+
+// A host that passed once and then resolves to the cloud metadata address (DNS rebinding) is
+// refused on the next call, before any connection: the check runs on every request.
+TEST(AiProviders, RebindingToMetadataRefused) {
+  FakeProviderProcess fake;
+  ingest::StaticHostResolver resolver;
+  resolver.SetAnswers("models.provider.test", {{"127.0.0.1"}, {"127.0.0.1", "169.254.169.254"}});
+  ProviderConfig config = Config(fake, "openai_compatible", "fake-chat");
+  config.base_url = "http://models.provider.test:" + std::to_string(fake.port());
+  config.http.resolver = &resolver;
+  std::unique_ptr<ChatModel> chat = MustChat(config);
+
+  ASSERT_TRUE(chat->Complete(RetrievalRequest()).ok());
+  const Result<ChatResult> rebound = chat->Complete(RetrievalRequest());
+  ASSERT_FALSE(rebound.ok());
+  EXPECT_EQ(rebound.status().code(), ErrorCode::kForbidden);
+  EXPECT_NE(rebound.status().message().find("169.254.169.254"), std::string::npos) << rebound.status().message();
+  EXPECT_EQ(fake.RequestCount("/v1/chat/completions"), 1);
+}
+
+TEST(AiProviders, MetadataHostNameRefused) {
+  FakeProviderProcess fake;
+  ingest::StaticHostResolver resolver;
+  resolver.SetAnswers("metadata.google.internal", {{"127.0.0.1"}});
+  ProviderConfig config = Config(fake, "openai_compatible", "fake-chat");
+  config.base_url = "http://metadata.google.internal:" + std::to_string(fake.port());
+  config.http.resolver = &resolver;
+
+  const Result<ChatResult> answer = MustChat(config)->Complete(RetrievalRequest());
+  ASSERT_FALSE(answer.ok());
+  EXPECT_EQ(answer.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(resolver.ResolveCount("metadata.google.internal"), 0);
+  EXPECT_EQ(fake.RequestCount("/v1/chat/completions"), 0);
 }
 
 TEST(AiProviders, ReasoningStrippedFromAnswer) {

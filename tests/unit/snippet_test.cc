@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -103,6 +104,27 @@ TEST(SnippetBuilder, MarksWhatTheIndexMatchesOnRealText) {
   }
   ASSERT_FALSE(expected.empty());
   EXPECT_EQ(Marked(snippet), expected);
+}
+
+// Runs that mix ASCII with curly quotes, dashes, pilcrows and arrows are scanned without ICU. The
+// words marked are still exactly those the tokenizer turns into query terms.
+TEST(SnippetBuilder, PunctuatedRunsMarkWhatTheIndexMatches) {
+  const Tokenizer tokenizer;
+  const std::string text =
+      "A “package”—hold’s ¶ packages→held… «holding» don’t hold’1 hold'1 package’s §3 ©hold –package– ‘held’ "
+      "hold•package a\u00a0package packages’ ’hold café—package";
+  const std::vector<std::string> query_terms = QueryTerms(tokenizer, "package hold don't");
+  const std::string snippet = SnippetBuilder(query_terms, tokenizer, 1'000).Build(text);
+
+  std::vector<std::string> expected;
+  for (const Token& token : tokenizer.Tokenize(text)) {
+    if (std::find(query_terms.begin(), query_terms.end(), token.term) != query_terms.end()) {
+      expected.push_back(text.substr(token.begin, token.end - token.begin));
+    }
+  }
+  ASSERT_GE(expected.size(), 15u);
+  EXPECT_EQ(Marked(snippet), expected) << snippet;
+  EXPECT_EQ(Plain(snippet), text);
 }
 
 // One builder serves a whole result page; the words it remembers change no later snippet.
