@@ -482,6 +482,9 @@ TEST_F(ChatTest, SaveAnswerAsNote) {
   const json messages = executed.Json()["messages"];
   const std::string question_id = messages[0]["id"];
   const std::string answer_id = messages[1]["id"];
+  auto embedding = client_->Post("/api/models", {{"name", "fake-embed-384"}, {"provider", "openai_compatible"}, {"type", "embedding"}});
+  ASSERT_EQ(embedding.status, 200) << embedding.body;
+  ASSERT_EQ(client_->Put("/api/models/defaults", {{"default_embedding_model", embedding.Json()["id"]}}).status, 200);
 
   auto saved = client_->Post("/api/chat/sessions/" + session + "/messages/" + answer_id + "/save-as-note", json::object());
   ASSERT_EQ(saved.status, 200) << saved.body;
@@ -489,7 +492,18 @@ TEST_F(ChatTest, SaveAnswerAsNote) {
   EXPECT_EQ(note["note_type"], "ai");
   EXPECT_EQ(note["content"], messages[1]["content"]);
   EXPECT_EQ(note["notebook_id"], notebook_);
-  EXPECT_EQ(note["title"], "How do viruses spread?");
+  EXPECT_FALSE(note["command_id"].is_null()) << "the note is queued for embedding like every other note";
+  // The title comes from the model, which was sent the answer as the text to name.
+  json title_request;
+  for (const auto& entry : fake_->Requests()["log"]) {
+    if (entry.value("path", "").ends_with("/chat/completions")) title_request = entry;
+  }
+  std::string named_text;
+  for (const auto& message : title_request["messages"]) {
+    if (message.value("role", "") == "user") named_text = message.value("text", "");
+  }
+  EXPECT_EQ(named_text, messages[1]["content"]) << title_request.dump();
+  EXPECT_FALSE(note["title"].get<std::string>().empty());
   EXPECT_EQ(client_->Get("/api/notes/" + note["id"].get<std::string>()).Json()["content"], messages[1]["content"]);
 
   auto titled = client_->Post("/api/chat/sessions/" + session + "/messages/" + answer_id + "/save-as-note",
@@ -585,7 +599,8 @@ TEST_F(ChatTest, SourceChatPicksMatchingChunksWithinBudget) {
 TEST_F(ChatTest, DebianFaqQuestionsGetCheckedCitations) {
   const fs::path faq_dir = "/usr/share/doc/debian/FAQ";
   if (!fs::exists(faq_dir)) GTEST_SKIP() << "install debian-faq";
-  StartServer({{"OPEN_NOTEBOOK_ACCESS_LOG", "false"}});
+  // The whole FAQ (about 50,000 tokens) is in the prompt, so the model is given a large window.
+  StartServer({{"OPEN_NOTEBOOK_ACCESS_LOG", "false"}, {"OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS", "128000"}});
   AddModel("fake-chat");
 
   std::vector<fs::path> chapters;
