@@ -183,7 +183,61 @@ SCHEMAS = {
     "EpisodeRetry": obj(["job_id"], job_id=S, episode_id=S, message=S),
     "EpisodeDeleted": obj(["message", "episode_id"], message=S, episode_id=S),
 
+    "ChatSession": obj(["id", "title"], id=S, title=S, notebook_id=S, source_id=S, model_override=N, created=S,
+                       updated=S, message_count=I),
+    "ChatSessionWithMessages": obj(["id", "title", "messages"], id=S, title=S, notebook_id=S, source_id=S,
+                                   model_override=N, created=S, updated=S, message_count=I,
+                                   messages=arr({"$ref": "#/components/schemas/ChatMessage"}),
+                                   context_indicators={"$ref": "#/components/schemas/ContextIndicators"}),
+    "ChatSessionCreate": obj(["notebook_id"], notebook_id=S, title=S, model_override=S),
+    "SourceChatSessionCreate": obj(source_id=S, title=S, model_override=S),
+    "ChatSessionUpdate": obj(title=S, model_override={"type": ["string", "null"],
+                                                       "description": "A model id; null clears the override"}),
+    "ChatSessionDeleted": obj(success=B, message=S),
+    "Citation": obj(["id", "kind"], id=S, kind={"enum": ["source", "chunk", "note", "insight"]}, source_id=N,
+                    chunk_index={"type": ["integer", "null"]}, title=S),
+    "ChatMessage": obj(["id", "type", "content"], id=S, type={"enum": ["human", "ai"]}, content=S, timestamp=S,
+                       citations=arr({"$ref": "#/components/schemas/Citation"})),
+    "ContextConfig": {"type": "object", "description":
+                      "sources: {id: \"insights\" | \"full content\" | \"not in\"}, notes: {id: \"full content\" | "
+                      "\"not in\"}. A missing member uses the defaults: each source with its insights when it has "
+                      "any and its full content otherwise, each note in full.",
+                      "properties": {"sources": OBJ, "notes": OBJ}},
+    "ChatContextRequest": obj(["notebook_id"], notebook_id=S,
+                              context_config={"$ref": "#/components/schemas/ContextConfig"}),
+    "ChatContext": obj(context=obj(sources=arr(obj(id=S, title=S, mode={"enum": ["insights", "full content"]},
+                                                   insights=arr(obj(id=S, insight_type=S, content=S)),
+                                                   chunks=arr(obj(id=S, index=I, content=S)),
+                                                   full_text={"type": "string", "description":
+                                                              "Only for a source without chunks"})),
+                                   notes=arr(obj(id=S, title=S, content=S))),
+                       token_count=I, char_count=I),
+    "ChatExecute": obj(["message"], session_id=S,
+                       notebook_id={"type": "string", "description": "Starts a new session when session_id is absent"},
+                       message=S, model_override=S,
+                       context={"type": "object", "description": "The context /api/chat/context returned; only its ids "
+                                "and modes are used, the texts are read from the database"},
+                       context_config={"$ref": "#/components/schemas/ContextConfig"}),
+    "ChatExecuteResult": obj(session_id=S, messages=arr({"$ref": "#/components/schemas/ChatMessage"})),
+    "SourceChatMessage": obj(["message"], message=S, model_override=S),
+    "ContextIndicators": obj(sources=arr(S), chunks=arr(S), insights=arr(S), notes=arr(S)),
+    "ChatSaveAsNote": obj(notebook_id=S, title=S),
 }
+
+# The events of a streamed chat answer. Each event is "data: <JSON>\n\n"; lines starting with ":"
+# are heartbeats (after OPEN_NOTEBOOK_SSE_HEARTBEAT_SECONDS of silence).
+CHAT_EVENTS = (
+    "Server-Sent Events, each `data: <JSON>`: "
+    "{type: user_message, id, session_id, content, timestamp}; "
+    "{type: token, content} for each piece of the answer as the model sends it; "
+    "{type: ai_message, id, session_id, content, timestamp, citations[], rejected_citations[]} with the stored "
+    "answer (reasoning removed, citations checked; clients replace the streamed text with it); "
+    "{type: context_indicators, data: {sources[], chunks[], insights[], notes[]}}; {type: complete, session_id}. "
+    "A failure after the stream started is one {type: error, message, status, code} event. Comment lines "
+    "(\": heartbeat\") keep the connection alive. A closed connection cancels the model call. Errors found before "
+    "the stream starts (invalid input, unknown session or model, a context larger than the model's window) are "
+    "plain JSON responses."
+)
 
 # (method, path, summary, tag, request schema or None, response schema, query parameters)
 ROUTES = [
@@ -358,6 +412,37 @@ ROUTES = [
      "podcasts", None, "Message", []),
     ("POST", "/api/speaker-profiles/{profile}/duplicate", "Copy a speaker profile as \"<name> - Copy\"", "podcasts",
      None, "SpeakerProfile", []),
+    ("GET", "/api/chat/sessions", "Chat sessions of a notebook, most recently updated first", "chat", None,
+     arr({"$ref": "#/components/schemas/ChatSession"}), [("notebook_id", S)]),
+    ("POST", "/api/chat/sessions", "Start a chat session in a notebook", "chat", "ChatSessionCreate", "ChatSession", []),
+    ("GET", "/api/chat/sessions/{session_id}", "Get a chat session with its messages", "chat", None,
+     "ChatSessionWithMessages", []),
+    ("PUT", "/api/chat/sessions/{session_id}", "Rename a session or set its model; absent fields stay", "chat",
+     "ChatSessionUpdate", "ChatSession", []),
+    ("DELETE", "/api/chat/sessions/{session_id}", "Delete a session and its messages", "chat", None,
+     "ChatSessionDeleted", []),
+    ("POST", "/api/chat/sessions/{session_id}/messages/{message_id}/save-as-note",
+     "Save an answer as a note of type ai, in the session's notebook unless notebook_id names another", "chat",
+     "ChatSaveAsNote", "Note", []),
+    ("POST", "/api/chat/context", "The context a chat would send: sources (insights or chunks with citation ids) "
+     "and notes, with token and character counts", "chat", "ChatContextRequest", "ChatContext", []),
+    ("POST", "/api/chat/execute", "Ask a question in a session and wait for the answer; 400 before any model call "
+     "when the prompt does not fit the model's context window", "chat", "ChatExecute", "ChatExecuteResult", []),
+    ("POST", "/api/chat/execute/stream", "Ask a question and stream the answer. " + CHAT_EVENTS, "chat",
+     "ChatExecute", "text/event-stream", []),
+    ("GET", "/api/sources/{source_id}/chat/sessions", "Chat sessions of a source, newest first", "source chat", None,
+     arr({"$ref": "#/components/schemas/ChatSession"}), []),
+    ("POST", "/api/sources/{source_id}/chat/sessions", "Start a chat session about a source", "source chat",
+     "SourceChatSessionCreate", "ChatSession", []),
+    ("GET", "/api/sources/{source_id}/chat/sessions/{session_id}", "Get a source chat session with its messages and "
+     "what the latest answer's prompt held", "source chat", None, "ChatSessionWithMessages", []),
+    ("PUT", "/api/sources/{source_id}/chat/sessions/{session_id}", "Rename a source chat session or set its model",
+     "source chat", "ChatSessionUpdate", "ChatSession", []),
+    ("DELETE", "/api/sources/{source_id}/chat/sessions/{session_id}", "Delete a source chat session", "source chat",
+     None, "ChatSessionDeleted", []),
+    ("POST", "/api/sources/{source_id}/chat/sessions/{session_id}/messages", "Ask about the source and stream the "
+     "answer; the prompt holds the source's insights and the passages that match the question best. " + CHAT_EVENTS,
+     "source chat", "SourceChatMessage", "text/event-stream", []),
 ]
 
 # Routes that return 201 Created instead of 200.

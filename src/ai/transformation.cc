@@ -289,7 +289,7 @@ Result<LanguageModelSetup> ResolveLanguageModel(storage::Storage& storage, const
   ON_ASSIGN_OR_RETURN(ModelConnection connection, ResolveModelConfig(storage, cipher, env, *model_id));
   if (connection.model_type != "language") {
     return InvalidInput("model " + *model_id + " is a " + connection.model_type +
-                        " model; transformations and titles need a language model");
+                        " model; chat, transformations and titles need a language model");
   }
   LanguageModelSetup setup;
   setup.model_id = *model_id;

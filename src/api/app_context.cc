@@ -37,6 +37,8 @@ void RegisterRoutes(http::Router& router, AppContext& context) {
   RegisterProviderCallRoutes(router, context);
   RegisterModelRoutes(router, context);
   RegisterEmbeddingRoutes(router, context);
+  RegisterChatRoutes(router, context);
+  RegisterSourceChatRoutes(router, context);
   RegisterTransformationRoutes(router, context);
   RegisterPodcastRoutes(router, context);
 }

@@ -98,6 +98,8 @@ void RegisterCredentialRoutes(http::Router& router, AppContext& context);
 void RegisterModelRoutes(http::Router& router, AppContext& context);
 void RegisterEmbeddingRoutes(http::Router& router, AppContext& context);
 void RegisterProviderCallRoutes(http::Router& router, AppContext& context);
+void RegisterChatRoutes(http::Router& router, AppContext& context);
+void RegisterSourceChatRoutes(http::Router& router, AppContext& context);
 void RegisterTransformationRoutes(http::Router& router, AppContext& context);
 void RegisterPodcastRoutes(http::Router& router, AppContext& context);
 

@@ -209,7 +209,7 @@ Result<http::Response> AskStream(AppContext& context, http::Request& request) {
     events.OnClose([cancel] { cancel.Cancel(); });
     auto send = [&events](const std::string& type, nlohmann::json payload) {
       payload["type"] = type;
-      events.Send(payload.dump());
+      events.SendJson(payload);
     };
 
     ai::AskCallbacks callbacks;

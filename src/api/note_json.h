@@ -15,4 +15,9 @@ nlohmann::json NoteJson(const storage::Note& note);
 // fails (logged), returns the note unchanged: an embedding never fails a save.
 Result<storage::Note> QueueNoteEmbedding(AppContext& context, storage::Note note);
 
+// Creates `note` as every route that makes a note does: an AI note without a title gets one from
+// the default transformation model (else from its first line), and the note is queued for
+// embedding (QueueNoteEmbedding).
+Result<storage::Note> SaveNewNote(AppContext& context, storage::Note note);
+
 }  // namespace on::api

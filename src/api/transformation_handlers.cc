@@ -252,8 +252,7 @@ Result<http::Response> SaveInsightAsNote(AppContext& context, http::Request& req
   if (raw_notebook) {
     ON_ASSIGN_OR_RETURN(note.notebook_id, NormalizeId("notebook", *raw_notebook, "notebook_id"));
   }
-  ON_ASSIGN_OR_RETURN(auto created, context.storage().CreateNote(note));
-  ON_ASSIGN_OR_RETURN(created, QueueNoteEmbedding(context, std::move(created)));
+  ON_ASSIGN_OR_RETURN(auto created, SaveNewNote(context, std::move(note)));
   return http::JsonResponse(NoteJson(created));
 }
 

@@ -1,4 +1,4 @@
-// Files compiled into the binary: SQL migrations and the OpenAPI document.
+// Files compiled into the binary: SQL migrations, prompt templates and the OpenAPI document.
 #pragma once
 
 #include <optional>

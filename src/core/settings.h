@@ -125,7 +125,8 @@ namespace on {
   X(context_window_tokens, "OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS", Int, "16384", 1024, 10000000, "", 0,   \
     "Context window, in tokens, assumed for a language model whose credential sets no num_ctx. "       \
     "Transformations split longer sources into parts that fit it; a model that rejects a part as "     \
-    "too long gets smaller parts.")                                                                      \
+    "too long gets smaller parts. A chat prompt that does not fit (less a reserve for the answer) is " \
+    "rejected with 400 before the provider is called.")                                                  \
   X(sync_processing_timeout_s, "OPEN_NOTEBOOK_SYNC_PROCESSING_TIMEOUT", Int, "300", 1, 3600, "",         \
     kRuntime | kReloadable,                                                                              \
     "Seconds POST /api/sources with async_processing=false waits for processing.")                       \
@@ -169,6 +170,9 @@ namespace on {
   X(backup_keep, "OPEN_NOTEBOOK_BACKUP_KEEP", Int, "7", 1, 100000, "", 0,                                \
     "Scheduled backup archives kept in OPEN_NOTEBOOK_BACKUP_DIR; older ones are deleted after each "     \
     "successful scheduled backup.")                                                                      \
+  X(source_chat_context_tokens, "OPEN_NOTEBOOK_SOURCE_CHAT_CONTEXT_TOKENS", Int, "50000", 500, 100000000, \
+    "", 0, "Tokens of a source's text and insights that source chat puts in its prompt at most; the "     \
+    "chunks that match the question best come first.")                                                   \
   X(default_embedding_option, "OPEN_NOTEBOOK_DEFAULT_EMBEDDING_OPTION", String, "ask", 0, 0,             \
     "ask|always|never", kRuntime | kReloadable,                                                          \
     "Whether new sources are embedded when a request leaves out 'embed': always embeds them, ask and "   \

@@ -33,6 +33,10 @@ std::string_view Request::Param(std::string_view name) const {
   return {};
 }
 
+bool EventStream::SendJson(const nlohmann::json& value) {
+  return Send(value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+}
+
 Response EventStreamResponse(EventProducer producer) {
   Response response;
   response.content_type = "text/event-stream";

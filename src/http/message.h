@@ -43,6 +43,10 @@ class EventStream {
   // false once the client has gone, so a producer can stop early.
   virtual bool Send(std::string_view data) = 0;
 
+  // Sends `value` as one event. Text that is not valid UTF-8 (a model may cut a character in
+  // two) is replaced rather than thrown on, so an event is never lost to it.
+  bool SendJson(const nlohmann::json& value);
+
   // True once the client has closed the connection or a write to it failed.
   virtual bool closed() const = 0;
 

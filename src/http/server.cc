@@ -1,7 +1,10 @@
 #include "http/server.h"
 
 #include <array>
+#include <condition_variable>
 #include <deque>
+#include <thread>
+#include <unordered_set>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -107,7 +110,7 @@ asio::awaitable<void> DiscardUnreadInput(beast::tcp_stream& stream) {
   }
 }
 
-// The queue between an event producer (on a handler thread) and the coroutine that writes its
+// The queue between an event producer (on a thread of its own) and the coroutine that writes its
 // events (on the session's executor). The coroutine sleeps on `wakeup_` and is woken by cancelling
 // it, and the timer is touched only on the session's executor.
 class EventChannel final : public EventStream, public std::enable_shared_from_this<EventChannel> {
@@ -126,14 +129,28 @@ class EventChannel final : public EventStream, public std::enable_shared_from_th
       start = end + 1;
     }
     event += '\n';
+    bool overflow = false;
     {
       std::lock_guard lock(mutex_);
       if (closed_) return false;
-      queue_.push_back(std::move(event));
+      if (queued_bytes_ + event.size() > kMaxQueuedBytes) {
+        overflow = true;
+      } else {
+        queued_bytes_ += event.size();
+        queue_.push_back(std::move(event));
+      }
+    }
+    if (overflow) {
+      // The client stopped reading: give up on it rather than buffer without bound.
+      Close();
+      return false;
     }
     Wake();
     return true;
   }
+
+  // Events waiting to be written, in bytes, above which the client counts as gone.
+  static constexpr size_t kMaxQueuedBytes = 8u << 20;
 
   bool closed() const override {
     std::lock_guard lock(mutex_);
@@ -168,6 +185,7 @@ class EventChannel final : public EventStream, public std::enable_shared_from_th
       if (closed_) return;
       closed_ = true;
       queue_.clear();
+      queued_bytes_ = 0;
       callbacks.swap(on_close_);
     }
     for (auto& callback : callbacks) callback();
@@ -178,6 +196,7 @@ class EventChannel final : public EventStream, public std::enable_shared_from_th
   bool Take(std::deque<std::string>& out) {
     std::lock_guard lock(mutex_);
     out.swap(queue_);
+    queued_bytes_ = 0;
     return finished_;
   }
 
@@ -202,6 +221,7 @@ class EventChannel final : public EventStream, public std::enable_shared_from_th
   asio::steady_timer wakeup_;
   mutable std::mutex mutex_;
   std::deque<std::string> queue_;                    // guarded by mutex_
+  size_t queued_bytes_ = 0;                          // guarded by mutex_
   std::vector<std::function<void()>> on_close_;      // guarded by mutex_
   bool closed_ = false;                              // guarded by mutex_
   bool finished_ = false;                            // guarded by mutex_
@@ -209,16 +229,53 @@ class EventChannel final : public EventStream, public std::enable_shared_from_th
 
 }  // namespace
 
+// The event streams whose producers are running, so that shutdown can close them (which cancels
+// their provider calls) and wait for the producers before the objects they use are destroyed.
+// Shared with the producer threads, which may outlive a server whose wait timed out.
+struct Server::EventStreams {
+  std::mutex mutex;
+  std::condition_variable idle;
+  std::unordered_set<std::shared_ptr<EventChannel>> open;  // guarded by mutex
+  int producers = 0;  // guarded by mutex; counts admitted streams, from admission to the producer's return
+};
+
 Server::Server(ServerOptions options, Pipeline& pipeline)
     : options_(std::move(options)),
       pipeline_(pipeline),
       io_(options_.io_threads),
       handler_pool_(static_cast<size_t>(options_.handler_threads)),
-      acceptor_(io_) {}
+      acceptor_(io_),
+      event_streams_(std::make_shared<EventStreams>()) {}
 
 Server::~Server() {
+  // Producers hold references to what the handlers use, so they get the close (their provider
+  // calls are cancelled) and a bounded time to return before anything is destroyed.
+  CloseEventStreams();
+  {
+    std::unique_lock lock(event_streams_->mutex);
+    if (!event_streams_->idle.wait_for(lock, options_.shutdown_timeout,
+                                       [this] { return event_streams_->producers == 0; })) {
+      spdlog::warn("{} event stream producers did not stop within the shutdown timeout", event_streams_->producers);
+    }
+  }
   handler_pool_.stop();
   handler_pool_.join();
+}
+
+bool Server::AdmitEventStream() {
+  std::lock_guard lock(event_streams_->mutex);
+  if (event_streams_->producers >= options_.max_event_streams) return false;
+  event_streams_->producers += 1;
+  return true;
+}
+
+void Server::CloseEventStreams() {
+  std::vector<std::shared_ptr<EventChannel>> channels;
+  {
+    std::lock_guard lock(event_streams_->mutex);
+    channels.assign(event_streams_->open.begin(), event_streams_->open.end());
+  }
+  for (auto& channel : channels) channel->Close();
 }
 
 Status Server::Listen() {
@@ -355,6 +412,14 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
       }
     }
 
+    if (response.events && !AdmitEventStream()) {
+      ScopedLogContext context(request.request_id);
+      spdlog::warn("{} {}: rejected an event stream because {} are open", request.method, request.path,
+                   options_.max_event_streams);
+      response = ErrorResponse(Status(ErrorCode::kUnavailable, "Too many event streams are open (" +
+                                                                   std::to_string(options_.max_event_streams) +
+                                                                   "); retry when one has finished"));
+    }
     pipeline_.Finish(request, response);
     if (response.events) {
       co_await StreamEvents(session, request, response);
@@ -408,7 +473,12 @@ asio::awaitable<void> Server::StreamEvents(std::shared_ptr<Session> session, con
   auto [head_error, head_bytes] = co_await bhttp::async_write_header(stream, serializer, kNoThrow);
   (void)head_bytes;
 
-  if (!head_error) {
+  if (head_error) {
+    // The producer never runs, so its admission ends here.
+    std::lock_guard lock(event_streams_->mutex);
+    event_streams_->producers -= 1;
+    event_streams_->idle.notify_all();
+  } else {
     // A client sends nothing after its request, so a finished read means it closed the
     // connection (or reset it). The producer is notified at once, not at the next heartbeat.
     asio::co_spawn(
@@ -426,19 +496,33 @@ asio::awaitable<void> Server::StreamEvents(std::shared_ptr<Session> session, con
         },
         asio::detached);
 
-    // NOTE: Shutdown() does not cancel a running producer: the drain waits for it up to the
-    // shutdown timeout, and ~Server joins the handler pool until it returns.
-    asio::post(handler_pool_, [channel, producer = std::move(response.events), request_id = request.request_id] {
-      ScopedLogContext log_context(request_id);
-      try {
-        producer(*channel);
-      } catch (const std::exception& error) {
-        spdlog::error("event stream producer threw: {}", error.what());
-      } catch (...) {
-        spdlog::error("event stream producer threw a non-standard exception");
+    // Producers wait on provider calls for minutes, so each runs on its own thread rather than on
+    // the handler pool, and hundreds of open streams cannot starve ordinary requests.
+    // AdmitEventStream caps their number. Shutdown closes the channel, which cancels the
+    // producer's provider calls through its OnClose callbacks.
+    {
+      std::lock_guard lock(event_streams_->mutex);
+      event_streams_->open.insert(channel);
+    }
+    if (draining_) channel->Close();
+    std::thread([streams = event_streams_, channel, producer = std::move(response.events),
+                 request_id = request.request_id] {
+      {
+        ScopedLogContext log_context(request_id);
+        try {
+          producer(*channel);
+        } catch (const std::exception& error) {
+          spdlog::error("event stream producer threw: {}", error.what());
+        } catch (...) {
+          spdlog::error("event stream producer threw a non-standard exception");
+        }
       }
       channel->Finish();
-    });
+      std::lock_guard lock(streams->mutex);
+      streams->open.erase(channel);
+      streams->producers -= 1;
+      streams->idle.notify_all();
+    }).detach();
 
     static const std::string kHeartbeat = ": keep-alive\n\n";
     std::deque<std::string> pending;
@@ -504,6 +588,7 @@ void Server::Shutdown() {
     beast::error_code ignored;
     acceptor_.close(ignored);
     CloseIdleSessions();
+    CloseEventStreams();
     WatchDrain(std::chrono::steady_clock::now() + options_.shutdown_timeout);
   });
 }

@@ -37,6 +37,9 @@ struct ServerOptions {
   // A server-sent event stream that has sent nothing for this long gets a comment line, so
   // proxies and browsers keep it open and a closed client is noticed by the failed write.
   std::chrono::milliseconds event_heartbeat{15'000};
+  // Event streams open at once; another one is answered with 503 until one ends. Each producer has
+  // a thread of its own.
+  int max_event_streams = 1024;
 };
 
 class Server {
@@ -53,8 +56,9 @@ class Server {
   // Serves until Shutdown() completes. Blocks the calling thread.
   void Run();
 
-  // Starts a graceful shutdown: stop accepting, let in-flight requests finish (up to the
-  // shutdown timeout), close idle connections, then return from Run(). Thread-safe, idempotent.
+  // Starts a graceful shutdown: stop accepting, close event streams (their producers are told to
+  // stop), let in-flight requests finish (up to the shutdown timeout), close idle connections, then
+  // return from Run(). Thread-safe, idempotent.
   void Shutdown();
 
   // Requests being handled right now.
@@ -62,6 +66,12 @@ class Server {
 
  private:
   struct Session;
+  struct EventStreams;
+
+  // Reserves a place for one more event stream; false when max_event_streams are open.
+  bool AdmitEventStream();
+  // Closes every open event stream, which tells its producer to stop.
+  void CloseEventStreams();
 
   void StartAccepting();
   boost::asio::awaitable<void> ServeSession(std::shared_ptr<Session> session);
@@ -83,6 +93,7 @@ class Server {
   std::mutex sessions_mutex_;
   std::unordered_map<uint64_t, std::weak_ptr<Session>> sessions_;  // guarded by sessions_mutex_
   uint64_t next_session_id_ = 0;                                   // guarded by sessions_mutex_
+  std::shared_ptr<EventStreams> event_streams_;
 };
 
 }  // namespace on::http

@@ -219,6 +219,28 @@ class Storage {
   // Clears the outputs of the episode and queues `job` for it, in one transaction.
   virtual Result<Episode> RequeueEpisode(const std::string& id, const JobSpec& job) = 0;
   virtual Status DeleteEpisode(const std::string& id) = 0;
+  // The chunks of a source in text order. kNotFound when the source does not exist.
+  virtual Result<std::vector<ChunkRecord>> ListSourceChunks(const std::string& source_id) = 0;
+
+  // Chat sessions. A session belongs to a notebook or to a source (exactly one of the two ids);
+  // CreateChatSession returns kNotFound when that notebook or source does not exist.
+  virtual Result<ChatSession> CreateChatSession(const ChatSession& session) = 0;
+  // Sessions of a notebook, most recently updated first, or of a source, newest first. kNotFound
+  // when the notebook or source does not exist.
+  virtual Result<std::vector<ChatSession>> ListChatSessions(const std::optional<std::string>& notebook_id,
+                                                            const std::optional<std::string>& source_id) = 0;
+  virtual Result<ChatSession> GetChatSession(const std::string& id) = 0;
+  // Applies `patch`; setting the title clears auto_title.
+  virtual Result<ChatSession> UpdateChatSession(const std::string& id, const ChatSessionPatch& patch) = 0;
+  // Deletes the session and its messages.
+  virtual Status DeleteChatSession(const std::string& id) = 0;
+  // Messages of a session in the order they were added.
+  virtual Result<std::vector<ChatMessage>> ListChatMessages(const std::string& session_id) = 0;
+  virtual Result<ChatMessage> GetChatMessage(const std::string& id) = 0;
+  // Appends `message` to its session with a new id and the current time, stamps the session's
+  // `updated`, and, when `title` is given and the session still has its generated title, makes
+  // it the session's title. kNotFound when the session is gone.
+  virtual Result<ChatMessage> AddChatMessage(const ChatMessage& message, const std::optional<std::string>& title) = 0;
 
   // The background-job queue on the same database (storage/job_store.h).
   virtual JobStore& jobs() = 0;

@@ -456,3 +456,38 @@ struct EpisodeOutput {
 };
 
 }  // namespace on::storage
+
+namespace on::storage {
+
+// A chat session of a notebook (notebook_id set) or of one source (source_id set).
+struct ChatSession {
+  std::string id;
+  std::string title;
+  bool auto_title = false;  // the title is the generated default; the first message replaces it
+  std::optional<std::string> notebook_id;
+  std::optional<std::string> source_id;
+  std::optional<std::string> model_override;
+  std::string created;
+  std::string updated;
+  int64_t message_count = 0;
+};
+
+// Fields an update may change; an empty outer optional leaves the field as it is, an empty inner
+// one clears the model override.
+struct ChatSessionPatch {
+  std::optional<std::string> title;
+  std::optional<std::optional<std::string>> model_override;
+};
+
+struct ChatMessage {
+  std::string id;
+  std::string session_id;
+  std::string type;            // "human" or "ai"
+  std::string content;
+  std::string citations_json = "[]";  // AI messages: the checked citations
+  std::string context_json = "{}";    // AI messages: the ids that were in the prompt
+  std::optional<std::string> model_id;
+  std::string created;
+};
+
+}  // namespace on::storage

@@ -1,11 +1,7 @@
 // Ask over HTTP against the real binary and the fake provider: the event stream and its order,
 // the simple variant, malformed search plans, provider errors, cancellation by a closed client,
 // heartbeats, the notebook scope and the answer when nothing is found.
-#include <arpa/inet.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <regex>
 #include <set>
@@ -13,6 +9,7 @@
 
 #include "support/fake_provider_process.h"
 #include "support/server_process.h"
+#include "support/sse_client.h"
 #include "support/temp_dir.h"
 
 namespace on {
@@ -28,74 +25,11 @@ const char* const kBreadText =
     "and bake it in a hot oven until the crust is dark.";
 const char* const kHeronText = "The purple heron code is 7731. Only the lighthouse keeper knows the heron code.";
 
-// The JSON payloads of the "data:" lines of an event stream, in order.
-std::vector<json> ParseEvents(const std::string& body) {
-  std::vector<json> events;
-  size_t at = 0;
-  while (at < body.size()) {
-    size_t end = body.find('\n', at);
-    if (end == std::string::npos) end = body.size();
-    const std::string line = body.substr(at, end - at);
-    if (line.starts_with("data: ")) events.push_back(json::parse(line.substr(6), nullptr, false));
-    at = end + 1;
-  }
-  return events;
-}
-
 std::vector<std::string> EventTypes(const std::vector<json>& events) {
   std::vector<std::string> types;
   for (const auto& event : events) types.push_back(event.value("type", "?"));
   return types;
 }
-
-// A raw connection that sends one request and reads the response as it arrives, so a test can
-// close it in the middle of an event stream.
-class RawConnection {
- public:
-  explicit RawConnection(uint16_t port) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(port);
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
-      close(fd_);
-      fd_ = -1;
-    }
-  }
-  ~RawConnection() { Close(); }
-
-  bool connected() const { return fd_ >= 0; }
-
-  void SendPost(const std::string& target, const std::string& body) {
-    const std::string request = "POST " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
-                                "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
-    ASSERT_EQ(send(fd_, request.data(), request.size(), 0), static_cast<ssize_t>(request.size()));
-  }
-
-  // Reads until `needle` has arrived or `timeout` passes; returns everything read so far.
-  std::string ReadUntil(const std::string& needle, std::chrono::seconds timeout) {
-    const auto deadline = std::chrono::steady_clock::now() + timeout;
-    timeval tick{0, 200'000};
-    setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tick, sizeof(tick));
-    char buffer[4096];
-    while (received_.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
-      const ssize_t count = recv(fd_, buffer, sizeof(buffer), 0);
-      if (count == 0) break;
-      if (count > 0) received_.append(buffer, static_cast<size_t>(count));
-    }
-    return received_;
-  }
-
-  void Close() {
-    if (fd_ >= 0) close(fd_);
-    fd_ = -1;
-  }
-
- private:
-  int fd_ = -1;
-  std::string received_;
-};
 
 class AskTest : public ::testing::Test {
  protected:
@@ -139,7 +73,7 @@ class AskTest : public ::testing::Test {
     return created.Json().value("id", "");
   }
 
-  test::HttpResult Ask(json body) { return client_->Post("/api/search/ask", body); }
+  test::SseResult Ask(json body) { return test::PostSse(server_->port(), "/api/search/ask", body); }
 
   // Chat completion requests the fake received, in order.
   std::vector<json> ChatRequests() {
@@ -165,18 +99,18 @@ TEST_F(AskTest, StreamsEventsInOrder) {
   AddText(kBreadText, notebook_);
 
   auto response = Ask({{"question", "How do influenza viruses spread between people?"}});
-  ASSERT_EQ(response.status, 200) << response.body;
+  ASSERT_EQ(response.status, 200) << response.body << response.error;
   EXPECT_EQ(response.Header("content-type"), "text/event-stream");
   EXPECT_EQ(response.Header("cache-control"), "no-cache");
   EXPECT_EQ(response.Header("x-accel-buffering"), "no");
 
-  const std::vector<json> events = ParseEvents(response.body);
+  const std::vector<json> events = response.events;
   const std::vector<std::string> types = EventTypes(events);
-  ASSERT_GE(types.size(), 4u) << response.body;
+  ASSERT_GE(types.size(), 4u) << response.Types();
   EXPECT_EQ(types.front(), "strategy");
   EXPECT_EQ(types[types.size() - 2], "final_answer");
   EXPECT_EQ(types.back(), "complete");
-  for (size_t i = 1; i + 2 < types.size(); ++i) EXPECT_EQ(types[i], "answer") << response.body;
+  for (size_t i = 1; i + 2 < types.size(); ++i) EXPECT_EQ(types[i], "answer") << response.Types();
 
   const json& strategy = events.front();
   ASSERT_TRUE(strategy["searches"].is_array());
@@ -247,7 +181,7 @@ TEST_F(AskTest, MalformedPlanRetriedOnce) {
   fake_->Script("/v1/chat/completions", {"slow=1,2"});
   auto response = Ask({{"question", "How do influenza viruses spread?"}});
   ASSERT_EQ(response.status, 200);
-  EXPECT_EQ(EventTypes(ParseEvents(response.body)).back(), "complete") << response.body;
+  EXPECT_EQ(EventTypes(response.events).back(), "complete") << response.Types();
   const auto requests = ChatRequests();
   ASSERT_GE(requests.size(), 3u);
   EXPECT_EQ(requests[0]["fault"], "slow=1,2");
@@ -261,8 +195,8 @@ TEST_F(AskTest, MalformedPlanTwiceIsError) {
   fake_->Script("/v1/chat/completions", {"slow=1,2", "slow=1,2"});
   auto response = Ask({{"question", "How do influenza viruses spread?"}});
   ASSERT_EQ(response.status, 200);
-  const auto events = ParseEvents(response.body);
-  ASSERT_EQ(EventTypes(events), std::vector<std::string>{"error"}) << response.body;
+  const auto events = response.events;
+  ASSERT_EQ(EventTypes(events), std::vector<std::string>{"error"}) << response.Types();
   EXPECT_NE(events[0]["message"].get<std::string>().find("malformed search plan twice"), std::string::npos);
   EXPECT_EQ(ChatRequests().size(), 2u) << "one retry, and no answer calls after the failure";
 }
@@ -274,8 +208,8 @@ TEST_F(AskTest, ProviderErrorReachesUser) {
   const std::string rejecting = AddModel("fake-chat~bad_request", "language");
   auto response = Ask({{"question", "How do influenza viruses spread?"}, {"answer_model", rejecting}});
   ASSERT_EQ(response.status, 200);
-  const auto events = ParseEvents(response.body);
-  ASSERT_EQ(EventTypes(events).back(), "error") << response.body;
+  const auto events = response.events;
+  ASSERT_EQ(EventTypes(events).back(), "error") << response.Types();
   EXPECT_EQ(EventTypes(events).front(), "strategy");
   EXPECT_NE(events.back()["message"].get<std::string>().find("the fake provider was told to reject this request"),
             std::string::npos)
@@ -293,8 +227,8 @@ TEST_F(AskTest, NothingFoundSkipsAnswerModel) {
   AddText(kBreadText, notebook_);
   auto response = Ask({{"question", "Which submarine cables cross the Pacific?"}});
   ASSERT_EQ(response.status, 200);
-  const auto events = ParseEvents(response.body);
-  ASSERT_EQ(EventTypes(events), (std::vector<std::string>{"strategy", "final_answer", "complete"})) << response.body;
+  const auto events = response.events;
+  ASSERT_EQ(EventTypes(events), (std::vector<std::string>{"strategy", "final_answer", "complete"})) << response.Types();
   EXPECT_TRUE(events.back()["found_nothing"].get<bool>());
   EXPECT_NE(events.back()["final_answer"].get<std::string>().find("found nothing"), std::string::npos);
   EXPECT_TRUE(events.back()["citations"].empty());
@@ -309,14 +243,14 @@ TEST_F(AskTest, NotebookScopesSearches) {
   AddText(kBreadText, other);
 
   auto scoped = Ask({{"question", "What is the purple heron code?"}, {"notebook_id", other}});
-  const auto scoped_events = ParseEvents(scoped.body);
+  const auto scoped_events = scoped.events;
   ASSERT_FALSE(scoped_events.empty());
   EXPECT_TRUE(scoped_events.back()["found_nothing"].get<bool>()) << scoped.body;
   EXPECT_EQ(scoped_events.back()["notebook_id"], other);
 
   auto inside = Ask({{"question", "What is the purple heron code?"}, {"notebook_id", notebook_}});
-  const auto events = ParseEvents(inside.body);
-  ASSERT_EQ(EventTypes(events).back(), "complete") << inside.body;
+  const auto events = inside.events;
+  ASSERT_EQ(EventTypes(events).back(), "complete") << inside.Types();
   ASSERT_FALSE(events.back()["citations"].empty());
   for (const auto& citation : events.back()["citations"]) EXPECT_EQ(citation["source_id"], heron);
   EXPECT_NE(events.back()["final_answer"].get<std::string>().find("7731"), std::string::npos);
@@ -328,18 +262,19 @@ TEST_F(AskTest, ClosedClientCancelsProviderCalls) {
   AddText(kVirusText, notebook_);
   // Each answer call waits 20 x 500 ms before the fake answers.
   const std::string slow = AddModel("fake-chat~slow=500,20", "language");
-  RawConnection connection(server_->port());
-  ASSERT_TRUE(connection.connected());
-  connection.SendPost("/api/search/ask",
-                      json({{"question", "How do influenza viruses spread?"}, {"answer_model", slow}}).dump());
-  const std::string head = connection.ReadUntil("\"type\":\"strategy\"", std::chrono::seconds(20));
-  ASSERT_NE(head.find("\"type\":\"strategy\""), std::string::npos) << head;
-  // Give the answer calls time to reach the fake, then leave.
-  const auto wait_for_answer_call = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (ChatRequests().size() < 2 && std::chrono::steady_clock::now() < wait_for_answer_call) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
-  }
-  connection.Close();
+  // The client leaves once the strategy has come and the answer calls have reached the fake.
+  const test::SseResult left = test::PostSse(
+      server_->port(), "/api/search/ask", {{"question", "How do influenza viruses spread?"}, {"answer_model", slow}},
+      [&](const json& event) {
+        if (event.value("type", "") != "strategy") return true;
+        const auto wait_for_answer_call = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+        while (ChatRequests().size() < 2 && std::chrono::steady_clock::now() < wait_for_answer_call) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+      });
+  ASSERT_EQ(left.Types(), "strategy") << left.error;
+  EXPECT_FALSE(left.ended);
 
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
   while (server_->log().find("ask cancelled") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
@@ -365,8 +300,8 @@ TEST_F(AskTest, HeartbeatsWhileWaiting) {
   const std::string slow = AddModel("fake-chat~slow=500,5", "language");
   auto response = Ask({{"question", "How do influenza viruses spread?"}, {"answer_model", slow}});
   ASSERT_EQ(response.status, 200);
-  EXPECT_NE(response.body.find(": keep-alive\n\n"), std::string::npos) << response.body;
-  EXPECT_EQ(EventTypes(ParseEvents(response.body)).back(), "complete");
+  EXPECT_GE(response.heartbeats, 1) << response.Types();
+  EXPECT_EQ(EventTypes(response.events).back(), "complete");
 }
 
 TEST_F(AskTest, StreamEndsWithoutHeartbeatWait) {
@@ -379,7 +314,7 @@ TEST_F(AskTest, StreamEndsWithoutHeartbeatWait) {
     const auto started = std::chrono::steady_clock::now();
     auto response = Ask({{"question", "How do influenza viruses spread?"}});
     const auto elapsed = std::chrono::steady_clock::now() - started;
-    ASSERT_EQ(EventTypes(ParseEvents(response.body)).back(), "complete") << response.body;
+    ASSERT_EQ(EventTypes(response.events).back(), "complete") << response.Types();
     EXPECT_LT(elapsed, std::chrono::seconds(5)) << "ask " << i;
   }
 }

@@ -135,6 +135,8 @@ Result<NotebookDeleteResult> SqliteStorage::DeleteNotebook(const std::string& id
     ON_ASSIGN_OR_RETURN(result.deleted_notes, CountRows(db, kCountNotes, id));
     ON_ASSIGN_OR_RETURN(result.unlinked_sources, CountRows(db, kCountShared, id));
     ON_ASSIGN_OR_RETURN(int64_t exclusive, CountRows(db, kCountExclusive, id));
+    ON_ASSIGN_OR_RETURN(result.deleted_chat_sessions,
+                        CountRows(db, "SELECT count(*) FROM chat_session WHERE notebook_id = ?1", id));
 
     if (delete_exclusive_sources) {
       ON_ASSIGN_OR_RETURN(auto files, db.Prepare(
@@ -158,7 +160,8 @@ Result<NotebookDeleteResult> SqliteStorage::DeleteNotebook(const std::string& id
       result.unlinked_sources += exclusive;
     }
 
-    // Notes and the remaining source links go with the notebook (ON DELETE CASCADE).
+    // Notes, chat sessions with their messages and the remaining source links go with the
+    // notebook (ON DELETE CASCADE).
     ON_ASSIGN_OR_RETURN(auto remove_notebook, db.Prepare("DELETE FROM notebook WHERE id = ?1"));
     remove_notebook.Bind(1, id);
     ON_RETURN_IF_ERROR(remove_notebook.Run());

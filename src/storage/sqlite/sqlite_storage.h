@@ -126,6 +126,16 @@ class SqliteStorage final : public Storage {
   Status SaveEpisodeOutput(const std::string& id, const EpisodeOutput& output) override;
   Result<Episode> RequeueEpisode(const std::string& id, const JobSpec& job) override;
   Status DeleteEpisode(const std::string& id) override;
+  Result<std::vector<ChunkRecord>> ListSourceChunks(const std::string& source_id) override;
+  Result<ChatSession> CreateChatSession(const ChatSession& session) override;
+  Result<std::vector<ChatSession>> ListChatSessions(const std::optional<std::string>& notebook_id,
+                                                    const std::optional<std::string>& source_id) override;
+  Result<ChatSession> GetChatSession(const std::string& id) override;
+  Result<ChatSession> UpdateChatSession(const std::string& id, const ChatSessionPatch& patch) override;
+  Status DeleteChatSession(const std::string& id) override;
+  Result<std::vector<ChatMessage>> ListChatMessages(const std::string& session_id) override;
+  Result<ChatMessage> GetChatMessage(const std::string& id) override;
+  Result<ChatMessage> AddChatMessage(const ChatMessage& message, const std::optional<std::string>& title) override;
 
   JobStore& jobs() override { return *jobs_; }
 
