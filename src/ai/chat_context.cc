@@ -177,7 +177,9 @@ Result<ChatContext> BuildNotebookContext(storage::Storage& storage, const std::s
     sources.push_back(std::move(entry));
   }
 
-  ON_ASSIGN_OR_RETURN(auto notebook_notes, storage.ListNotes(notebook_id));
+  storage::NoteQuery note_query;
+  note_query.notebook_id = notebook_id;
+  ON_ASSIGN_OR_RETURN(auto notebook_notes, storage.ListNotes(note_query));
   std::unordered_map<std::string, NoteContextMode> note_modes;
   if (selection.notes) {
     for (const auto& [id, mode] : *selection.notes) note_modes[id] = mode;
