@@ -15,6 +15,7 @@
 #include <spdlog/spdlog.h>
 
 #include "core/logging.h"
+#include "http/client_address.h"
 #include "http/pipeline.h"
 
 namespace on::http {
@@ -126,7 +127,7 @@ asio::awaitable<void> WriteLocal(beast::tcp_stream& stream, const std::string& m
 // Sends one request to the API and relays its response to `client` while it arrives. Returns
 // whether the client connection can carry another request.
 asio::awaitable<bool> Forward(beast::tcp_stream& client, bhttp::request<bhttp::string_body>& incoming,
-                              const HttpEndpoint& upstream, const std::string& client_address, bool keep_alive,
+                              const HttpEndpoint& upstream, const std::string& forwarded_for, bool keep_alive,
                               int& status_out, uint64_t& bytes_out) {
   const auto executor = co_await asio::this_coro::executor;
   const std::string method(incoming.method_string());
@@ -166,8 +167,8 @@ asio::awaitable<bool> Forward(beast::tcp_stream& client, bhttp::request<bhttp::s
     outgoing.insert(field.name_string(), field.value());
   }
   outgoing.set(bhttp::field::host, UrlHost(upstream.host) + ":" + std::to_string(upstream.port));
-  // The client's own values were dropped above because only this hop sees the peer address.
-  outgoing.set("X-Forwarded-For", client_address);
+  // Replaces the received header: ForwardedForChain kept it only from a proxy on this machine.
+  outgoing.set("X-Forwarded-For", forwarded_for);
   outgoing.set("X-Forwarded-Proto", "http");
   if (auto host = incoming.find(bhttp::field::host); host != incoming.end()) outgoing.set("X-Forwarded-Host", host->value());
   outgoing.body() = std::move(incoming.body());
@@ -454,7 +455,8 @@ asio::awaitable<void> FrontendServer::ServeSession(std::shared_ptr<Session> sess
     } else {
       keep_alive = parser.get().keep_alive() && !draining_;
       if (path == "/api" || StartsWith(path, "/api/")) {
-        keep_alive = co_await Forward(stream, parser.get(), options_.upstream, client, keep_alive, status, bytes);
+        const std::string forwarded_for = ForwardedForChain(client, parser.get()["X-Forwarded-For"]);
+        keep_alive = co_await Forward(stream, parser.get(), options_.upstream, forwarded_for, keep_alive, status, bytes);
       } else {
         Request request;
         request.method = method;

@@ -20,6 +20,7 @@
 
 #include "core/logging.h"
 #include "core/metrics.h"
+#include "http/client_address.h"
 #include "http/error_mapping.h"
 
 namespace on::http {
@@ -54,7 +55,7 @@ Request ToRequest(const bhttp::request_header<>& header, const std::string& clie
   if (question != std::string_view::npos) request.query = ParseQuery(target.substr(question + 1));
   for (const auto& field : header) request.headers.emplace_back(Lowercase(field.name_string()), std::string(field.value()));
   request.target = std::string(target);
-  request.client_address = client;
+  request.client_address = EffectiveClientAddress(client, request.Header("x-forwarded-for").value_or(""));
   request.request_id = ChooseRequestId(request.Header("x-request-id"));
   return request;
 }

@@ -265,6 +265,24 @@ TEST_P(ApiTest, WrongPasswordsAreThrottled) {
   EXPECT_EQ(server_->log().find(kPassword), std::string::npos) << "the password must never be logged";
 }
 
+// Behind the web UI server or nginx every request arrives from loopback with the client in
+// X-Forwarded-For: one client's wrong passwords must not lock out another.
+TEST_P(ApiTest, ThrottlingPerForwardedClient) {
+  if (!GetParam()) GTEST_SKIP() << "throttling applies only with a password";
+  test::HttpClient proxy = server_->Client();
+  for (int i = 0; i < 5; ++i) {
+    auto wrong = proxy.Send("GET", "/api/notebooks", "",
+                            {{"Authorization", "Bearer guess" + std::to_string(i)}, {"X-Forwarded-For", "198.51.100.1, 127.0.0.1"}});
+    EXPECT_EQ(wrong.status, 401);
+  }
+  auto guesser = proxy.Send("GET", "/api/notebooks", "",
+                            {{"Authorization", std::string("Bearer ") + kPassword}, {"X-Forwarded-For", "198.51.100.1"}});
+  EXPECT_EQ(guesser.status, 429);
+  auto other_user = proxy.Send("GET", "/api/notebooks", "",
+                               {{"Authorization", std::string("Bearer ") + kPassword}, {"X-Forwarded-For", "198.51.100.2"}});
+  EXPECT_EQ(other_user.status, 200);
+}
+
 TEST_P(ApiTest, CorsPreflightAndErrorHeaders) {
   auto preflight = server_->Client().Send("OPTIONS", "/api/notebooks", "",
                                           {{"Origin", "https://ui.example.test"}, {"Access-Control-Request-Method", "POST"},
