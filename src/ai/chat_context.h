@@ -69,7 +69,7 @@ struct SourceChatContext {
 };
 
 // Builds the context of source chat for `question` within `token_budget` tokens. Insights come
-// first and take at most a quarter of the budget while the source has chunks; insights that do
+// first and take at most a quarter of the budget while the source has chunks. Insights that do
 // not fit are dropped from the end.
 Result<SourceChatContext> BuildSourceChatContext(storage::Storage& storage, const storage::Source& source,
                                                  std::string_view question, int64_t token_budget);

@@ -3,15 +3,10 @@
 #include <vector>
 
 #include "ingest/ssrf_guard.h"
+#include "ingest/text_decoding.h"
 
 namespace on::http {
 namespace {
-
-std::string_view Trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t')) text.remove_suffix(1);
-  return text;
-}
 
 bool IsLoopback(std::string_view address) {
   auto parsed = ingest::ParseIpAddress(address);
@@ -27,7 +22,7 @@ std::string EffectiveClientAddress(std::string_view peer, std::string_view forwa
   while (start <= forwarded_for.size()) {
     const size_t comma = forwarded_for.find(',', start);
     const size_t end = comma == std::string_view::npos ? forwarded_for.size() : comma;
-    entries.push_back(Trim(forwarded_for.substr(start, end - start)));
+    entries.push_back(ingest::TrimAscii(forwarded_for.substr(start, end - start)));
     start = end + 1;
   }
   std::string client(peer);
@@ -41,7 +36,7 @@ std::string EffectiveClientAddress(std::string_view peer, std::string_view forwa
 }
 
 std::string ForwardedForChain(std::string_view peer, std::string_view incoming_forwarded_for) {
-  const std::string_view incoming = Trim(incoming_forwarded_for);
+  const std::string_view incoming = ingest::TrimAscii(incoming_forwarded_for);
   if (incoming.empty() || !IsLoopback(peer)) return std::string(peer);
   return std::string(incoming) + ", " + std::string(peer);
 }

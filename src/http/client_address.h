@@ -16,9 +16,9 @@ namespace on::http {
 // last trusted address seen is returned.
 std::string EffectiveClientAddress(std::string_view peer, std::string_view forwarded_for);
 
-// Returns the X-Forwarded-For a proxy sends on for a request from `peer`: the received chain
-// followed by the peer when the peer is on loopback (another local proxy), otherwise the peer
-// alone, so a remote client cannot plant an address in the chain.
+// Returns the X-Forwarded-For a proxy sends on for a request from `peer`. A loopback peer is
+// another local proxy, so its chain is kept and the peer appended. Any other peer is sent alone,
+// so a remote client cannot plant an address in the chain.
 std::string ForwardedForChain(std::string_view peer, std::string_view incoming_forwarded_for);
 
 }  // namespace on::http

@@ -34,7 +34,7 @@ struct HttpEndpoint {
 };
 
 // Parses "http://host[:port]" (a trailing "/" is allowed, a path is not). Returns kInvalidInput
-// naming `setting` and the value otherwise; https:// is refused because the forwarded hop is
+// naming `setting` and the value otherwise. https:// is rejected because the forwarded hop is
 // meant to stay on one machine or a private network.
 Result<HttpEndpoint> ParseUpstreamUrl(std::string_view url, std::string_view setting);
 

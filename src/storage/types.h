@@ -412,7 +412,7 @@ struct SpeakerProfile {
   std::string updated;
 };
 
-// How an episode is written: models, language, number of segments and the standing briefing.
+// Settings for writing an episode: models, language, number of segments and the standing briefing.
 struct EpisodeProfile {
   std::string id;
   std::string name;  // unique, compared case-insensitively
