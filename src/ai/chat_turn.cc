@@ -211,7 +211,7 @@ Result<TurnAnswer> AnswerTurn(storage::Storage& storage, const PreparedTurn& tur
   }
   if (!result.ok()) {
     if (result.status().code() == ErrorCode::kCancelled) {
-      spdlog::info("chat response in session {} cancelled: the client disconnected", turn.session.id);
+      spdlog::info("chat response in session {} cancelled: the client went away", turn.session.id);
     } else {
       spdlog::warn("chat response in session {} failed with model {}: {}", turn.session.id, turn.model.model_id,
                    result.status().ToString());
