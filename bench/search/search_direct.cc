@@ -3,8 +3,8 @@
 //
 //   bench_search_direct <database file> <queries file, one per line> <rounds>
 //   (PER_QUERY=1 also prints each query's time in the first round to stderr; SNIPPETS=1 also loads
-//   the texts of the shown hits and builds their snippets, as POST /api/search does, on the same
-//   helper threads)
+//   the texts of the shown hits and builds their snippets, as POST /api/search does, in blocks on
+//   the same helper threads)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -63,15 +63,16 @@ int main(int argc, char** argv) {
           if (seen.size() == 100) break;
           if (seen.insert(hit.id).second && hit.match_field != "title") snippet_hits.push_back(&hit);
         }
-        auto texts = (*storage)->LoadSearchTexts(snippet_hits);
-        if (texts.ok()) {
-          std::vector<size_t> sizes(texts->size());
-          on::ParallelBlocks(texts->size(), 16, [&](size_t begin, size_t end) {
-            on::search::SnippetBuilder builder(query_terms, tokenizer);
-            for (size_t i = begin; i < end; ++i) sizes[i] = builder.Build((*texts)[i]).size();
-          });
-          for (size_t size : sizes) snippet_bytes += size;
-        }
+        std::vector<size_t> sizes(snippet_hits.size());
+        on::ParallelBlocks(snippet_hits.size(), 16, [&](size_t begin, size_t end) {
+          const std::vector<const on::storage::TextSearchHit*> block(
+              snippet_hits.begin() + static_cast<std::ptrdiff_t>(begin), snippet_hits.begin() + static_cast<std::ptrdiff_t>(end));
+          auto texts = (*storage)->LoadSearchTexts(block);
+          if (!texts.ok()) return;
+          on::search::SnippetBuilder builder(query_terms, tokenizer);
+          for (size_t i = begin; i < end; ++i) sizes[i] = builder.Build((*texts)[i - begin]).size();
+        });
+        for (size_t size : sizes) snippet_bytes += size;
       }
       millis.push_back(std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count());
       if (found.ok()) hits += found->size();

@@ -1,6 +1,7 @@
 // POST /api/search: keyword, vector and hybrid search over sources and notes, by item or by passage.
 #include <algorithm>
 #include <map>
+#include <mutex>
 
 #include <nlohmann/json.hpp>
 
@@ -137,12 +138,25 @@ Result<TextResultPage> RankTextResults(AppContext& context, const SearchRequest&
       snippet_results.push_back(&result);
     }
   }
-  ON_ASSIGN_OR_RETURN(auto texts, context.storage().LoadSearchTexts(snippet_hits));
-  // A builder per block: its memo of word terms is not shared between threads.
+  // Each block reads its own texts (on a reader connection of its own) and builds their snippets
+  // with a builder of its own: a builder's memo of word terms is not shared between threads.
+  std::mutex failure_mutex;
+  Status failure = Status::Ok();
   ParallelBlocks(snippet_hits.size(), kMinSnippetBlock, [&](size_t begin, size_t end) {
+    const std::vector<const storage::TextSearchHit*> block(snippet_hits.begin() + static_cast<std::ptrdiff_t>(begin),
+                                                           snippet_hits.begin() + static_cast<std::ptrdiff_t>(end));
+    auto texts = context.storage().LoadSearchTexts(block);
+    if (!texts.ok()) {
+      std::lock_guard lock(failure_mutex);
+      if (failure.ok()) failure = texts.status();
+      return;
+    }
     search::SnippetBuilder snippet_builder(search.query_terms, QueryTokenizer());
-    for (size_t i = begin; i < end; ++i) snippet_results[i]->snippet = SnippetHtml(snippet_builder.Build(texts[i]));
+    for (size_t i = begin; i < end; ++i) {
+      snippet_results[i]->snippet = SnippetHtml(snippet_builder.Build((*texts)[i - begin]));
+    }
   });
+  ON_RETURN_IF_ERROR(failure);
   return page;
 }
 

@@ -1,16 +1,15 @@
 #include "search/snippet.h"
 
 #include <algorithm>
+#include <array>
 #include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
 
 namespace on::search {
 namespace {
-
-bool IsAsciiAlnum(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-}
-
-bool IsAsciiDigit(char c) { return c >= '0' && c <= '9'; }
 
 bool IsAsciiSpace(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v'; }
 
@@ -30,26 +29,6 @@ void AppendFolded(std::string_view text, size_t begin, size_t end, std::string& 
   }
 }
 
-// Bytes in the UTF-8 character that starts with `lead` (1 for a continuation byte, so a scan
-// always moves on).
-size_t CharacterLength(char lead) {
-  const auto byte = static_cast<unsigned char>(lead);
-  if (byte >= 0xF0) return 4;
-  if (byte >= 0xE0) return 3;
-  if (byte >= 0xC0) return 2;
-  return 1;
-}
-
-constexpr std::string_view kRightSingleQuote = "\u2019";
-
-// Length of the apostrophe at the start of `text` ("'" or U+2019, which the tokenizer keeps inside a
-// word), or 0.
-size_t ApostropheLength(std::string_view text) {
-  if (text.empty()) return 0;
-  if (text[0] == '\'') return 1;
-  return text.starts_with(kRightSingleQuote) ? kRightSingleQuote.size() : 0;
-}
-
 // Punctuation and symbols that are neither word characters nor joiners for the tokenizer, so a word
 // always ends at them, as at a space. Found in the Debian, R, PostgreSQL and Python manuals.
 bool IsSeparatorCodePoint(uint32_t c) {
@@ -61,6 +40,8 @@ bool IsSeparatorCodePoint(uint32_t c) {
     case 0x00AE:  // registered sign
     case 0x00B6:  // pilcrow, after every heading of the Python manual
     case 0x00BB:  // right-pointing double angle quotation mark
+    case 0x00D7:  // multiplication sign, inside the Latin-1 letters
+    case 0x00F7:  // division sign, likewise
     case 0x2018:  // left single quotation mark
     case 0x201C:  // left double quotation mark
     case 0x201D:  // right double quotation mark
@@ -72,39 +53,125 @@ bool IsSeparatorCodePoint(uint32_t c) {
   }
 }
 
+// The class of one character, as the scan needs it.
+enum class CharClass : uint8_t {
+  kSpace,       // ASCII whitespace: words never cross it
+  kSeparator,   // ends a word and is no part of one
+  kLetter,      // ASCII letters and the letters of Latin-1, Latin Extended-A and B and Latin Extended Additional
+  kDigit,       // ASCII digits
+  kMark,        // combining diacritical marks: part of the word they follow
+  kApostrophe,  // "'" and U+2019: joins two letters or two digits, as ICU's word rules do
+  kOther,       // anything else: the run it is in goes to the tokenizer
+};
+
+struct Char {
+  CharClass kind;
+  uint8_t length;  // bytes
+};
+
+constexpr std::array<CharClass, 128> MakeAsciiClasses() {
+  std::array<CharClass, 128> classes{};
+  for (int c = 0; c < 128; ++c) {
+    if (c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\f' || c == '\v') {
+      classes[c] = CharClass::kSpace;
+    } else if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z')) {
+      classes[c] = CharClass::kLetter;
+    } else if (c >= '0' && c <= '9') {
+      classes[c] = CharClass::kDigit;
+    } else if (c == '\'') {
+      classes[c] = CharClass::kApostrophe;
+    } else {
+      classes[c] = CharClass::kSeparator;
+    }
+  }
+  return classes;
+}
+constexpr std::array<CharClass, 128> kAsciiClasses = MakeAsciiClasses();
+
+// The non-ASCII character at text[i]. Invalid UTF-8 is kOther, so the tokenizer, which treats it
+// as a separator, decides.
+[[gnu::noinline]] Char ClassifyNonAscii(std::string_view text, size_t i) {
+  const auto byte = static_cast<unsigned char>(text[i]);
+  uint32_t c = 0;
+  size_t length = 0;
+  if (byte >= 0xC2 && byte < 0xE0) {
+    c = byte & 0x1F;
+    length = 2;
+  } else if (byte >= 0xE0 && byte < 0xF0) {
+    c = byte & 0x0F;
+    length = 3;
+  } else {
+    return {CharClass::kOther, 1};
+  }
+  if (i + length > text.size()) return {CharClass::kOther, 1};
+  for (size_t k = 1; k < length; ++k) {
+    const auto continuation = static_cast<unsigned char>(text[i + k]);
+    if ((continuation & 0xC0) != 0x80) return {CharClass::kOther, 1};
+    c = (c << 6) | (continuation & 0x3F);
+  }
+  // Overlong and surrogate encodings are invalid UTF-8.
+  if ((length == 3 && c < 0x800) || (c >= 0xD800 && c <= 0xDFFF)) return {CharClass::kOther, 1};
+  const auto size = static_cast<uint8_t>(length);
+  if (c == 0x2019) return {CharClass::kApostrophe, size};
+  if (IsSeparatorCodePoint(c)) return {CharClass::kSeparator, size};
+  if ((c >= 0x00C0 && c <= 0x024F) || (c >= 0x1E00 && c <= 0x1EFF)) return {CharClass::kLetter, size};
+  if (c >= 0x0300 && c <= 0x036F) return {CharClass::kMark, size};
+  return {CharClass::kOther, size};
+}
+
+// The character at text[i], which must be in range.
+inline Char ClassifyAt(std::string_view text, size_t i) {
+  const auto byte = static_cast<unsigned char>(text[i]);
+  if (byte < 0x80) [[likely]] return {kAsciiClasses[byte], 1};
+  return ClassifyNonAscii(text, i);
+}
+
+bool IsWordClass(CharClass kind) { return kind == CharClass::kLetter || kind == CharClass::kDigit; }
+
 }  // namespace
 
-// True when `run` contains only ASCII, separators and U+2019, so SplitWords can scan it without ICU.
-bool SnippetBuilder::IsScannable(std::string_view run) {
-  size_t i = 0;
-  while (i < run.size()) {
-    const auto byte = static_cast<unsigned char>(run[i]);
-    if (byte < 0x80) {
-      ++i;
-      continue;
-    }
-    uint32_t c = 0;
-    size_t length = 0;
-    if (byte >= 0xC2 && byte < 0xE0) {
-      c = byte & 0x1F;
-      length = 2;
-    } else if (byte >= 0xE0 && byte < 0xF0) {
-      c = byte & 0x0F;
-      length = 3;
-    } else {
-      return false;
-    }
-    if (i + length > run.size()) return false;
-    for (size_t k = 1; k < length; ++k) {
-      const auto continuation = static_cast<unsigned char>(run[i + k]);
-      if ((continuation & 0xC0) != 0x80) return false;
-      c = (c << 6) | (continuation & 0x3F);
-    }
-    if (c != 0x2019 && !IsSeparatorCodePoint(c)) return false;
-    i += length;
+// The terms of words, shared by every builder with the same stemming language. The same words come
+// back in every result page, and stemming a word costs more than scanning it many times over.
+// Each shard has its own lock and a bound on its entries, and a full shard starts over.
+class SnippetBuilder::TermCache {
+ public:
+  static TermCache& For(const Tokenizer& tokenizer) {
+    static std::mutex mutex;
+    static std::map<std::string, std::unique_ptr<TermCache>, std::less<>> caches;
+    std::lock_guard lock(mutex);
+    auto& cache = caches[tokenizer.stem_language()];
+    if (!cache) cache = std::make_unique<TermCache>();
+    return *cache;
   }
-  return true;
-}
+
+  // The term of one word, or nullopt when it is not known yet.
+  std::optional<std::string> Find(std::string_view word) {
+    Shard& shard = ShardOf(word);
+    std::lock_guard lock(shard.mutex);
+    const auto found = shard.terms.find(word);
+    if (found == shard.terms.end()) return std::nullopt;
+    return found->second;
+  }
+
+  void Add(std::string_view word, const std::string& term) {
+    Shard& shard = ShardOf(word);
+    std::lock_guard lock(shard.mutex);
+    if (shard.terms.size() >= kShardEntries) shard.terms.clear();
+    shard.terms.emplace(std::string(word), term);
+  }
+
+ private:
+  static constexpr size_t kShards = 8;
+  static constexpr size_t kShardEntries = 8192;  // 64 Ki words in all, a few MB
+
+  struct Shard {
+    std::mutex mutex;
+    std::unordered_map<std::string, std::string, WordHash, std::equal_to<>> terms;
+  };
+  Shard& ShardOf(std::string_view word) { return shards_[WordHash{}(word) % kShards]; }
+
+  std::array<Shard, kShards> shards_;
+};
 
 struct SnippetBuilder::Word {
   size_t begin = 0;
@@ -113,7 +180,10 @@ struct SnippetBuilder::Word {
 };
 
 SnippetBuilder::SnippetBuilder(std::vector<std::string> query_terms, const Tokenizer& tokenizer, size_t max_words)
-    : query_terms_(std::move(query_terms)), tokenizer_(tokenizer), max_words_(max_words) {
+    : query_terms_(std::move(query_terms)),
+      tokenizer_(tokenizer),
+      term_cache_(TermCache::For(tokenizer)),
+      max_words_(max_words) {
   for (const std::string& term : query_terms_) {
     const auto first = static_cast<unsigned char>(term.empty() ? 0 : term[0]);
     if (first < 128) first_letters_[first] = true;
@@ -125,17 +195,26 @@ int SnippetBuilder::TermIndex(std::string_view term) const {
   return found == query_terms_.end() ? -1 : static_cast<int>(found - query_terms_.begin());
 }
 
-// Snowball stems keep a word's first letter, so a word whose first letter starts no query term
-// is not tokenized at all.
-int SnippetBuilder::AsciiWordTerm(std::string_view word) {
-  if (!first_letters_[static_cast<unsigned char>(AsciiLower(word[0]))]) return -1;
+// Snowball stems keep a word's first letter, so an ASCII word whose first letter starts no query
+// term is not tokenized at all. Words with other characters are looked up whatever their first
+// letter: case folding can turn a non-ASCII letter into ASCII ("ſ" into "s").
+int SnippetBuilder::WordTerm(std::string_view word, bool ascii) {
+  if (ascii && !first_letters_[static_cast<unsigned char>(AsciiLower(word[0]))]) return -1;
   auto found = word_terms_.find(word);
   if (found != word_terms_.end()) return found->second;
   int term = -1;
-  if (word.find(kRightSingleQuote) == std::string_view::npos) {
-    term = TermIndex(tokenizer_.AsciiWordTerm(word));
+  if (std::optional<std::string> cached = term_cache_.Find(word)) {
+    term = TermIndex(*cached);
+  } else if (ascii) {
+    const std::string word_term = tokenizer_.AsciiWordTerm(word);
+    term_cache_.Add(word, word_term);
+    term = TermIndex(word_term);
   } else {
-    for (const Token& token : tokenizer_.Tokenize(word)) {
+    // A word of the scan gives one token. Anything else is left out of the cache, so the cache
+    // never holds part of an answer.
+    const std::vector<Token> tokens = tokenizer_.Tokenize(word);
+    if (tokens.size() == 1) term_cache_.Add(word, tokens[0].term);
+    for (const Token& token : tokens) {
       term = TermIndex(token.term);
       if (term >= 0) break;
     }
@@ -144,55 +223,88 @@ int SnippetBuilder::AsciiWordTerm(std::string_view word) {
   return term;
 }
 
-// Splits `text` into words with their offsets, as the tokenizer splits it. Words never cross ASCII
-// whitespace, so each whitespace-separated run is split on its own. A run of ASCII, or of ASCII with
-// common punctuation such as curly quotes, dashes and pilcrows, is scanned for letters and digits,
-// keeping apostrophes inside a word ("don't", "don’t"). Any other run goes to the tokenizer.
+// Splits `text` into words with their offsets, as the tokenizer splits it, in one pass. Words are
+// runs of letters and digits with the combining marks that follow them. As in ICU's word rules, an
+// apostrophe between two letters or two digits joins them ("don't", "don’t"), so "a'1" is two words.
+// The letters known to the scan are those of Latin scripts; a run between ASCII whitespace that has
+// any other character (Chinese, Cyrillic, a format character, invalid UTF-8) goes to the tokenizer
+// instead, which segments it with ICU.
 std::vector<SnippetBuilder::Word> SnippetBuilder::SplitWords(std::string_view text) {
   std::vector<Word> words;
   words.reserve(text.size() / 6);
+  size_t run_begin = 0;        // start of the current whitespace-separated run
+  size_t run_first_word = 0;   // index in `words` of the run's first word
+  // Hands the run that starts at run_begin to the tokenizer, replacing the words found so far in
+  // it, and returns the offset of the whitespace after it.
+  auto tokenize_run = [&]() {
+    words.resize(run_first_word);
+    size_t run_end = run_begin;
+    while (run_end < text.size() && !IsAsciiSpace(text[run_end])) ++run_end;
+    tokenizer_.ForEachToken(text.substr(run_begin, run_end - run_begin), [&](const Token& token) {
+      words.push_back(Word{run_begin + token.begin, run_begin + token.end, TermIndex(token.term)});
+      return true;
+    });
+    return run_end;
+  };
+
   size_t i = 0;
   while (i < text.size()) {
-    if (IsAsciiSpace(text[i])) {
-      ++i;
-      continue;
+    const Char c = ClassifyAt(text, i);
+    switch (c.kind) {
+      case CharClass::kSpace:
+        ++i;
+        run_begin = i;
+        run_first_word = words.size();
+        continue;
+      case CharClass::kSeparator:
+      case CharClass::kApostrophe:
+        i += c.length;
+        continue;
+      case CharClass::kMark:  // ICU attaches a mark to the character before it, here no letter
+      case CharClass::kOther:
+        i = tokenize_run();
+        continue;
+      case CharClass::kLetter:
+      case CharClass::kDigit:
+        break;
     }
-    const size_t run_begin = i;
-    bool ascii = true;
-    while (i < text.size() && !IsAsciiSpace(text[i])) {
-      ascii = ascii && static_cast<unsigned char>(text[i]) < 0x80;
-      ++i;
-    }
-    const std::string_view run = text.substr(run_begin, i - run_begin);
-    if (!ascii && !IsScannable(run)) {
-      tokenizer_.ForEachToken(run, [&](const Token& token) {
-        words.push_back(Word{run_begin + token.begin, run_begin + token.end, TermIndex(token.term)});
-        return true;
-      });
-      continue;
-    }
-    size_t j = 0;
-    while (j < run.size()) {
-      if (!IsAsciiAlnum(run[j])) {
-        j += CharacterLength(run[j]);
+    const size_t word_begin = i;
+    CharClass last = c.kind;  // of the last letter or digit
+    bool ascii = c.length == 1;
+    bool other = false;
+    i += c.length;
+    while (i < text.size()) {
+      const auto byte = static_cast<unsigned char>(text[i]);
+      if (byte < 0x80 && IsWordClass(kAsciiClasses[byte])) {
+        last = kAsciiClasses[byte];
+        ++i;
         continue;
       }
-      const size_t word_begin = j;
-      while (j < run.size()) {
-        if (IsAsciiAlnum(run[j])) {
-          ++j;
-          continue;
-        }
-        // An apostrophe joins two letters or two digits, as in ICU's word rules; "a'1" is two words.
-        const size_t apostrophe = ApostropheLength(run.substr(j));
-        if (apostrophe == 0 || j + apostrophe >= run.size() || !IsAsciiAlnum(run[j + apostrophe]) ||
-            IsAsciiDigit(run[j - 1]) != IsAsciiDigit(run[j + apostrophe])) {
+      const Char next = ClassifyAt(text, i);
+      if (IsWordClass(next.kind)) {
+        last = next.kind;
+      } else if (next.kind == CharClass::kApostrophe) {
+        const size_t after = i + next.length;
+        if (after >= text.size()) break;
+        const Char joined = ClassifyAt(text, after);
+        if (joined.kind != last) {
+          other = joined.kind == CharClass::kOther || joined.kind == CharClass::kMark;
           break;
         }
-        j += apostrophe;
+      } else if (next.kind == CharClass::kOther) {
+        other = true;
+        break;
+      } else if (next.kind != CharClass::kMark) {
+        break;
       }
-      words.push_back(Word{run_begin + word_begin, run_begin + j, AsciiWordTerm(run.substr(word_begin, j - word_begin))});
+      ascii = ascii && next.length == 1;
+      i += next.length;
     }
+    if (other) {
+      i = tokenize_run();
+      continue;
+    }
+    words.push_back(Word{word_begin, i, WordTerm(text.substr(word_begin, i - word_begin), ascii)});
   }
   return words;
 }

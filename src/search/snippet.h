@@ -21,8 +21,8 @@ inline constexpr char kMatchEnd = '\x02';
 // kMatchEnd, "…" marks where the text was cut, and whitespace runs are folded to one space. With
 // no matching word the snippet is the start of the text.
 //
-// English and other text written in ASCII (with common punctuation) is scanned without ICU, and only words that can match
-// are tokenized, once per builder: snippets cost microseconds, so a result page can show one for
+// Text in Latin scripts (with common punctuation) is scanned without ICU, and only words that can
+// match are tokenized, once per builder: snippets cost microseconds, so a result page can show one for
 // every result. Not thread-safe; use one builder per request.
 class SnippetBuilder {
  public:
@@ -34,13 +34,16 @@ class SnippetBuilder {
  private:
   struct Word;
   std::vector<Word> SplitWords(std::string_view text);
-  static bool IsScannable(std::string_view run);
   int TermIndex(std::string_view term) const;
   // Returns the index of the query term that a word found by the SplitWords scan matches, or -1.
-  int AsciiWordTerm(std::string_view word);
+  // `ascii` when the word has only ASCII characters.
+  int WordTerm(std::string_view word, bool ascii);
+
+  class TermCache;
 
   std::vector<std::string> query_terms_;
   const Tokenizer& tokenizer_;
+  TermCache& term_cache_;
   size_t max_words_;
   bool first_letters_[128] = {};
   // Hashes std::string and std::string_view alike, so a lookup by a word of the text copies nothing.
@@ -48,7 +51,7 @@ class SnippetBuilder {
     using is_transparent = void;
     size_t operator()(std::string_view word) const { return std::hash<std::string_view>{}(word); }
   };
-  std::unordered_map<std::string, int, WordHash, std::equal_to<>> word_terms_;  // memo for AsciiWordTerm
+  std::unordered_map<std::string, int, WordHash, std::equal_to<>> word_terms_;  // memo for WordTerm
 };
 
 }  // namespace on::search

@@ -355,7 +355,7 @@ TEST_F(ChatTest, WindowRefusedBeforeProviderCall) {
 TEST_F(ChatTest, StreamSendsTokensHeartbeatsAndCitations) {
   StartServer({{"OPEN_NOTEBOOK_SSE_HEARTBEAT_SECONDS", "1"}});
   AddModel("fake-chat");
-  const std::string slow = AddModel("fake-chat~slow=1500,4");
+  const std::string slow = AddModel("fake-chat~slow=2500,3");
   const std::string virus = AddText(kVirusText, "Viruses");
   const std::string session = NewSession();
 
@@ -383,9 +383,11 @@ TEST_F(ChatTest, StreamSendsTokensHeartbeatsAndCitations) {
       "/api/chat/execute/stream", {{"session_id", session}, {"message", "Anything else?"}, {"model_override", slow}});
   ASSERT_EQ(slow_result.status, 200) << slow_result.error;
   const auto tokens = slow_result.OfType("token");
-  ASSERT_EQ(tokens.size(), 4u) << slow_result.Types();
-  EXPECT_GE(slow_result.heartbeats, 2) << "heartbeats after 1 s of silence while tokens come 1.5 s apart";
-  EXPECT_EQ(slow_result.OfType("ai_message").at(0)["content"], "token1 token2 token3 token4");
+  ASSERT_EQ(tokens.size(), 3u) << slow_result.Types();
+  // Each 2.5 s gap leaves room for two heartbeats. Two in all is the check, because on a loaded
+  // machine a gap's second heartbeat may come after the token.
+  EXPECT_GE(slow_result.heartbeats, 2) << "heartbeats after 1 s of silence while tokens come 2.5 s apart";
+  EXPECT_EQ(slow_result.OfType("ai_message").at(0)["content"], "token1 token2 token3");
   EXPECT_EQ(client_->Get("/api/chat/sessions/" + session).Json()["message_count"], 4);
 }
 

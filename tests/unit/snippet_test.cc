@@ -141,5 +141,48 @@ TEST(SnippetBuilder, ReusedBuilderGivesTheSameSnippets) {
   EXPECT_EQ(Marked(reused.Build(texts[1])), (std::vector<std::string>{"package", "hold"}));
 }
 
+// With every term of a text as the query, the snippet marks every word the tokenizer finds, with
+// the same bounds: the scan splits words exactly as the index does.
+void ExpectSameWordsAsTheTokenizer(const std::string& text) {
+  const Tokenizer tokenizer;
+  std::vector<std::string> terms;
+  std::vector<std::string> expected;
+  for (const Token& token : tokenizer.Tokenize(text)) {
+    if (std::find(terms.begin(), terms.end(), token.term) == terms.end()) terms.push_back(token.term);
+    expected.push_back(text.substr(token.begin, token.end - token.begin));
+  }
+  ASSERT_FALSE(expected.empty());
+  const std::string snippet = SnippetBuilder(terms, tokenizer, 1'000'000).Build(text);
+  const std::vector<std::string> marked = Marked(snippet);
+  EXPECT_EQ(marked.size(), expected.size());
+  for (size_t i = 0; i < std::min(marked.size(), expected.size()); ++i) {
+    ASSERT_EQ(marked[i], expected[i]) << "word " << i << " of " << snippet;
+  }
+}
+
+TEST(SnippetBuilder, LatinScriptsSplitLikeTheTokenizer) {
+  ExpectSameWordsAsTheTokenizer(
+      "L'été dernier, aujourd’hui même, l'1 rock'n'roll 3'000 a'1 1'a. "
+      "Größere Bücher über Straßen; ẞ und Äpfel—müssen. "
+      "¿Dónde está la niña? Él comió ñoquis. "
+      "Zażółć gęślą jaźń. Příliš žluťoučký kůň úpěl ďábelské ódy. "
+      "Tiếng Việt có dấu: người, được, những. "
+      "İstanbul'da ılık şişe; Română: știință, țară. "
+      "Cafe\u0301 au lai\u0301t, e\u0301te\u0301 ; co\u00adoperate soft\u00adhyphen. "
+      "x\u00a0y ©2024 ×3 4÷2 «guillemets» “quotes” ‘single’ ¶ § → ← – — … "
+      "Latin and Кириллица mixed: Müllerстрасse, straße-Straße, l’été’s, ſtraße ǅemal ĳs. "
+      "Ends with an apostrophe' and a mark \u0301 alone, café’ and 'quoted'.");
+}
+
+TEST(SnippetBuilder, ReadmesSplitLikeTheTokenizer) {
+  for (const char* name : {"/README.md", "/README.zh-CN.md"}) {
+    std::ifstream file(std::string(ON_SOURCE_DIR) + name, std::ios::binary);
+    std::stringstream contents;
+    contents << file.rdbuf();
+    SCOPED_TRACE(name);
+    ExpectSameWordsAsTheTokenizer(contents.str());
+  }
+}
+
 }  // namespace
 }  // namespace on::search
