@@ -144,13 +144,15 @@ class SnippetBuilder::TermCache {
     return *cache;
   }
 
-  // The term of one word, or nullopt when it is not known yet.
-  std::optional<std::string> Find(std::string_view word) {
+  // Returns the index in `query_terms` of the word's term (-1 for none), or nullopt when the word
+  // is not in the cache. Compares under the lock, so no term is copied.
+  std::optional<int> FindIndex(std::string_view word, const std::vector<std::string>& query_terms) {
     Shard& shard = ShardOf(word);
     std::lock_guard lock(shard.mutex);
     const auto found = shard.terms.find(word);
     if (found == shard.terms.end()) return std::nullopt;
-    return found->second;
+    const auto term = std::find(query_terms.begin(), query_terms.end(), found->second);
+    return term == query_terms.end() ? -1 : static_cast<int>(term - query_terms.begin());
   }
 
   void Add(std::string_view word, const std::string& term) {
@@ -203,8 +205,8 @@ int SnippetBuilder::WordTerm(std::string_view word, bool ascii) {
   auto found = word_terms_.find(word);
   if (found != word_terms_.end()) return found->second;
   int term = -1;
-  if (std::optional<std::string> cached = term_cache_.Find(word)) {
-    term = TermIndex(*cached);
+  if (std::optional<int> cached = term_cache_.FindIndex(word, query_terms_)) {
+    term = *cached;
   } else if (ascii) {
     const std::string word_term = tokenizer_.AsciiWordTerm(word);
     term_cache_.Add(word, word_term);
