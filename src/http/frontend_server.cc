@@ -2,6 +2,7 @@
 
 #include <array>
 #include <charconv>
+#include <optional>
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -17,6 +18,7 @@
 #include "core/logging.h"
 #include "http/client_address.h"
 #include "http/pipeline.h"
+#include "http/request_reader.h"
 
 namespace on::http {
 
@@ -28,14 +30,10 @@ constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 
-constexpr std::chrono::seconds kIdleTimeout{75};
-constexpr std::chrono::seconds kHeaderTimeout{30};
-constexpr std::chrono::seconds kBodyTimeout{600};
 constexpr std::chrono::seconds kConnectTimeout{10};
 // A forwarded response may be quiet this long between two pieces. Event streams send a
 // heartbeat far more often, so only a stalled API reaches it.
 constexpr std::chrono::seconds kUpstreamIdleTimeout{600};
-constexpr uint32_t kHeaderLimit = 32 * 1024;
 
 bool StartsWith(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && text.substr(0, prefix.size()) == prefix;
@@ -411,15 +409,9 @@ asio::awaitable<void> FrontendServer::ServeSession(std::shared_ptr<Session> sess
 
   for (;;) {
     if (draining_) break;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(options_.max_body_bytes);
-    session->idle = true;
-    stream.expires_after(buffer.size() > 0 ? kHeaderTimeout : kIdleTimeout);
-    auto [header_error, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
-    (void)header_bytes;
-    session->idle = false;
-    if (header_error) break;
+    RequestParser parser;
+    const HeaderResult header = co_await ReadRequestHeader(stream, buffer, parser, options_.max_body_bytes, session->idle);
+    if (header.outcome == HeaderRead::kClosed) break;
 
     const auto started = std::chrono::steady_clock::now();
     in_flight_ += 1;
@@ -432,26 +424,30 @@ asio::awaitable<void> FrontendServer::ServeSession(std::shared_ptr<Session> sess
     uint64_t bytes = 0;
     bool keep_alive = false;
 
-    if (auto expect = parser.get()[bhttp::field::expect]; beast::iequals(expect, "100-continue")) {
-      bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
-      auto [continue_error, written] = co_await bhttp::async_write(stream, proceed, kNoThrow);
-      (void)written;
-      if (continue_error) {
+    // The error response to a request that cannot be served. The connection closes after it,
+    // because the rest of such a request cannot be skipped reliably.
+    std::optional<Response> rejection;
+    if (header.outcome == HeaderRead::kTooLarge) {
+      rejection = JsonLocal({{"detail", "Request headers are too large"}}, 431);
+    } else if (header.outcome == HeaderRead::kMalformed) {
+      rejection = JsonLocal({{"detail", "Malformed HTTP request: " + header.error.message()}}, 400);
+    } else if (header.outcome == HeaderRead::kBodyTooLarge) {
+      rejection = JsonLocal({{"detail", "Request body exceeds the maximum allowed upload size"}}, 413);
+    } else {
+      const BodyRead body = co_await ReadRequestBody(stream, buffer, parser);
+      if (body == BodyRead::kFailed) {
         in_flight_ -= 1;
         break;
       }
+      if (body == BodyRead::kTooLarge) {
+        rejection = JsonLocal({{"detail", "Request body exceeds the maximum allowed upload size"}}, 413);
+      }
     }
-    stream.expires_after(kBodyTimeout);
-    auto [body_error, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-    (void)body_bytes;
+
     beast::error_code write_error;
-    if (body_error == bhttp::error::body_limit) {
-      Response response = JsonLocal({{"detail", "Request body exceeds the maximum allowed upload size"}}, 413);
-      status = 413;
-      co_await WriteLocal(stream, method, response, false, write_error);
-    } else if (body_error) {
-      in_flight_ -= 1;
-      break;
+    if (rejection) {
+      status = rejection->status;
+      co_await WriteLocal(stream, method, *rejection, false, write_error);
     } else {
       keep_alive = parser.get().keep_alive() && !draining_;
       if (path == "/api" || StartsWith(path, "/api/")) {

@@ -22,6 +22,7 @@
 #include "core/metrics.h"
 #include "http/client_address.h"
 #include "http/error_mapping.h"
+#include "http/request_reader.h"
 
 namespace on::http {
 
@@ -33,11 +34,6 @@ using asio::use_awaitable;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
-
-constexpr std::chrono::seconds kIdleTimeout{75};
-constexpr std::chrono::seconds kHeaderTimeout{30};
-constexpr std::chrono::seconds kBodyTimeout{600};
-constexpr uint32_t kHeaderLimit = 32 * 1024;
 
 std::string Lowercase(std::string_view text) {
   std::string out(text);
@@ -354,18 +350,9 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
 
   for (;;) {
     if (draining_) break;
-    bhttp::request_parser<bhttp::string_body> parser;
-    parser.header_limit(kHeaderLimit);
-    parser.body_limit(options_.max_body_bytes);
-
-    session->idle = true;
-    stream.expires_after(buffer.size() > 0 ? kHeaderTimeout : kIdleTimeout);
-    auto [header_error, header_bytes] = co_await bhttp::async_read_header(stream, buffer, parser, kNoThrow);
-    session->idle = false;
-    if (header_error == bhttp::error::end_of_stream || header_error == asio::error::operation_aborted ||
-        header_error == beast::error::timeout || header_error == asio::error::connection_reset) {
-      break;
-    }
+    RequestParser parser;
+    const HeaderResult header = co_await ReadRequestHeader(stream, buffer, parser, options_.max_body_bytes, session->idle);
+    if (header.outcome == HeaderRead::kClosed) break;
 
     const auto started = std::chrono::steady_clock::now();
     in_flight_ += 1;
@@ -373,33 +360,20 @@ asio::awaitable<void> Server::ServeSession(std::shared_ptr<Session> session) {
     Response response;
     bool keep_alive = false;
 
-    if (header_error == bhttp::error::body_limit) {
-      // Beast checks Content-Length against the body limit while parsing the header.
+    if (header.outcome == HeaderRead::kBodyTooLarge) {
       response = ErrorResponse(Status(ErrorCode::kPayloadTooLarge, "Request body exceeds the maximum allowed upload size"));
-    } else if (header_error) {
-      const bool too_large = header_error == bhttp::error::header_limit;
-      response = JsonResponse({{"detail", too_large ? "Request headers are too large" : "Malformed HTTP request: " + header_error.message()}},
-                              too_large ? 431 : 400);
-    } else if (parser.content_length() && *parser.content_length() > options_.max_body_bytes) {
-      response = ErrorResponse(Status(ErrorCode::kPayloadTooLarge, "Request body exceeds the maximum allowed upload size"));
+    } else if (header.outcome == HeaderRead::kTooLarge) {
+      response = JsonResponse({{"detail", "Request headers are too large"}}, 431);
+    } else if (header.outcome == HeaderRead::kMalformed) {
+      response = JsonResponse({{"detail", "Malformed HTTP request: " + header.error.message()}}, 400);
     } else {
-      if (auto expect = request.Header("expect"); expect && Lowercase(*expect) == "100-continue") {
-        bhttp::response<bhttp::empty_body> proceed{bhttp::status::continue_, 11};
-        auto [continue_error, written] = co_await bhttp::async_write(stream, proceed, kNoThrow);
-        (void)written;
-        if (continue_error) {
-          in_flight_ -= 1;
-          break;
-        }
-      }
-
-      stream.expires_after(kBodyTimeout);
-      auto [body_error, body_bytes] = co_await bhttp::async_read(stream, buffer, parser, kNoThrow);
-      if (body_error == bhttp::error::body_limit) {
-        response = ErrorResponse(Status(ErrorCode::kPayloadTooLarge, "Request body exceeds the maximum allowed upload size"));
-      } else if (body_error) {
+      const BodyRead body = co_await ReadRequestBody(stream, buffer, parser);
+      if (body == BodyRead::kFailed) {
         in_flight_ -= 1;
         break;
+      }
+      if (body == BodyRead::kTooLarge) {
+        response = ErrorResponse(Status(ErrorCode::kPayloadTooLarge, "Request body exceeds the maximum allowed upload size"));
       } else {
         request.body = std::move(parser.get().body());
         keep_alive = parser.get().keep_alive();

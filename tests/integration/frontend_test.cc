@@ -6,6 +6,7 @@
 #include <future>
 #include <thread>
 
+#include <boost/asio/buffers_iterator.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
@@ -120,6 +121,31 @@ TEST_F(FrontendServeTest, RefusesPathsOutsideTheUiDirectory) {
     EXPECT_EQ(response.status, 404) << target;
     EXPECT_EQ(response.body.find("top secret"), std::string::npos) << target;
   }
+}
+
+// Sends `request` on a new connection to `port` and returns the status line of the response.
+std::string StatusLineFor(uint16_t port, const std::string& request) {
+  asio::io_context io;
+  tcp::socket socket(io);
+  socket.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), port));
+  asio::write(socket, asio::buffer(request));
+  asio::streambuf buffer;
+  boost::system::error_code error;
+  asio::read_until(socket, buffer, "\r\n", error);
+  std::string line(asio::buffers_begin(buffer.data()), asio::buffers_end(buffer.data()));
+  return line.substr(0, line.find("\r\n"));
+}
+
+TEST_F(FrontendServeTest, RespondsToBadRequestsBeforeClosing) {
+  Start({{"OPEN_NOTEBOOK_MAX_UPLOAD_SIZE_MB", "1"}});
+  const uint16_t port = server_->ui_port();
+  EXPECT_EQ(StatusLineFor(port, "NOT HTTP AT ALL\r\n\r\n"), "HTTP/1.1 400 Bad Request");
+  EXPECT_EQ(StatusLineFor(port, "GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + std::string(40 * 1024, 'a') + "\r\n\r\n"),
+            "HTTP/1.1 431 Request Header Fields Too Large");
+  // Rejected from the header alone: the 2 MB body is never sent.
+  EXPECT_EQ(StatusLineFor(port, "POST /api/sources HTTP/1.1\r\nHost: x\r\nContent-Length: 2000000\r\n\r\n"),
+            "HTTP/1.1 413 Payload Too Large");
+  EXPECT_EQ(Ui().Get("/").status, 200) << "the server still serves";
 }
 
 TEST_F(FrontendServeTest, ConfigIgnoresForgedHost) {
