@@ -7,22 +7,17 @@
 #include <set>
 #include <thread>
 
-#include "support/fake_provider_process.h"
-#include "support/server_process.h"
+#include "support/fake_provider_fixture.h"
 #include "support/sse_client.h"
-#include "support/temp_dir.h"
 
 namespace on {
 namespace {
 
 using nlohmann::json;
 
-const char* const kVirusText =
-    "Influenza viruses spread from person to person through droplets. Virus transmission is highest "
-    "in crowded rooms, and vaccination lowers the risk of infection.";
-const char* const kBreadText =
-    "Sourdough bread needs flour, water, salt and a starter. Knead the dough, let it rise overnight, "
-    "and bake it in a hot oven until the crust is dark.";
+using test::kBreadText;
+using test::kVirusText;
+
 const char* const kHeronText = "The purple heron code is 7731. Only the lighthouse keeper knows the heron code.";
 
 std::vector<std::string> EventTypes(const std::vector<json>& events) {
@@ -31,46 +26,20 @@ std::vector<std::string> EventTypes(const std::vector<json>& events) {
   return types;
 }
 
-class AskTest : public ::testing::Test {
+class AskTest : public test::FakeProviderTest {
  protected:
   void StartServer(std::map<std::string, std::string> extra_env = {}) {
-    fake_ = std::make_unique<test::FakeProviderProcess>();
-    std::map<std::string, std::string> env = {{"OPENAI_COMPATIBLE_BASE_URL", fake_->BaseUrl("/v1")},
-                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MIN", "0"},
-                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MAX", "1"},
-                                               {"OPEN_NOTEBOOK_RETRY_MAX_ATTEMPTS", "2"}};
-    for (auto& [name, value] : extra_env) env[name] = value;
-    server_ = std::make_unique<test::ServerProcess>(dir_.path() / "data", env);
-    ASSERT_TRUE(server_->Start()) << server_->log();
-    client_ = std::make_unique<test::HttpClient>(server_->Client());
-    notebook_ = client_->Post("/api/notebooks", {{"name", "Ask"}}).Json()["id"];
+    extra_env.emplace("OPEN_NOTEBOOK_RETRY_MAX_ATTEMPTS", "2");
+    StartWithFakeProvider("Ask", extra_env);
   }
 
-  void TearDown() override {
-    if (server_) server_->Stop();
-  }
-
-  std::string AddModel(const std::string& name, const std::string& type) {
-    auto model = client_->Post("/api/models", {{"name", name}, {"provider", "openai_compatible"}, {"type", type}});
-    EXPECT_EQ(model.status, 200) << model.body;
-    return model.Json().value("id", "");
-  }
+  std::string AddModel(const std::string& name, const std::string& type) { return RegisterModel(name, type); }
 
   // Registers fake-chat and makes it the default chat model.
-  void UseChatModel() {
-    const std::string id = AddModel("fake-chat", "language");
-    auto defaults = client_->Put("/api/models/defaults", {{"default_chat_model", id}});
-    ASSERT_EQ(defaults.status, 200) << defaults.body;
-  }
+  void UseChatModel() { SetDefaultModel("default_chat_model", AddModel("fake-chat", "language")); }
 
   std::string AddText(const std::string& content, const std::string& notebook, bool embed = false) {
-    auto created = client_->PostForm("/api/sources", {{"type", "text"},
-                                                      {"content", content},
-                                                      {"embed", embed ? "true" : "false"},
-                                                      {"notebooks", json::array({notebook}).dump()},
-                                                      {"async_processing", "false"}});
-    EXPECT_EQ(created.status, 200) << created.body;
-    return created.Json().value("id", "");
+    return AddTextSource(content, notebook, embed);
   }
 
   test::SseResult Ask(json body) { return test::PostSse(server_->port(), "/api/search/ask", body); }
@@ -85,11 +54,6 @@ class AskTest : public ::testing::Test {
     return requests;
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::FakeProviderProcess> fake_;
-  std::unique_ptr<test::ServerProcess> server_;
-  std::unique_ptr<test::HttpClient> client_;
-  std::string notebook_;
 };
 
 TEST_F(AskTest, StreamsEventsInOrder) {

@@ -13,10 +13,8 @@
 #include <sstream>
 #include <thread>
 
-#include "support/fake_provider_process.h"
-#include "support/server_process.h"
+#include "support/fake_provider_fixture.h"
 #include "support/sse_client.h"
-#include "support/temp_dir.h"
 
 namespace on {
 namespace {
@@ -24,12 +22,9 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-const char* const kVirusText =
-    "Influenza viruses spread from person to person through droplets. Virus transmission is highest "
-    "in crowded rooms, and vaccination lowers the risk of infection.";
-const char* const kBreadText =
-    "Sourdough bread needs flour, water, salt and a starter. Knead the dough, let it rise overnight, "
-    "and bake it in a hot oven until the crust is dark.";
+using test::kBreadText;
+using test::kVirusText;
+
 const char* const kRailNote =
     "The railway timetable lists every train between the two cities. Trains leave the station each hour.";
 
@@ -46,32 +41,15 @@ std::string LongText(int paragraphs, const std::string& last_paragraph = "") {
   return text + last_paragraph;
 }
 
-class ChatTest : public ::testing::Test {
+class ChatTest : public test::FakeProviderTest {
  protected:
-  void StartServer(std::map<std::string, std::string> extra_env = {}) {
-    fake_ = std::make_unique<test::FakeProviderProcess>();
-    std::map<std::string, std::string> env = {{"OPENAI_COMPATIBLE_BASE_URL", fake_->BaseUrl("/v1")},
-                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MIN", "0"},
-                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MAX", "1"}};
-    for (auto& [name, value] : extra_env) env[name] = value;
-    server_ = std::make_unique<test::ServerProcess>(dir_.path() / "data", env);
-    ASSERT_TRUE(server_->Start()) << server_->log();
-    client_ = std::make_unique<test::HttpClient>(server_->Client());
-    notebook_ = client_->Post("/api/notebooks", {{"name", "Chat"}, {"description", "Test notebook"}}).Json()["id"];
-  }
-
-  void TearDown() override {
-    if (server_) server_->Stop();
-  }
+  void StartServer(const std::map<std::string, std::string>& extra_env = {}) { StartWithFakeProvider("Chat", extra_env); }
 
   // Registers a language model of the fake provider; the first one becomes the default.
   std::string AddModel(const std::string& name) {
-    auto model = client_->Post("/api/models", {{"name", name}, {"provider", "openai_compatible"}, {"type", "language"}});
-    EXPECT_EQ(model.status, 200) << model.body;
-    const std::string id = model.Json().value("id", "");
+    const std::string id = RegisterModel(name, "language");
     if (!has_default_) {
-      auto defaults = client_->Put("/api/models/defaults", {{"default_chat_model", id}});
-      EXPECT_EQ(defaults.status, 200) << defaults.body;
+      SetDefaultModel("default_chat_model", id);
       has_default_ = true;
     }
     return id;
@@ -79,14 +57,7 @@ class ChatTest : public ::testing::Test {
 
   // Adds a text source, processed before the response; returns its id.
   std::string AddText(const std::string& content, const std::string& title = "") {
-    std::vector<test::HttpClient::FormField> fields = {{"type", "text"},
-                                                       {"content", content},
-                                                       {"notebooks", json::array({notebook_}).dump()},
-                                                       {"async_processing", "false"}};
-    if (!title.empty()) fields.push_back({"title", title});
-    auto created = client_->PostForm("/api/sources", fields);
-    EXPECT_EQ(created.status, 200) << created.body;
-    return created.Json().value("id", "");
+    return AddTextSource(content, notebook_, false, title);
   }
 
   std::string AddNote(const std::string& title, const std::string& content) {
@@ -143,11 +114,6 @@ class ChatTest : public ::testing::Test {
     return test::PostSse(server_->port(), target, body, on_event);
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::FakeProviderProcess> fake_;
-  std::unique_ptr<test::ServerProcess> server_;
-  std::unique_ptr<test::HttpClient> client_;
-  std::string notebook_;
   bool has_default_ = false;
 };
 

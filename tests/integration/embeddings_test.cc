@@ -6,61 +6,34 @@
 
 #include <thread>
 
-#include "support/fake_provider_process.h"
-#include "support/server_process.h"
-#include "support/temp_dir.h"
+#include "support/fake_provider_fixture.h"
 
 namespace on {
 namespace {
 
 using nlohmann::json;
 
-const char* const kVirusText =
-    "Influenza viruses spread from person to person through droplets. Virus transmission is highest "
-    "in crowded rooms, and vaccination lowers the risk of infection.";
-const char* const kBreadText =
-    "Sourdough bread needs flour, water, salt and a starter. Knead the dough, let it rise overnight, "
-    "and bake it in a hot oven until the crust is dark.";
+using test::kBreadText;
+using test::kVirusText;
+
 const char* const kRailText =
     "The railway timetable lists every train between the two cities. Trains leave the station each hour "
     "and the journey takes ninety minutes.";
 
-class EmbeddingsTest : public ::testing::Test {
+class EmbeddingsTest : public test::FakeProviderTest {
  protected:
-  void StartServer(std::vector<std::string> fake_args = {}) {
-    fake_ = std::make_unique<test::FakeProviderProcess>(std::move(fake_args));
-    std::map<std::string, std::string> env = {{"OPENAI_COMPATIBLE_BASE_URL", fake_->BaseUrl("/v1")},
-                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MIN", "0"},
-                                               {"OPEN_NOTEBOOK_RETRY_WAIT_MAX", "1"}};
-    server_ = std::make_unique<test::ServerProcess>(dir_.path() / "data", env);
-    ASSERT_TRUE(server_->Start()) << server_->log();
-    client_ = std::make_unique<test::HttpClient>(server_->Client());
-    notebook_ = client_->Post("/api/notebooks", {{"name", "Embeddings"}}).Json()["id"];
-  }
-
-  void TearDown() override {
-    if (server_) server_->Stop();
-  }
+  void StartServer(std::vector<std::string> fake_args = {}) { StartWithFakeProvider("Embeddings", {}, std::move(fake_args)); }
 
   // Registers an embedding model of the fake provider and makes it the default.
   std::string UseEmbeddingModel(const std::string& name) {
-    auto model = client_->Post("/api/models", {{"name", name}, {"provider", "openai_compatible"}, {"type", "embedding"}});
-    EXPECT_EQ(model.status, 200) << model.body;
-    const std::string id = model.Json()["id"];
-    auto defaults = client_->Put("/api/models/defaults", {{"default_embedding_model", id}});
-    EXPECT_EQ(defaults.status, 200) << defaults.body;
+    const std::string id = RegisterModel(name, "embedding");
+    SetDefaultModel("default_embedding_model", id);
     return id;
   }
 
   // Adds a text source with embedding on, processed before the response; returns its id.
   std::string AddText(const std::string& content, const std::string& notebook) {
-    auto created = client_->PostForm("/api/sources", {{"type", "text"},
-                                                      {"content", content},
-                                                      {"embed", "true"},
-                                                      {"notebooks", json::array({notebook}).dump()},
-                                                      {"async_processing", "false"}});
-    EXPECT_EQ(created.status, 200) << created.body;
-    return created.Json().value("id", "");
+    return AddTextSource(content, notebook, true);
   }
 
   json Search(const std::string& query, const std::string& type, std::optional<std::string> notebook = std::nullopt) {
@@ -109,11 +82,6 @@ class EmbeddingsTest : public ::testing::Test {
     return models;
   }
 
-  test::TempDir dir_;
-  std::unique_ptr<test::FakeProviderProcess> fake_;
-  std::unique_ptr<test::ServerProcess> server_;
-  std::unique_ptr<test::HttpClient> client_;
-  std::string notebook_;
 };
 
 TEST_F(EmbeddingsTest, VectorAndHybridSearchFindByMeaning) {
