@@ -1,8 +1,5 @@
 #include "ops/api_service.h"
 
-#include <csignal>
-#include <pthread.h>
-
 #include <atomic>
 #include <thread>
 
@@ -16,6 +13,7 @@
 #include "ops/data_dir_lock.h"
 #include "ops/database_wait.h"
 #include "ops/frontend_service.h"
+#include "ops/signal_watcher.h"
 #include "ops/worker_service.h"
 
 namespace on::ops {
@@ -152,29 +150,11 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
     frontend = std::move(started_ui).value();
   }
 
-  // Signals are taken by one thread with sigwait; every other thread has them blocked.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  std::atomic<bool> stopping{false};
-  std::thread signal_thread([&] {
-    const timespec poll{0, 200'000'000};
-    while (!stopping) {
-      const int signal = sigtimedwait(&signals, nullptr, &poll);
-      if (signal == SIGHUP) {
-        spdlog::info("received SIGHUP; re-reading the environment file");
-        (void)config.ReloadEnvFile();  // logs what changed, or why nothing did
-      }
-      if (signal == SIGTERM || signal == SIGINT) {
-        spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        stopping = true;
-        server.Shutdown();
-        if (frontend) frontend->Shutdown();
-      }
-    }
+  SignalWatcher signals(&config, "shutting down", [&] {
+    server.Shutdown();
+    if (frontend) frontend->Shutdown();
   });
+  std::atomic<bool>& stopping = signals.stopping();
 
   std::atomic<int> exit_code{0};
   EmbeddedWorker worker;
@@ -214,7 +194,7 @@ int RunApi(RuntimeConfig& config, bool with_worker, bool with_backups, EnvLookup
   config.RemoveListener(listener);
   backups.Stop();
   StopEmbeddedWorker(worker.supervisor);
-  signal_thread.join();
+  signals.Join();
   frontend.reset();  // after the signal thread, which may still call Shutdown() on it
   spdlog::info("open-notebook stopped");
   return exit_code;

@@ -1,11 +1,10 @@
 #include "ops/frontend_service.h"
 
-#include <csignal>
-#include <pthread.h>
-
-#include <atomic>
+#include <filesystem>
 
 #include <spdlog/spdlog.h>
+
+#include "ops/signal_watcher.h"
 
 namespace on::ops {
 namespace {
@@ -56,26 +55,9 @@ int RunFrontend(const Settings& settings) {
   }
   LogListening(*options, server.port());
 
-  // Signals are blocked in every thread by main(); this one takes them with sigtimedwait.
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  std::atomic<bool> stopping{false};
-  std::thread signal_thread([&] {
-    const timespec poll{0, 200'000'000};
-    while (!stopping) {
-      const int signal = sigtimedwait(&signals, nullptr, &poll);
-      if (signal == SIGTERM || signal == SIGINT) {
-        spdlog::info("received {}; shutting down", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        stopping = true;
-        server.Shutdown();
-      }
-    }
-  });
+  SignalWatcher signals(nullptr, "shutting down", [&server] { server.Shutdown(); });
   server.Run();
-  stopping = true;
-  signal_thread.join();
+  signals.Join();
   spdlog::info("web UI stopped");
   return 0;
 }

@@ -14,6 +14,7 @@
 #include "ops/config_watcher.h"
 #include "ops/data_dir_lock.h"
 #include "ops/database_wait.h"
+#include "ops/signal_watcher.h"
 
 namespace on::ops {
 namespace {
@@ -144,30 +145,10 @@ int ApplyRuntimeChanges(RuntimeConfig& config, jobs::CommandRegistry& commands,
 int RunWorker(RuntimeConfig& config, EnvLookup env) {
   // Start-up settings: what is not a runtime setting stays as it is here until a restart.
   const Settings settings = *config.Current();
-  sigset_t signals;
-  sigemptyset(&signals);
-  sigaddset(&signals, SIGTERM);
-  sigaddset(&signals, SIGINT);
-  sigaddset(&signals, SIGHUP);
-  std::atomic<bool> stopping{false};
-  std::atomic<bool> done{false};
-  std::thread signal_thread([&] {
-    const timespec poll{0, 200'000'000};
-    while (!done) {
-      const int signal = sigtimedwait(&signals, nullptr, &poll);
-      if (signal == SIGHUP) {
-        spdlog::info("received SIGHUP; re-reading the environment file");
-        (void)config.ReloadEnvFile();  // logs what changed, or why nothing did
-      }
-      if (signal == SIGTERM || signal == SIGINT) {
-        spdlog::info("received {}; stopping the worker", signal == SIGTERM ? "SIGTERM" : "SIGINT");
-        stopping = true;
-      }
-    }
-  });
+  SignalWatcher signals(&config, "stopping the worker");
+  std::atomic<bool>& stopping = signals.stopping();
   auto finish = [&](int code) {
-    done = true;
-    signal_thread.join();
+    signals.Join();
     return code;
   };
 
