@@ -51,6 +51,9 @@ describe('NotebookPage', () => {
       'GET /api/chat/sessions': () => ({ body: [] }),
       'POST /api/chat/context': () => ({ body: { token_count: 0, char_count: 0 } }),
       'GET /api/config': () => ({ body: { settings: {} } }),
+      'GET /api/models/defaults': () => ({ body: {} }),
+      'GET /api/models': () => ({ body: [] }),
+      'GET /api/credentials': () => ({ body: [] }),
     });
     const { client, unmount } = renderWithQuery(<NotebookPage id="notebook:big" />);
     await waitFor(() => expect(screen.getAllByTestId('source-card')).toHaveLength(Math.min(count, SOURCE_PAGE_SIZE)));
@@ -66,7 +69,9 @@ describe('NotebookPage', () => {
     const large = await openNotebook(500);
     const summary = (calls: Call[]) => calls.map((call) => `${call.method} ${call.path}`).sort();
     expect(summary(large)).toEqual(summary(small));
-    expect(large.length).toBeLessThanOrEqual(6);
+    // The notebook, one page of sources and of notes, the chat sessions and context, and the
+    // config, default models, models and credentials that give the chat model's window.
+    expect(large.length).toBeLessThanOrEqual(9);
     // Lists are asked for one page each, and nothing is fetched per source or per note.
     for (const call of large) {
       expect(call.path).not.toMatch(/^\/api\/(sources|notes)\/./);
