@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, streamEvents } from '../api/client';
 import type { AskResult, Note, Notebook } from '../api/types';
-import { CitationList } from './chat/Citations';
+import { CitationList, numberCitations } from './chat/Citations';
 import { Markdown } from './Markdown';
 import { Button, ErrorText, inputClass } from './ui';
 
@@ -137,7 +137,7 @@ export function AskPanel({ scope, notebooks }: { scope: string; notebooks: Noteb
           {progress.finalAnswer !== null && (
             <div data-testid="ask-answer" className="rounded-md border border-slate-200 p-3 dark:border-slate-700">
               <h2 className="mb-1 font-semibold">{t('ask.answer')}</h2>
-              <Markdown text={progress.finalAnswer} />
+              <Markdown text={numberCitations(progress.finalAnswer, result?.citations ?? [])} />
               {result && <CitationList citations={result.citations} notebookId={result.notebook_id} />}
               {result?.found_nothing && <p className="mt-1 text-xs text-slate-500">{t('ask.foundNothing')}</p>}
               {result && <SaveAnswer result={result} notebooks={notebooks} />}

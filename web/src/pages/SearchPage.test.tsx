@@ -87,7 +87,7 @@ describe('SearchPage', () => {
     await userEvent.click(screen.getByRole('button', { name: 'Ask' }));
 
     const answer = await screen.findByTestId('ask-answer');
-    expect(answer).toHaveTextContent('SELECT reads rows [chunk:1_0].');
+    expect(answer).toHaveTextContent('SELECT reads rows [1].');
     expect(screen.getByText('select rows')).toBeInTheDocument();
     expect(screen.getByText('1 of 1 searches answered')).toBeInTheDocument();
     expect(calls.find((call) => call.path === '/api/search/ask')!.body).toEqual({ question: 'What does SELECT do?', notebook_id: 'notebook:a' });

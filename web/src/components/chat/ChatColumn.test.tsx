@@ -1,8 +1,9 @@
 import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import type { ChatContext, ContextConfig } from '../../api/types';
+import type { ChatContext, Citation, ContextConfig } from '../../api/types';
 import { type Call, fakeApi, renderWithQuery } from '../../test/fakeApi';
 import { ChatColumn } from './ChatColumn';
+import { numberCitations } from './Citations';
 
 afterEach(() => {
   vi.unstubAllGlobals();
@@ -80,7 +81,8 @@ describe('ChatColumn', () => {
 
     await userEvent.type(screen.getByLabelText('Question'), 'What is SELECT?');
     await userEvent.keyboard('{Control>}{Enter}{/Control}');
-    expect(await screen.findByText('It reads rows [chunk:1_0].')).toBeInTheDocument();
+    // The stored answer replaces the streamed text, its citation ids numbered as the buttons are.
+    expect(await screen.findByText('It reads rows [1].')).toBeInTheDocument();
     const request = calls.find((call) => call.path === '/api/chat/execute/stream')!;
     expect(request.body).toEqual({ notebook_id: 'notebook:a', message: 'What is SELECT?' });
     await waitFor(() => expect(calls.some((call) => call.path === '/api/chat/sessions/chat_session:1')).toBe(true));
@@ -176,5 +178,14 @@ describe('ChatColumn', () => {
     await userEvent.click(await screen.findByRole('button', { name: 'Save as note' }));
     expect(await screen.findByRole('button', { name: 'Saved as a note' })).toBeDisabled();
     expect(calls.find((call) => call.path.endsWith('/save-as-note'))!.body).toEqual({ notebook_id: 'notebook:a' });
+  });
+});
+
+describe('numberCitations', () => {
+  it('numbers cited ids as the buttons are', () => {
+    const second = { id: 'note:7', kind: 'note' as const };
+    expect(numberCitations('A [chunk:1_0] and [note:7], again [chunk:1_0]; [note:8] stays.', [citation as Citation, second])).toBe(
+      'A [1] and [2], again [1]; [note:8] stays.',
+    );
   });
 });

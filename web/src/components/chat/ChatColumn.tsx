@@ -6,7 +6,7 @@ import type { ChatContext, ChatMessage, ChatSession, ChatSessionWithMessages, Ci
 import { Markdown } from '../Markdown';
 import { Button, ErrorText, inputClass, Spinner } from '../ui';
 import { ContextPanel, contextConfigFor, TokenCount, useChatWindow, type ContextOverrides } from './ChatContext';
-import { CitationList } from './Citations';
+import { CitationList, numberCitations } from './Citations';
 
 // A server without the chat routes returns 404 "no route". The column then shows that chat is
 // not available instead of an error.
@@ -38,7 +38,7 @@ function MessageView({ message, sessionId, notebookId }: { message: ChatMessage;
   const draft = message.id === DRAFT_ANSWER;
   return (
     <div data-testid="chat-answer" data-streaming={draft ? 'true' : undefined} className="mr-4 rounded-md border border-slate-200 p-2 dark:border-slate-700">
-      {draft && message.content === '' ? <Spinner /> : <Markdown text={message.content} />}
+      {draft && message.content === '' ? <Spinner /> : <Markdown text={numberCitations(message.content, message.citations ?? [])} />}
       <CitationList citations={message.citations ?? []} notebookId={notebookId} />
       {!draft && (
         <Button variant="ghost" className="mt-1 text-xs" onClick={() => save.mutate()} disabled={save.isPending || save.isSuccess}>

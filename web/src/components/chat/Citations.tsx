@@ -6,6 +6,16 @@ import type { Citation } from '../../api/types';
 import { Link } from '../../router';
 import { Dialog, ErrorText, Spinner } from '../ui';
 
+// Replaces each "[<citation id>]" in an answer with the number of its citation button, "[2]", so
+// the text and the buttons below it match. Ids not among `citations` stay as they are.
+export function numberCitations(text: string, citations: Citation[]): string {
+  let numbered = text;
+  citations.forEach((citation, index) => {
+    numbered = numbered.split(`[${citation.id}]`).join(`[${index + 1}]`);
+  });
+  return numbered;
+}
+
 // The cited passage in a dialog, with a link to the whole source where the passage is
 // highlighted. `notebookId` is the notebook the answer came from, null for an unscoped ask.
 export function PassageDialog({ citation, notebookId, onClose }: { citation: Citation; notebookId: string | null; onClose: () => void }) {
