@@ -19,9 +19,9 @@ export function citedSourceId(citation: Citation): string | null {
 
 type Chunk = { index: number; content: string };
 
-// The chunks of a source with their text. The API has no route for one chunk, so this asks
-// /api/chat/context for that one source in full and no notes.
-// NOTE: the response holds every chunk of the source, about the size of its text. It is cached per
+// Loads the chunks of a source with their text. The API has no route for one chunk, so this
+// requests /api/chat/context with that one source in full and no notes.
+// NOTE: the response contains every chunk of the source, about the size of its text. It is cached per
 // source, so several citations of one source cost one request.
 export function loadChunks(queryClient: QueryClient, notebookId: string, sourceId: string): Promise<Chunk[]> {
   return queryClient.fetchQuery({
@@ -37,9 +37,9 @@ export function loadChunks(queryClient: QueryClient, notebookId: string, sourceI
   });
 }
 
-// Loads the passage of `citation`. A chunk needs a notebook that holds its source; without one
-// (or when the chunk is gone) the passage is the source's text, so the reader still sees where
-// the citation leads.
+// Loads the passage of `citation`. A chunk needs a notebook that contains its source. Without
+// one, or when the chunk is gone, the passage is the source's text, so the reader still gets to
+// the cited document.
 export async function loadPassage(queryClient: QueryClient, citation: Citation, notebookId: string | null): Promise<Passage> {
   const title = citation.title ?? citation.id;
   if (citation.kind === 'note') {

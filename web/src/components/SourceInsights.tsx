@@ -9,8 +9,8 @@ import { Button, Card, ErrorText, inputClass, Spinner } from './ui';
 // While an insight job runs, its status is asked for this often.
 const JOB_POLL_MS = 1500;
 
-// The insights of a source: list, delete, save as a note, and run a transformation to make a
-// new one (a background job; the list refreshes when it completes).
+// Lists, deletes and saves as notes the insights of a source, and runs a transformation to create
+// one. Creating is a background job, and the list refreshes when the job completes.
 export function SourceInsights({ sourceId, notebookId }: { sourceId: string; notebookId: string | null }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();

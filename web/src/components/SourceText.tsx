@@ -4,8 +4,8 @@ import { useTranslation } from 'react-i18next';
 import { loadChunks } from '../api/passages';
 import { ErrorText, Spinner } from './ui';
 
-// Where `passage` sits in `text`: chunks are slices of the extracted text, so an exact match is
-// expected. Returns null when the text changed since (the source was processed again).
+// Finds `passage` in `text`. Chunks are slices of the extracted text, so an exact match is
+// expected. Returns null when the text has changed since, because the source was processed again.
 export function findPassage(text: string, passage: string): { start: number; end: number } | null {
   const trimmed = passage.trim();
   if (!trimmed) return null;
@@ -14,7 +14,7 @@ export function findPassage(text: string, passage: string): { start: number; end
 }
 
 // The extracted text of a source. With `citedChunk`, the cited passage is highlighted and
-// scrolled to; `notebookId` is a notebook that holds the source, needed to load the chunk.
+// scrolled to. `notebookId` is a notebook that contains the source, needed to load the chunk.
 export function SourceText({
   sourceId,
   text,

@@ -51,7 +51,7 @@ describe('SearchPage', () => {
     expect(screen.queryByText(/Vector and hybrid search need an embedding model/)).toBeNull();
   });
 
-  it('streams an answer to a question, opens a citation and saves the answer to a notebook', async () => {
+  it('asks, opens a citation and saves the answer', async () => {
     const citation = { id: 'chunk:1_0', kind: 'chunk', source_id: 'source:1', chunk_index: 0, title: 'SQL tutorial' };
     const calls = fakeApi({
       'GET /api/notebooks': () => ({ body: notebooks }),

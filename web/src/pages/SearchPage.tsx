@@ -16,6 +16,11 @@ export function SearchPage() {
   const [typeChosen, setTypeChosen] = useState(false);
   const [scope, setScope] = useState('');
   const [mode, setMode] = useState<'search' | 'ask'>(query.get('mode') === 'ask' ? 'ask' : 'search');
+  // The command palette opens Ask with ?mode=ask, also while this page is already open.
+  const requestedMode = query.get('mode');
+  useEffect(() => {
+    if (requestedMode === 'ask') setMode('ask');
+  }, [requestedMode]);
   // Hybrid search is the better default once an embedding model exists. Without one only keyword
   // search works, and the hint below tells the reader how to enable the rest.
   const defaults = useQuery({ queryKey: ['model-defaults'], queryFn: () => api<DefaultModels>('/models/defaults') });

@@ -139,6 +139,7 @@ function Playground({ transformations }: { transformations: Transformation[] }) 
   const [sourceId, setSourceId] = useState('');
   const [input, setInput] = useState('');
   const [modelId, setModelId] = useState('');
+
   const sources = useQuery({
     queryKey: ['playground-sources'],
     queryFn: () => api<Source[]>(`/sources?limit=${PLAYGROUND_SOURCE_LIMIT}&sort_by=updated&sort_order=desc`),
@@ -151,6 +152,7 @@ function Playground({ transformations }: { transformations: Transformation[] }) 
   useEffect(() => {
     if (source.data) setInput(source.data.full_text ?? '');
   }, [source.data]);
+
   const run = useMutation({
     mutationFn: () =>
       api<{ output: string; parts?: number }>('/transformations/execute', {
@@ -160,6 +162,7 @@ function Playground({ transformations }: { transformations: Transformation[] }) 
   });
   const ready = transformationId !== '' && input.trim() !== '';
   const selectClass = `${inputClass.replace('w-full ', '')} w-auto max-w-full`;
+
   return (
     <Card className="space-y-2">
       <h2 className="font-semibold">{t('transformations.playground')}</h2>

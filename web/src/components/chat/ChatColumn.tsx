@@ -215,33 +215,33 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
       { id: DRAFT_QUESTION, type: 'human', content: message },
       { id: DRAFT_ANSWER, type: 'ai', content: '' },
     ]);
-    abort.current = new AbortController();
+
     let activeSession = sessionId;
+    const onEvent = (event: Record<string, unknown>) => {
+      if (event.type === 'token') {
+        updateDraftAnswer((answer) => ({ ...answer, content: answer.content + String(event.content ?? '') }));
+      } else if (event.type === 'ai_message') {
+        // The stored answer replaces the streamed text: reasoning removed, citations checked.
+        updateDraftAnswer((answer) => ({ ...answer, content: String(event.content ?? ''), citations: (event.citations as Citation[] | undefined) ?? [] }));
+      } else if (event.type === 'user_message' && typeof event.session_id === 'string') {
+        activeSession = event.session_id;
+      } else if (event.type === 'error') {
+        setStreamError(String(event.message ?? t('chat.failed')));
+      }
+    };
+
+    abort.current = new AbortController();
+    const body = {
+      ...(sessionId ? { session_id: sessionId } : { notebook_id: notebookId }),
+      message,
+      ...(contextConfig ? { context_config: contextConfig } : {}),
+    };
     try {
-      await streamEvents(
-        '/chat/execute/stream',
-        {
-          ...(sessionId ? { session_id: sessionId } : { notebook_id: notebookId }),
-          message,
-          ...(contextConfig ? { context_config: contextConfig } : {}),
-        },
-        (event) => {
-          if (event.type === 'token') {
-            updateDraftAnswer((answer) => ({ ...answer, content: answer.content + String(event.content ?? '') }));
-          } else if (event.type === 'ai_message') {
-            // The stored answer replaces the streamed text: reasoning removed, citations checked.
-            updateDraftAnswer((answer) => ({ ...answer, content: String(event.content ?? ''), citations: (event.citations as Citation[] | undefined) ?? [] }));
-          } else if (event.type === 'user_message' && typeof event.session_id === 'string') {
-            activeSession = event.session_id;
-          } else if (event.type === 'error') {
-            setStreamError(String(event.message ?? t('chat.failed')));
-          }
-        },
-        abort.current.signal,
-      );
+      await streamEvents('/chat/execute/stream', body, onEvent, abort.current.signal);
     } catch (error) {
       if (!(error instanceof DOMException && error.name === 'AbortError')) setStreamError(error);
     }
+
     if (activeSession) {
       if (activeSession !== sessionId) setSessionId(activeSession);
       await queryClient.invalidateQueries({ queryKey: ['chat-session', activeSession] });

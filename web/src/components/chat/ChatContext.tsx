@@ -9,10 +9,10 @@ export interface ContextOverrides {
   notes: Record<string, NoteContextMode>;
 }
 
-// The context_config for the API. Without overrides it is absent, so the server's defaults apply
-// to every source and note of the notebook (a source with insights by its insights, others in
-// full; every note). With overrides, the config lists every source and note of `baseline`,
-// because the API leaves out what a given list does not name.
+// Builds the context_config for the API. Without overrides it is absent, so the server's defaults
+// apply: a source with insights is sent as its insights, other sources and every note in full.
+// With overrides, the config lists every source and note of `baseline`, because the API leaves
+// out whatever a given list does not name.
 export function contextConfigFor(baseline: ChatContext | undefined, overrides: ContextOverrides): ContextConfig | undefined {
   const changed = Object.keys(overrides.sources).length > 0 || Object.keys(overrides.notes).length > 0;
   if (!changed || !baseline) return undefined;
