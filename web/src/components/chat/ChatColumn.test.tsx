@@ -96,6 +96,10 @@ describe('ChatColumn', () => {
       'href',
       '/sources/source%3A1?chunk=0&notebook=notebook%3Aa',
     );
+    // Keyboard: focus is inside the dialog, and Escape closes it.
+    expect(dialog.contains(document.activeElement)).toBe(true);
+    await userEvent.keyboard('{Escape}');
+    expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
   it('sends the chosen context and counts its tokens against the window', async () => {
