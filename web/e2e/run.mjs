@@ -242,13 +242,14 @@ try {
   await page.getByTestId('note-card').filter({ hasText: 'What to read first' }).waitFor();
   await shot('note-saved');
 
-  // Chat. Both documents in full are about as large as the default context window, so the
-  // reader leaves the PDF out, and the token count drops.
+  // Chat. Both documents in full (about 24,000 tokens) do not fit the default context window of
+  // 16,384 tokens, and the column says so. The reader leaves the PDF out, and the count drops.
   const chat = page.getByRole('region', { name: 'Chat' });
   const tokenCount = chat.getByTestId('token-count');
   await tokenCount.waitFor();
   const tokensOf = async () => Number((await tokenCount.innerText()).match(/Context: ([\d,]+)/)[1].replace(/,/g, ''));
   const allTokens = await tokensOf();
+  await chat.getByRole('alert').filter({ hasText: "larger than the model's context window" }).waitFor();
   await chat.getByRole('button', { name: 'Choose context' }).click();
   const pdfContext = chat.getByTestId('context-panel').getByRole('combobox', { name: /clsguide|LaTeX|class/i }).first();
   await pdfContext.selectOption('not in');
@@ -261,6 +262,7 @@ try {
     [allTokens],
   );
   const htmlTokens = await tokensOf();
+  await chat.getByRole('alert').waitFor({ state: 'detached' });
   await shot('chat-context');
 
   // Ask a question. An observer installed before sending records the answer while it streams in.
@@ -301,6 +303,25 @@ try {
   await page.goBack();
   await page.getByRole('heading', { name: 'Databases and LaTeX', exact: true }).waitFor();
   console.log(`chat context: ${allTokens} tokens with both documents, ${htmlTokens} with the HTML page and the note`);
+
+  // Ask the same question on the search page, scoped to the notebook: a plan, a cited answer, and
+  // the answer saved as a note of the notebook.
+  await page.getByRole('navigation').getByRole('link', { name: 'Search', exact: true }).click();
+  await page.getByRole('tab', { name: 'Ask' }).click();
+  await page.getByLabel('Notebook', { exact: true }).selectOption({ label: 'Databases and LaTeX' });
+  await page.getByLabel('Question').fill('How do I retrieve all the rows of the weather table?');
+  await page.getByRole('button', { name: 'Ask', exact: true }).click();
+  const askAnswer = page.getByTestId('ask-answer');
+  await askAnswer.getByTestId('citation').first().waitFor({ timeout: 120_000 });
+  await askAnswer.getByTestId('citation').first().click();
+  await page.getByRole('dialog').getByTestId('cited-passage').filter({ hasText: /weather/i }).waitFor();
+  await page.keyboard.press('Escape');
+  await askAnswer.getByRole('button', { name: 'Save answer as note' }).click();
+  await askAnswer.getByRole('button', { name: 'Saved as a note' }).waitFor();
+  await shot('ask-answer');
+  await page.getByRole('navigation').getByRole('link', { name: 'Notebooks', exact: true }).click();
+  await page.getByRole('link', { name: 'Databases and LaTeX' }).click();
+  await page.getByTestId('note-card').filter({ hasText: 'How do I retrieve all the rows' }).waitFor();
 
   // Switch to Simplified Chinese: the same page, translated.
   await page.getByTestId('language-switcher').selectOption('zh-CN');

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { ChatContext, Citation, ContextConfig } from '../../api/types';
 import { type Call, fakeApi, renderWithQuery } from '../../test/fakeApi';
@@ -125,6 +125,24 @@ describe('ChatColumn', () => {
       sources: { 'source:1': 'full content', 'source:2': 'not in' },
       notes: { 'note:1': 'not in' },
     });
+  });
+
+  it('counts the context again when a source changes', async () => {
+    let tokens = 100;
+    const calls = fakeApi({
+      ...chatRoutes(null),
+      'POST /api/chat/context': () => ({ body: { context: { sources: [], notes: [] }, token_count: tokens, char_count: 0 } }),
+    });
+    const { client } = renderWithQuery(<ChatColumn notebookId="notebook:a" />);
+    expect(await screen.findByText('Context: 100 of 16,384 tokens')).toBeInTheDocument();
+
+    // The sources column's cached list changes: a source finished processing.
+    tokens = 2100;
+    act(() => {
+      client.setQueryData(['sources', 'notebook:a'], { pages: [[{ id: 'source:1', status: 'completed', insights_count: 0, updated: 't1' }]], pageParams: [0] });
+    });
+    expect(await screen.findByText('Context: 2,100 of 16,384 tokens')).toBeInTheDocument();
+    expect(calls.filter((call) => call.path === '/api/chat/context')).toHaveLength(2);
   });
 
   it('warns when the context is larger than the window', async () => {

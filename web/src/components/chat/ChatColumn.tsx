@@ -5,7 +5,7 @@ import { api, ApiError, streamEvents } from '../../api/client';
 import type { ChatContext, ChatMessage, ChatSession, ChatSessionWithMessages, Citation } from '../../api/types';
 import { Markdown } from '../Markdown';
 import { Button, ErrorText, inputClass, Spinner } from '../ui';
-import { ContextPanel, contextConfigFor, TokenCount, useChatWindow, type ContextOverrides } from './ChatContext';
+import { ContextPanel, contextConfigFor, TokenCount, useChatWindow, useNotebookContentVersion, type ContextOverrides } from './ChatContext';
 import { CitationList, numberCitations } from './Citations';
 
 // A server without the chat routes returns 404 "no route". The column then shows that chat is
@@ -176,14 +176,16 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
   });
   // The notebook's default context lists every source and note; the one with the reader's
   // choices gives the token count that will be sent.
+  const contentVersion = useNotebookContentVersion(notebookId);
   const baseline = useQuery({
-    queryKey: ['chat-context', notebookId, null],
+    queryKey: ['chat-context', notebookId, null, contentVersion],
     queryFn: () => api<ChatContext>('/chat/context', { method: 'POST', json: { notebook_id: notebookId } }),
     enabled: sessions.isSuccess,
+    placeholderData: (previous) => previous,
   });
   const contextConfig = contextConfigFor(baseline.data, overrides);
   const chosen = useQuery({
-    queryKey: ['chat-context', notebookId, contextConfig],
+    queryKey: ['chat-context', notebookId, contextConfig, contentVersion],
     queryFn: () => api<ChatContext>('/chat/context', { method: 'POST', json: { notebook_id: notebookId, context_config: contextConfig } }),
     enabled: contextConfig !== undefined,
     placeholderData: (previous) => previous,

@@ -1,7 +1,7 @@
-import { useQuery } from '@tanstack/react-query';
+import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
-import type { ChatContext, ContextConfig, Credential, DefaultModels, Model, NoteContextMode, ServerConfig, SourceContextMode } from '../../api/types';
+import type { ChatContext, ContextConfig, Credential, DefaultModels, Model, Note, NoteContextMode, ServerConfig, Source, SourceContextMode } from '../../api/types';
 import { ErrorText } from '../ui';
 
 export interface ContextOverrides {
@@ -21,6 +21,25 @@ export function contextConfigFor(baseline: ChatContext | undefined, overrides: C
   const notes: Record<string, NoteContextMode> = {};
   for (const note of baseline.context.notes) notes[note.id] = overrides.notes[note.id] ?? 'full content';
   return { sources, notes };
+}
+
+// A string that changes whenever the notebook's loaded sources or notes change: one is added,
+// removed or edited, or a source finishes processing. It reads the sources and notes columns'
+// cached lists and fetches nothing, so the chat context is asked for again only when its input
+// may have changed.
+export function useNotebookContentVersion(notebookId: string): string {
+  const cachedList = <T,>(kind: 'sources' | 'notes') => ({
+    queryKey: [kind, notebookId],
+    queryFn: () => Promise.resolve([] as T[]),
+    initialPageParam: 0,
+    getNextPageParam: () => undefined,
+    enabled: false,
+  });
+  const sources = useInfiniteQuery(cachedList<Source>('sources'));
+  const notes = useInfiniteQuery(cachedList<Note>('notes'));
+  const sourceVersion = (sources.data?.pages.flat() ?? []).map((source) => `${source.id}:${source.status}:${source.insights_count}:${source.updated}`);
+  const noteVersion = (notes.data?.pages.flat() ?? []).map((note) => `${note.id}:${note.updated}`);
+  return [...sourceVersion, ...noteVersion].join(',');
 }
 
 // The context window of the model a chat uses, in tokens: the num_ctx of its credential, else the
