@@ -102,7 +102,7 @@ describe('ChatColumn', () => {
     expect(screen.queryByRole('dialog')).not.toBeInTheDocument();
   });
 
-  it('sends the chosen context and counts its tokens against the window', async () => {
+  it('sends and counts the chosen context', async () => {
     const calls = fakeApi({ ...chatRoutes(null), 'POST /api/chat/execute/stream': () => ({ events: [{ type: 'complete' }] }) });
     renderWithQuery(<ChatColumn notebookId="notebook:a" />);
     // Without num_ctx on the credential, the window is the server's OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS.

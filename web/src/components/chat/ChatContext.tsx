@@ -23,10 +23,10 @@ export function contextConfigFor(baseline: ChatContext | undefined, overrides: C
   return { sources, notes };
 }
 
-// A string that changes whenever the notebook's loaded sources or notes change: one is added,
-// removed or edited, or a source finishes processing. It reads the sources and notes columns'
-// cached lists and fetches nothing, so the chat context is asked for again only when its input
-// may have changed.
+// Returns a string that changes whenever the notebook's loaded sources or notes change: one is
+// added, removed or edited, or a source finishes processing. It reads the cached lists of the
+// sources and notes columns and fetches nothing, so the chat context is requested again only
+// when its input may have changed.
 export function useNotebookContentVersion(notebookId: string): string {
   const cachedList = <T,>(kind: 'sources' | 'notes') => ({
     queryKey: [kind, notebookId],
@@ -42,9 +42,9 @@ export function useNotebookContentVersion(notebookId: string): string {
   return [...sourceVersion, ...noteVersion].join(',');
 }
 
-// The context window of the model a chat uses, in tokens: the num_ctx of its credential, else the
-// server's OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS, as the server decides before it calls the model.
-// Null while unknown or when no chat model is set.
+// Returns the context window of the model a chat uses, in tokens: the num_ctx of its credential,
+// else the server's OPEN_NOTEBOOK_CONTEXT_WINDOW_TOKENS, as the server decides before it calls
+// the model. Null while unknown or when no chat model is set.
 export function useChatWindow(sessionModel: string | null | undefined): number | null {
   const defaults = useQuery({ queryKey: ['model-defaults'], queryFn: () => api<DefaultModels>('/models/defaults') });
   const models = useQuery({ queryKey: ['models'], queryFn: () => api<Model[]>('/models') });
