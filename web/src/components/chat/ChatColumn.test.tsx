@@ -6,6 +6,7 @@ import { ChatColumn } from './ChatColumn';
 import { numberCitations } from './Citations';
 
 afterEach(() => {
+  sessionStorage.clear();
   vi.unstubAllGlobals();
   vi.restoreAllMocks();
   window.history.replaceState(null, '', '/');
@@ -125,6 +126,18 @@ describe('ChatColumn', () => {
       sources: { 'source:1': 'full content', 'source:2': 'not in' },
       notes: { 'note:1': 'not in' },
     });
+  });
+
+  it('keeps context choices after a remount', async () => {
+    fakeApi(chatRoutes(null));
+    const first = renderWithQuery(<ChatColumn notebookId="notebook:a" />);
+    await userEvent.click(await screen.findByRole('button', { name: 'Choose context' }));
+    await userEvent.selectOptions(await screen.findByLabelText('Context for LaTeX guide'), 'not in');
+    expect(await screen.findByText('Context: 1,500 of 16,384 tokens')).toBeInTheDocument();
+    first.unmount();
+
+    renderWithQuery(<ChatColumn notebookId="notebook:a" />);
+    expect(await screen.findByText('Context: 1,500 of 16,384 tokens')).toBeInTheDocument();
   });
 
   it('counts the context again when a source changes', async () => {

@@ -5,7 +5,7 @@ import { api, ApiError, streamEvents } from '../../api/client';
 import type { ChatContext, ChatMessage, ChatSession, ChatSessionWithMessages, Citation } from '../../api/types';
 import { Markdown } from '../Markdown';
 import { Button, ErrorText, inputClass, Spinner } from '../ui';
-import { ContextPanel, contextConfigFor, TokenCount, useChatWindow, useNotebookContentVersion, type ContextOverrides } from './ChatContext';
+import { ContextPanel, contextConfigFor, loadOverrides, saveOverrides, TokenCount, useChatWindow, useNotebookContentVersion, type ContextOverrides } from './ChatContext';
 import { CitationList, numberCitations } from './Citations';
 
 // A server without the chat routes returns 404 "no route". The column then shows that chat is
@@ -156,10 +156,11 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
   const [streamError, setStreamError] = useState<unknown>(null);
   const [streaming, setStreaming] = useState(false);
   const [showContext, setShowContext] = useState(false);
-  const [overrides, setOverrides] = useState<ContextOverrides>({ sources: {}, notes: {} });
+  const [overrides, setOverrides] = useState<ContextOverrides>(() => loadOverrides(notebookId));
   const abort = useRef<AbortController | null>(null);
   const messagesEnd = useRef<HTMLDivElement>(null);
   useEffect(() => () => abort.current?.abort(), []);
+  useEffect(() => saveOverrides(notebookId, overrides), [notebookId, overrides]);
 
   const sessions = useQuery({
     queryKey: ['chat-sessions', notebookId],

@@ -9,6 +9,31 @@ export interface ContextOverrides {
   notes: Record<string, NoteContextMode>;
 }
 
+// The reader's context choices of a notebook, kept for the browser tab so that they survive leaving
+// the notebook page (to open a cited source, say) and coming back.
+const OVERRIDES_KEY_PREFIX = 'open-notebook.chat-context.';
+
+export function loadOverrides(notebookId: string): ContextOverrides {
+  try {
+    const stored = sessionStorage.getItem(OVERRIDES_KEY_PREFIX + notebookId);
+    if (stored) {
+      const parsed = JSON.parse(stored) as Partial<ContextOverrides>;
+      return { sources: parsed.sources ?? {}, notes: parsed.notes ?? {} };
+    }
+  } catch {
+    // Storage disabled or an entry from another version: start with the defaults.
+  }
+  return { sources: {}, notes: {} };
+}
+
+export function saveOverrides(notebookId: string, overrides: ContextOverrides): void {
+  try {
+    sessionStorage.setItem(OVERRIDES_KEY_PREFIX + notebookId, JSON.stringify(overrides));
+  } catch {
+    // Not kept; the choices still apply while the page stays open.
+  }
+}
+
 // Builds the context_config for the API. Without overrides it is absent, so the server's defaults
 // apply: a source with insights is sent as its insights, other sources and every note in full.
 // With overrides, the config lists every source and note of `baseline`, because the API leaves
