@@ -20,7 +20,9 @@ const START: AskProgress = { searches: [], answered: 0, finalAnswer: null, resul
 function SaveAnswer({ result, notebooks }: { result: AskResult; notebooks: Notebook[] }) {
   const { t } = useTranslation();
   const queryClient = useQueryClient();
-  const [notebookId, setNotebookId] = useState(result.notebook_id ?? notebooks[0]?.id ?? '');
+  const [chosenId, setNotebookId] = useState('');
+  // The notebook list may arrive after the answer, so the default is computed on each render.
+  const notebookId = chosenId || result.notebook_id || notebooks[0]?.id || '';
   const save = useMutation({
     mutationFn: () =>
       api<Note>('/notes', {
