@@ -183,6 +183,11 @@ try {
   await dialog.getByRole('radio', { name: 'Files' }).click();
   await dialog.getByTestId('source-files').setInputFiles([PDF, HTML]);
   await dialog.getByText('2 files chosen').waitFor();
+  // The dialog ticks the transformations marked for new sources. The test leaves them out, so that
+  // the sources have no insights and chat sends and cites passages of their full text.
+  const transformationBoxes = dialog.getByRole('group', { name: /Transformations to run/ }).getByRole('checkbox');
+  await transformationBoxes.first().waitFor();
+  for (const box of await transformationBoxes.all()) await box.uncheck();
   await shot('add-sources');
   await dialog.getByRole('button', { name: 'Add', exact: true }).click();
   await dialog.waitFor({ state: 'detached' });

@@ -37,7 +37,7 @@ function TransformationEditor({ existing, onClose }: { existing: Transformation 
   );
   const save = useMutation({
     mutationFn: () => {
-      // An empty model choice means the default transformation model; on an edit, null clears a
+      // An empty model choice means the default transformation model. On an edit, null clears a
       // model chosen before.
       const body = { ...draft, model_id: draft.model_id || (existing ? null : undefined) };
       return existing
@@ -235,7 +235,7 @@ export function TransformationsPage() {
         {list.map((item) => (
           <li key={item.id} data-testid="transformation-card">
             <Card>
-              <div className="flex flex-wrap items-start justify-between gap-2">
+              <div className="flex flex-wrap items-start justify-between gap-2 sm:flex-nowrap">
                 <div className="min-w-0">
                   <h2 className="font-medium">{item.title}</h2>
                   <p className="text-xs text-slate-500">
@@ -243,7 +243,7 @@ export function TransformationsPage() {
                     {item.description ? ` · ${item.description}` : ''}
                   </p>
                 </div>
-                <div className="flex flex-wrap items-center gap-1">
+                <div className="flex shrink-0 flex-wrap items-center gap-1">
                   <label className="flex items-center gap-1 text-xs">
                     <input
                       type="checkbox"
