@@ -158,7 +158,7 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
   const [showContext, setShowContext] = useState(false);
   const [overrides, setOverrides] = useState<ContextOverrides>(() => loadOverrides(notebookId));
   const abort = useRef<AbortController | null>(null);
-  const messagesEnd = useRef<HTMLDivElement>(null);
+  const messageList = useRef<HTMLDivElement>(null);
   useEffect(() => () => abort.current?.abort(), []);
   useEffect(() => saveOverrides(notebookId, overrides), [notebookId, overrides]);
 
@@ -196,8 +196,10 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
   const windowTokens = useChatWindow(current?.model_override);
   const messageCount = (session.data?.messages.length ?? 0) + draft.length;
   const lastDraftLength = draft.at(-1)?.content.length ?? 0;
+  // New and growing messages keep the list scrolled to its end; the page itself does not move.
   useEffect(() => {
-    messagesEnd.current?.scrollIntoView?.({ block: 'nearest' });
+    const list = messageList.current;
+    if (list) list.scrollTop = list.scrollHeight;
   }, [messageCount, lastDraftLength]);
 
   if (sessions.isPending) return <Spinner />;
@@ -279,12 +281,11 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
       </div>
       <ErrorText error={baseline.error ?? chosen.error} />
       {showContext && baseline.data && <ContextPanel baseline={baseline.data} overrides={overrides} onChange={setOverrides} />}
-      <div className="flex max-h-[60vh] flex-col gap-2 overflow-y-auto" aria-live="polite">
+      <div ref={messageList} className="flex max-h-[60vh] flex-col gap-2 overflow-y-auto" aria-live="polite">
         {messages.map((message) => (
           <MessageView key={message.id} message={message} sessionId={sessionId ?? ''} notebookId={notebookId} />
         ))}
         {messages.length === 0 && <p className="text-sm text-slate-500">{t('chat.empty')}</p>}
-        <div ref={messagesEnd} />
       </div>
       <ErrorText error={streamError ?? (sessions.isError ? sessions.error : null) ?? session.error} />
       <textarea

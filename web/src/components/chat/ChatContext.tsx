@@ -49,7 +49,7 @@ export function contextConfigFor(baseline: ChatContext | undefined, overrides: C
 }
 
 // Returns a string that changes whenever the notebook's loaded sources or notes change: one is
-// added, removed or edited, or a source finishes processing. It reads the cached lists of the
+// added or removed, a note is edited, or a source finishes processing or gets insights. It reads the cached lists of the
 // sources and notes columns and fetches nothing, so the chat context is requested again only
 // when its input may have changed.
 export function useNotebookContentVersion(notebookId: string): string {
@@ -62,7 +62,9 @@ export function useNotebookContentVersion(notebookId: string): string {
   });
   const sources = useInfiniteQuery(cachedList<Source>('sources'));
   const notes = useInfiniteQuery(cachedList<Note>('notes'));
-  const sourceVersion = (sources.data?.pages.flat() ?? []).map((source) => `${source.id}:${source.status}:${source.insights_count}:${source.updated}`);
+  // Not `updated`: it may change with each progress report while a source is processed, and the
+  // context only changes when processing ends (the status) or insights are added.
+  const sourceVersion = (sources.data?.pages.flat() ?? []).map((source) => `${source.id}:${source.status}:${source.insights_count}`);
   const noteVersion = (notes.data?.pages.flat() ?? []).map((note) => `${note.id}:${note.updated}`);
   return [...sourceVersion, ...noteVersion].join(',');
 }
