@@ -1,4 +1,5 @@
-import { useInfiniteQuery, useQuery } from '@tanstack/react-query';
+import { useQuery, useQueryClient, type InfiniteData, type QueryKey } from '@tanstack/react-query';
+import { useCallback, useMemo, useSyncExternalStore } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../../api/client';
 import type { ChatContext, ContextConfig, Credential, DefaultModels, Model, Note, NoteContextMode, ServerConfig, Source, SourceContextMode } from '../../api/types';
@@ -48,24 +49,27 @@ export function contextConfigFor(baseline: ChatContext | undefined, overrides: C
   return { sources, notes };
 }
 
+// Reads the pages another component's infinite query has cached under `queryKey`, and re-renders
+// when they change. It adds no observer: an observer with its own queryFn would replace the list's
+// queryFn, and an invalidation would then refetch nothing.
+function useCachedPages<T>(queryKey: QueryKey): T[] {
+  const queryClient = useQueryClient();
+  const subscribe = useCallback((onChange: () => void) => queryClient.getQueryCache().subscribe(onChange), [queryClient]);
+  const data = useSyncExternalStore(subscribe, () => queryClient.getQueryData<InfiniteData<T[]>>(queryKey));
+  return useMemo(() => data?.pages.flat() ?? [], [data]);
+}
+
 // Returns a string that changes whenever the notebook's loaded sources or notes change: one is
 // added or removed, a note is edited, or a source finishes processing or gets insights. It reads the cached lists of the
 // sources and notes columns and fetches nothing, so the chat context is requested again only
 // when its input may have changed.
 export function useNotebookContentVersion(notebookId: string): string {
-  const cachedList = <T,>(kind: 'sources' | 'notes') => ({
-    queryKey: [kind, notebookId],
-    queryFn: () => Promise.resolve([] as T[]),
-    initialPageParam: 0,
-    getNextPageParam: () => undefined,
-    enabled: false,
-  });
-  const sources = useInfiniteQuery(cachedList<Source>('sources'));
-  const notes = useInfiniteQuery(cachedList<Note>('notes'));
+  const sources = useCachedPages<Source>(['sources', notebookId]);
+  const notes = useCachedPages<Note>(['notes', notebookId]);
   // Not `updated`: it may change with each progress report while a source is processed, and the
   // context only changes when processing ends (the status) or insights are added.
-  const sourceVersion = (sources.data?.pages.flat() ?? []).map((source) => `${source.id}:${source.status}:${source.insights_count}`);
-  const noteVersion = (notes.data?.pages.flat() ?? []).map((note) => `${note.id}:${note.updated}`);
+  const sourceVersion = sources.map((source) => `${source.id}:${source.status}:${source.insights_count}`);
+  const noteVersion = notes.map((note) => `${note.id}:${note.updated}`);
   return [...sourceVersion, ...noteVersion].join(',');
 }
 
