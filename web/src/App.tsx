@@ -12,6 +12,7 @@ import { SearchPage } from './pages/SearchPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcePage } from './pages/SourcePage';
 import { SystemPage } from './pages/SystemPage';
+import { TransformationsPage } from './pages/TransformationsPage';
 import { matchRoute, navigate, useLocation } from './router';
 
 function Routes() {
@@ -26,6 +27,7 @@ function Routes() {
   if ((params = matchRoute('/sources/:id', path))) return <SourcePage id={params.id!} />;
   if (matchRoute('/notebooks', path) || path === '/') return <NotebooksPage />;
   if (matchRoute('/search', path)) return <SearchPage />;
+  if (matchRoute('/transformations', path)) return <TransformationsPage />;
   if (matchRoute('/models', path)) return <ModelsPage />;
   if (matchRoute('/settings', path)) return <SettingsPage />;
   if (matchRoute('/system', path)) return <SystemPage />;

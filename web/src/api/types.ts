@@ -111,6 +111,7 @@ export interface Credential {
   has_api_key: boolean;
   model_count: number;
   decryption_error: string | null;
+  num_ctx?: number | null;
 }
 
 export type ModelType = 'language' | 'embedding' | 'text_to_speech' | 'speech_to_text';
@@ -131,3 +132,94 @@ export interface DiscoveredModel {
 }
 
 export type DefaultModels = Record<string, string | null>;
+
+// A cited passage as chat and ask return it. Ids: "source:<key>", "chunk:<key>_<index>",
+// "note:<key>", "source_insight:<key>".
+export interface Citation {
+  id: string;
+  kind: 'source' | 'chunk' | 'note' | 'insight';
+  source_id?: string | null;
+  chunk_index?: number | null;
+  title?: string;
+}
+
+export interface ChatMessage {
+  id: string;
+  type: 'human' | 'ai';
+  content: string;
+  timestamp?: string;
+  citations?: Citation[];
+}
+
+export interface ChatSession {
+  id: string;
+  title: string;
+  notebook_id?: string;
+  model_override?: string | null;
+  created?: string;
+  updated?: string;
+  message_count?: number;
+}
+
+export interface ChatSessionWithMessages extends ChatSession {
+  messages: ChatMessage[];
+}
+
+export type SourceContextMode = 'insights' | 'full content' | 'not in';
+export type NoteContextMode = 'full content' | 'not in';
+
+export interface ContextConfig {
+  sources?: Record<string, SourceContextMode>;
+  notes?: Record<string, NoteContextMode>;
+}
+
+export interface ChatContext {
+  context: {
+    sources: {
+      id: string;
+      title: string;
+      mode: 'insights' | 'full content';
+      insights?: { id: string; insight_type: string; content: string }[];
+      chunks?: { id: string; index: number; content: string }[];
+      full_text?: string;
+    }[];
+    notes: { id: string; title: string; content: string }[];
+  };
+  token_count: number;
+  char_count: number;
+}
+
+export interface AskResult {
+  question: string;
+  notebook_id: string | null;
+  final_answer: string;
+  citations: Citation[];
+  rejected_citations: string[];
+  evidence: Citation[];
+  found_nothing: boolean;
+  search_type: 'text' | 'hybrid';
+}
+
+export interface Transformation {
+  id: string;
+  name: string;
+  title: string;
+  description?: string;
+  prompt: string;
+  apply_default?: boolean;
+  model_id?: string | null;
+  created?: string;
+  updated?: string;
+}
+
+export interface Insight {
+  id: string;
+  source_id: string;
+  insight_type: string;
+  content: string;
+  transformation_id?: string | null;
+  model_id?: string | null;
+  command_id?: string | null;
+  created?: string;
+  updated?: string;
+}

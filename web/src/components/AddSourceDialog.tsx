@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
-import type { Notebook, Source } from '../api/types';
+import type { Notebook, Source, Transformation } from '../api/types';
 import { Button, Dialog, ErrorText, inputClass } from './ui';
 
 type Kind = 'link' | 'upload' | 'text';
@@ -27,6 +27,15 @@ export function AddSourceDialog({ notebookId, onClose }: { notebookId: string; o
   useEffect(() => {
     if (embedDefault) setEmbed(embedDefault !== 'never');
   }, [embedDefault]);
+  // Transformations to run on each new source. Those marked apply_default are ticked at first.
+  const transformations = useQuery({ queryKey: ['transformations'], queryFn: () => api<Transformation[]>('/transformations') });
+  const [chosenTransformations, setChosenTransformations] = useState<string[] | null>(null);
+  const selectedTransformations =
+    chosenTransformations ?? (transformations.data ?? []).filter((item) => item.apply_default).map((item) => item.id);
+  const toggleTransformation = (id: string) =>
+    setChosenTransformations(
+      selectedTransformations.includes(id) ? selectedTransformations.filter((item) => item !== id) : [...selectedTransformations, id],
+    );
   const allNotebooks = useQuery({
     queryKey: ['notebooks', { archived: false }],
     queryFn: () => api<Notebook[]>('/notebooks?archived=false&order_by=updated%20desc'),
@@ -37,6 +46,7 @@ export function AddSourceDialog({ notebookId, onClose }: { notebookId: string; o
     form.set('type', kind);
     form.set('notebooks', JSON.stringify(notebooks));
     form.set('embed', String(embed));
+    if (selectedTransformations.length > 0) form.set('transformations', JSON.stringify(selectedTransformations));
     form.set('async_processing', 'true');
     if (title.trim() && kind !== 'upload') form.set('title', title.trim());
     if (kind === 'link') form.set('url', url.trim());
@@ -128,6 +138,19 @@ export function AddSourceDialog({ notebookId, onClose }: { notebookId: string; o
             ))}
           </div>
         </fieldset>
+        {(transformations.data ?? []).length > 0 && (
+          <fieldset className="text-sm">
+            <legend className="mb-1">{t('sources.transformations')}</legend>
+            <div className="max-h-32 space-y-1 overflow-y-auto">
+              {(transformations.data ?? []).map((item) => (
+                <label key={item.id} className="flex items-center gap-2">
+                  <input type="checkbox" checked={selectedTransformations.includes(item.id)} onChange={() => toggleTransformation(item.id)} />
+                  {item.title || item.name}
+                </label>
+              ))}
+            </div>
+          </fieldset>
+        )}
         <label className="flex items-center gap-2 text-sm">
           <input type="checkbox" checked={embed} onChange={(event) => setEmbed(event.target.checked)} />
           {t('sources.embed')}

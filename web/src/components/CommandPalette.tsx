@@ -42,6 +42,8 @@ export function CommandPalette() {
     const pages: Command[] = [
       { id: 'go-notebooks', label: t('nav.notebooks'), run: () => navigate('/notebooks') },
       { id: 'go-search', label: t('nav.search'), run: () => navigate('/search') },
+      { id: 'go-ask', label: t('ask.command'), run: () => navigate('/search?mode=ask') },
+      { id: 'go-transformations', label: t('transformations.title'), run: () => navigate('/transformations') },
       { id: 'go-models', label: t('nav.models'), run: () => navigate('/models') },
       { id: 'go-settings', label: t('nav.settings'), run: () => navigate('/settings') },
       { id: 'go-system', label: t('nav.system'), run: () => navigate('/system') },

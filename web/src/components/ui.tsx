@@ -45,7 +45,11 @@ export function Dialog({
   const panel = useRef<HTMLDivElement>(null);
   useEffect(() => {
     const previous = document.activeElement as HTMLElement | null;
-    const first = panel.current?.querySelector<HTMLElement>('input, textarea, select, button:not([data-close])');
+    // The first control, else the close button, so that Escape, Tab and Enter act inside the
+    // dialog even when it only shows text.
+    const first =
+      panel.current?.querySelector<HTMLElement>('input, textarea, select, button:not([data-close]), a[href]') ??
+      panel.current?.querySelector<HTMLElement>('button[data-close]');
     first?.focus();
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape') onClose();

@@ -92,6 +92,7 @@ describe('locale files', () => {
     const dynamic = [
       ...['link', 'upload', 'text'].map((kind) => `sources.kinds.${kind}`),
       ...['new', 'queued', 'running', 'completed', 'failed', 'cancelled'].map((status) => `status.${status}`),
+      ...['source', 'chunk', 'note', 'insight'].map((kind) => `passage.kinds.${kind}`),
       ...['new', 'queued', 'running', 'completed', 'failed', 'cancelled'].map((status) => `jobStatus.${status}`),
       ...['language', 'embedding', 'text_to_speech', 'speech_to_text'].map((type) => `models.types.${type}`),
       ...[

@@ -1,4 +1,4 @@
-import { screen, waitFor, within } from '@testing-library/react';
+import { act, screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import type { Note, Source } from '../api/types';
 import { type Call, fakeApi, renderWithQuery } from '../test/fakeApi';
@@ -51,6 +51,9 @@ describe('NotebookPage', () => {
       'GET /api/chat/sessions': () => ({ body: [] }),
       'POST /api/chat/context': () => ({ body: { token_count: 0, char_count: 0 } }),
       'GET /api/config': () => ({ body: { settings: {} } }),
+      'GET /api/models/defaults': () => ({ body: {} }),
+      'GET /api/models': () => ({ body: [] }),
+      'GET /api/credentials': () => ({ body: [] }),
     });
     const { client, unmount } = renderWithQuery(<NotebookPage id="notebook:big" />);
     await waitFor(() => expect(screen.getAllByTestId('source-card')).toHaveLength(Math.min(count, SOURCE_PAGE_SIZE)));
@@ -66,12 +69,42 @@ describe('NotebookPage', () => {
     const large = await openNotebook(500);
     const summary = (calls: Call[]) => calls.map((call) => `${call.method} ${call.path}`).sort();
     expect(summary(large)).toEqual(summary(small));
-    expect(large.length).toBeLessThanOrEqual(6);
+    // The notebook, one page of sources and of notes, the chat sessions and context, and the
+    // config, default models, models and credentials that give the chat model's window.
+    expect(large.length).toBeLessThanOrEqual(9);
     // Lists are asked for one page each, and nothing is fetched per source or per note.
     for (const call of large) {
       expect(call.path).not.toMatch(/^\/api\/(sources|notes)\/./);
       if (call.path === '/api/sources' || call.path === '/api/notes') expect(call.query.get('limit')).not.toBeNull();
     }
+  });
+});
+
+describe('NotebookPage with chat', () => {
+  it('refetches notes after an invalidation', async () => {
+    let notes = [note(1)];
+    const calls = fakeApi({
+      'GET /api/notebooks/notebook:a': () => ({
+        body: { id: 'notebook:a', name: 'A', description: '', archived: false, created: '', updated: '', source_count: 0, note_count: 1 },
+      }),
+      'GET /api/sources': () => ({ body: [] }),
+      'GET /api/notes': () => ({ body: notes }),
+      'GET /api/chat/sessions': () => ({ body: [] }),
+      'POST /api/chat/context': () => ({ body: { context: { sources: [], notes: [] }, token_count: 0, char_count: 0 } }),
+      'GET /api/config': () => ({ body: { settings: {} } }),
+      'GET /api/models/defaults': () => ({ body: {} }),
+      'GET /api/models': () => ({ body: [] }),
+      'GET /api/credentials': () => ({ body: [] }),
+    });
+    const { client } = renderWithQuery(<NotebookPage id="notebook:a" />);
+    await waitFor(() => expect(screen.getAllByTestId('note-card')).toHaveLength(1));
+    await waitFor(() => expect(client.isFetching()).toBe(0));
+
+    // The chat column watches the notes list; a saved note must still reach the list.
+    notes = [note(1), note(2)];
+    await act(() => client.invalidateQueries({ queryKey: ['notes', 'notebook:a'] }));
+    await waitFor(() => expect(screen.getAllByTestId('note-card')).toHaveLength(2));
+    expect(calls.filter((call) => call.path === '/api/notes')).toHaveLength(2);
   });
 });
 

@@ -4,7 +4,7 @@ import { useTranslation } from 'react-i18next';
 import { api } from '../api/client';
 import type { Note, Notebook, Source } from '../api/types';
 import { AddSourceDialog } from '../components/AddSourceDialog';
-import { ChatColumn } from '../components/ChatColumn';
+import { ChatColumn } from '../components/chat/ChatColumn';
 import { DeleteNotebookDialog } from '../components/DeleteNotebookDialog';
 import { NoteEditor } from '../components/NoteEditor';
 import { isProcessing, SourceProgress, SourceStatusBadge } from '../components/SourceStatus';

@@ -3,7 +3,9 @@ import { useState } from 'react';
 import { useTranslation } from 'react-i18next';
 import { api, download } from '../api/client';
 import type { Notebook, Source } from '../api/types';
+import { SourceInsights } from '../components/SourceInsights';
 import { isProcessing, SourceProgress, SourceStatusBadge } from '../components/SourceStatus';
+import { SourceText } from '../components/SourceText';
 import { Button, Card, ErrorText, Spinner } from '../components/ui';
 import { navigate, useLocation } from '../router';
 
@@ -12,7 +14,8 @@ export function SourcePage({ id }: { id: string }) {
   const queryClient = useQueryClient();
   const [downloadError, setDownloadError] = useState<unknown>(null);
   const { query } = useLocation();
-  const citedChunk = query.get('chunk');
+  const chunkParameter = query.get('chunk');
+  const citedChunk = chunkParameter !== null && /^\d+$/.test(chunkParameter) ? Number(chunkParameter) : null;
   const path = `/sources/${encodeURIComponent(id)}`;
   const source = useQuery({
     queryKey: ['source', id],
@@ -44,6 +47,8 @@ export function SourcePage({ id }: { id: string }) {
   if (source.isError) return <ErrorText error={source.error} />;
   const data = source.data;
   const member = new Set(data.notebooks ?? []);
+  // A citation names the notebook it came from; otherwise any notebook of the source will do.
+  const notebookId = query.get('notebook') ?? data.notebooks?.[0] ?? null;
   return (
     <div className="grid gap-4 lg:grid-cols-[1fr_18rem]">
       <div className="min-w-0">
@@ -52,20 +57,16 @@ export function SourcePage({ id }: { id: string }) {
           <SourceStatusBadge source={data} />
         </div>
         <SourceProgress source={data} />
-        {citedChunk !== null && (
-          <p className="mb-2 rounded bg-amber-50 px-2 py-1 text-sm dark:bg-amber-950">{t('sources.citedPassage', { index: Number(citedChunk) + 1 })}</p>
-        )}
         {data.asset?.url && (
           <p className="mb-2 text-sm break-all text-slate-500">{data.asset.url}</p>
         )}
         <h2 className="mt-4 mb-2 font-semibold">{t('sources.contentHeading')}</h2>
         {data.full_text ? (
-          <pre data-testid="source-content" className="max-h-[70vh] overflow-auto rounded-md bg-slate-50 p-3 text-sm whitespace-pre-wrap dark:bg-slate-900">
-            {data.full_text}
-          </pre>
+          <SourceText sourceId={id} text={data.full_text} citedChunk={citedChunk} notebookId={notebookId} />
         ) : (
           <p className="text-sm text-slate-500">{t('sources.noContent')}</p>
         )}
+        <SourceInsights sourceId={id} notebookId={notebookId} />
       </div>
       <aside className="space-y-3">
         <Card className="space-y-2">
