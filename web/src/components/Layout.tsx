@@ -9,6 +9,7 @@ import { CommandPalette } from './CommandPalette';
 const NAV = [
   { href: '/notebooks', key: 'nav.notebooks' },
   { href: '/search', key: 'nav.search' },
+  { href: '/podcasts', key: 'nav.podcasts' },
   { href: '/models', key: 'nav.models' },
   { href: '/settings', key: 'nav.settings' },
   { href: '/system', key: 'nav.system' },
