@@ -12,7 +12,8 @@ import { DeleteButton } from './DeleteButton';
 export const POLL_INTERVAL_MS = 2000;
 
 export function formatDuration(milliseconds: number): string {
-  const seconds = Math.round(milliseconds / 1000);
+  // Whole seconds rounded down, as media players show them.
+  const seconds = Math.floor(milliseconds / 1000);
   const minutes = Math.floor(seconds / 60);
   return `${minutes}:${String(seconds % 60).padStart(2, '0')}`;
 }
@@ -102,7 +103,7 @@ function Outline({ episode }: { episode: Episode }) {
 }
 
 // The job's stage and percentage, polled while the episode is being generated.
-function JobProgress({ jobId }: { jobId: string }) {
+function JobProgress({ jobId, running }: { jobId: string; running: boolean }) {
   const { t } = useTranslation();
   const job = useQuery({
     queryKey: ['podcast-job', jobId],
@@ -114,7 +115,11 @@ function JobProgress({ jobId }: { jobId: string }) {
   return (
     <div className="space-y-1">
       <p className="text-xs text-slate-500" aria-live="polite">
-        {stage ? t('podcasts.stage', { stage: t(`podcasts.stages.${stage}`, { defaultValue: stage }), percent }) : t('podcasts.waiting')}
+        {stage
+          ? t('podcasts.stage', { stage: t(`podcasts.stages.${stage}`, { defaultValue: stage }), percent })
+          : running
+            ? t('podcasts.starting')
+            : t('podcasts.waiting')}
       </p>
       <ProgressBar percent={percent} />
     </div>
@@ -140,7 +145,9 @@ function EpisodeCard({ episode }: { episode: Episode }) {
           </span>
         </div>
         {profile && <p className="text-xs text-slate-500">{t('podcasts.madeWith', { profile })}</p>}
-        {isGenerating(episode) && episode.command_id && <JobProgress jobId={episode.command_id} />}
+        {isGenerating(episode) && episode.command_id && (
+          <JobProgress jobId={episode.command_id} running={episode.job_status === 'running'} />
+        )}
         {failed && episode.error_message && <ErrorText error={episode.error_message} />}
         {episode.audio_url && <EpisodePlayer episode={episode} />}
         <Outline episode={episode} />
