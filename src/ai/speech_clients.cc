@@ -91,6 +91,8 @@ std::string GoogleVoiceLanguage(std::string_view voice) {
   return std::string(voice.substr(0, second));
 }
 
+// Cloud Text-to-Speech picks the model from the voice name ("en-US-Neural2-C"), so the model name
+// of the registered model is only a label and is not sent.
 class GoogleSpeech final : public TextToSpeechModel {
  public:
   GoogleSpeech(ProviderConfig config, std::string base) : config_(std::move(config)), base_(std::move(base)) {}
