@@ -332,6 +332,14 @@ std::string ProviderReason(std::string_view body) {
   if (value.is_object() && value.contains("message") && value["message"].is_string()) {
     return value["message"].get<std::string>();
   }
+  // ElevenLabs: {"detail": {"status": "voice_not_found", "message": "..."}} or {"detail": "..."}.
+  if (value.is_object() && value.contains("detail")) {
+    const nlohmann::json& detail = value["detail"];
+    if (detail.is_string()) return detail.get<std::string>();
+    if (detail.is_object() && detail.contains("message") && detail["message"].is_string()) {
+      return detail["message"].get<std::string>();
+    }
+  }
   const std::string_view trimmed = TrimView(body);
   if (trimmed.empty()) return "empty response body";
   constexpr std::size_t kMaxShown = 300;

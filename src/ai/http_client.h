@@ -124,7 +124,8 @@ Result<HttpResponse> SendWithRetries(const HttpRequest& request, const HttpOptio
                                      const BodyCallback& on_body = {});
 
 // The provider's own error message from an error body: OpenAI's and Anthropic's error.message,
-// Gemini's error.message, Ollama's error string, or else the start of the body.
+// Gemini's error.message, Ollama's error string, ElevenLabs' detail.message, or else the start of
+// the body.
 std::string ProviderReason(std::string_view body);
 
 // True when an error response means the input is longer than the model's context window.

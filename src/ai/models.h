@@ -86,12 +86,28 @@ struct SpeechAudio {
   std::string content_type;  // as the provider sent it, e.g. "audio/mpeg"
 };
 
+// A voice of a text-to-speech provider.
+struct VoiceInfo {
+  std::string id;    // the value to pass as `voice` ("21m00Tcm4TlvDq8ikWAM", "en-US-Standard-A")
+  std::string name;  // the display name ("Rachel"); equal to `id` where the provider has no other
+  std::vector<std::string> language_codes;  // BCP 47 tags, empty when the provider does not say
+};
+
 class TextToSpeechModel {
  public:
   virtual ~TextToSpeechModel() = default;
-  // `format` is the provider's response_format ("mp3", "wav", ...); empty uses the default.
+  // `format` is "wav" or "mp3" for every family (OpenAI's response_format, Google's LINEAR16 or
+  // MP3); empty uses the provider's default. ElevenLabs always returns MP3 (mp3_44100_128), the
+  // format its SDK documentation lists for every plan.
   virtual Result<SpeechAudio> Synthesize(std::string_view text, std::string_view voice, std::string_view format = "",
                                          const CancelToken& cancel = {}) = 0;
+
+  // Lists the provider's voices with a request that synthesizes nothing, so callers can check a
+  // voice before a paid call. nullopt when the API has no voice listing (the OpenAI family).
+  virtual Result<std::optional<std::vector<VoiceInfo>>> ListVoices(const CancelToken& cancel = {}) {
+    (void)cancel;
+    return std::optional<std::vector<VoiceInfo>>();
+  }
 };
 
 class SpeechToTextModel {

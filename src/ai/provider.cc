@@ -21,7 +21,7 @@ const std::map<std::string, ProviderInfo, std::less<>>& Registry() {
   static const std::map<std::string, ProviderInfo, std::less<>> registry = {
       {"openai", {ApiFamily::kOpenAiCompatible, "OpenAI", "https://api.openai.com/v1", false}},
       {"anthropic", {ApiFamily::kAnthropic, "Anthropic", "https://api.anthropic.com/v1", false}},
-      {"google", {ApiFamily::kGemini, "Google Gemini", "https://generativelanguage.googleapis.com/v1beta", false}},
+      {"google", {ApiFamily::kGemini, "Google AI", "https://generativelanguage.googleapis.com/v1beta", false}},
       {"groq", {ApiFamily::kOpenAiCompatible, "Groq", "https://api.groq.com/openai/v1", false}},
       {"mistral", {ApiFamily::kOpenAiCompatible, "Mistral AI", "https://api.mistral.ai/v1", false}},
       {"deepseek", {ApiFamily::kOpenAiCompatible, "DeepSeek", "https://api.deepseek.com/v1", false}},
@@ -40,6 +40,7 @@ const std::map<std::string, ProviderInfo, std::less<>>& Registry() {
       {"openai_compatible", {ApiFamily::kOpenAiCompatible, "OpenAI-compatible provider", "", true}},
       {"anthropic_compatible", {ApiFamily::kAnthropic, "Anthropic-compatible provider", "", true}},
       {"azure", {ApiFamily::kAzureOpenAi, "Azure OpenAI", "", true}},
+      {"elevenlabs", {ApiFamily::kElevenLabs, "ElevenLabs", "https://api.elevenlabs.io", true}},
   };
   return registry;
 }
@@ -75,6 +76,13 @@ std::string_view LastSegment(std::string_view url) {
   return url.substr(url.rfind('/') + 1);
 }
 
+// `url` without a last path segment that is a version ("https://api.elevenlabs.io/v1" ->
+// "https://api.elevenlabs.io"), for clients that add the version themselves.
+std::string WithoutVersionSegment(std::string url) {
+  if (IsVersionSegment(LastSegment(url))) url.resize(url.rfind('/'));
+  return url;
+}
+
 Status RequireModel(const ProviderConfig& config, std::string_view capability) {
   if (!config.model.empty()) return Status::Ok();
   return Status(ErrorCode::kConfiguration, "no " + std::string(capability) + " model is set for provider '" +
@@ -104,6 +112,9 @@ Result<HttpRequest> ModelListRequest(const ProviderConfig& config, ApiFamily fam
       request.url = base + "/openai/models?api-version=" + version;
       break;
     }
+    case ApiFamily::kElevenLabs:
+      request.url = base + "/v1/models";
+      break;
     default:
       request.url = base + "/models";
       break;
@@ -126,6 +137,13 @@ std::vector<ModelInfo> ParseModelList(ApiFamily family, const json& value) {
       std::string id = item["name"].get<std::string>();
       if (id.starts_with("models/")) id.erase(0, 7);
       models.push_back({id, item.value("displayName", id)});
+    }
+  } else if (family == ApiFamily::kElevenLabs) {
+    // ElevenLabs returns a bare array of {"model_id", "name", ...}.
+    for (const json& item : value.is_array() ? value : json::array()) {
+      if (!item.is_object() || !item.contains("model_id") || !item["model_id"].is_string()) continue;
+      const std::string id = item["model_id"].get<std::string>();
+      models.push_back({id, item.value("name", id)});
     }
   } else {
     for (const json& item : value.value("data", json::array())) {
@@ -165,6 +183,9 @@ void AddAuthHeaders(const ProviderConfig& config, ApiFamily family, HttpRequest&
     case ApiFamily::kAzureOpenAi:
       if (!config.api_key.empty()) request.headers.emplace_back("api-key", config.api_key);
       return;
+    case ApiFamily::kElevenLabs:
+      if (!config.api_key.empty()) request.headers.emplace_back("xi-api-key", config.api_key);
+      return;
     case ApiFamily::kOpenAiCompatible:
     case ApiFamily::kOllama:
       if (!config.api_key.empty()) request.headers.emplace_back("Authorization", "Bearer " + config.api_key);
@@ -199,6 +220,8 @@ Result<std::string> ResolveBaseUrl(const ProviderConfig& config) {
       return url;
     case ApiFamily::kGemini:
       return IsVersionSegment(LastSegment(url)) ? url : url + "/v1beta";
+    case ApiFamily::kElevenLabs:
+      return WithoutVersionSegment(url);
     case ApiFamily::kOllama:
     case ApiFamily::kOpenAiCompatible:
     case ApiFamily::kAnthropic:
@@ -212,6 +235,7 @@ Result<std::unique_ptr<ChatModel>> MakeChatModel(const ProviderConfig& config) {
   ON_RETURN_IF_ERROR(RequireModel(config, "chat"));
   ON_ASSIGN_OR_RETURN(std::string base, ResolveBaseUrl(config));
   switch (family) {
+    case ApiFamily::kElevenLabs: return Unsupported(config, "chat");
     case ApiFamily::kAnthropic: return internal::MakeAnthropicChat(config, std::move(base));
     case ApiFamily::kGemini: return internal::MakeGeminiChat(config, std::move(base));
     default: return internal::MakeOpenAiChat(config, family, std::move(base));
@@ -223,7 +247,8 @@ Result<std::unique_ptr<EmbeddingModel>> MakeEmbeddingModel(const ProviderConfig&
   ON_RETURN_IF_ERROR(RequireModel(config, "embedding"));
   ON_ASSIGN_OR_RETURN(std::string base, ResolveBaseUrl(config));
   switch (family) {
-    case ApiFamily::kAnthropic: return Unsupported(config, "embedding");
+    case ApiFamily::kAnthropic:
+    case ApiFamily::kElevenLabs: return Unsupported(config, "embedding");
     case ApiFamily::kGemini: return internal::MakeGeminiEmbedding(config, std::move(base));
     default: return internal::MakeOpenAiEmbedding(config, family, std::move(base));
   }
@@ -232,9 +257,15 @@ Result<std::unique_ptr<EmbeddingModel>> MakeEmbeddingModel(const ProviderConfig&
 Result<std::unique_ptr<TextToSpeechModel>> MakeTextToSpeechModel(const ProviderConfig& config) {
   ON_ASSIGN_OR_RETURN(const ApiFamily family, FamilyOf(config.provider));
   ON_RETURN_IF_ERROR(RequireModel(config, "text-to-speech"));
+  // Google's speech is Cloud Text-to-Speech, which lives on its own host, not under Gemini's base URL.
+  // NOTE: Gemini's own speech models (generateContent with audio output) are not supported.
+  if (family == ApiFamily::kGemini) {
+    ON_ASSIGN_OR_RETURN(std::string base, internal::GoogleSpeechBaseUrl(config));
+    return internal::MakeGoogleSpeech(config, std::move(base));
+  }
   ON_ASSIGN_OR_RETURN(std::string base, ResolveBaseUrl(config));
-  // TODO: Gemini speech generation uses generateContent with audio output; not built yet.
-  if (family == ApiFamily::kAnthropic || family == ApiFamily::kGemini) return Unsupported(config, "text-to-speech");
+  if (family == ApiFamily::kAnthropic) return Unsupported(config, "text-to-speech");
+  if (family == ApiFamily::kElevenLabs) return internal::MakeElevenLabsSpeech(config, std::move(base));
   return internal::MakeOpenAiSpeech(config, family, std::move(base));
 }
 
@@ -242,7 +273,10 @@ Result<std::unique_ptr<SpeechToTextModel>> MakeSpeechToTextModel(const ProviderC
   ON_ASSIGN_OR_RETURN(const ApiFamily family, FamilyOf(config.provider));
   ON_RETURN_IF_ERROR(RequireModel(config, "speech-to-text"));
   ON_ASSIGN_OR_RETURN(std::string base, ResolveBaseUrl(config));
-  if (family == ApiFamily::kAnthropic || family == ApiFamily::kGemini) return Unsupported(config, "speech-to-text");
+  // TODO: ElevenLabs speech-to-text (/v1/speech-to-text) is not built yet.
+  if (family == ApiFamily::kAnthropic || family == ApiFamily::kGemini || family == ApiFamily::kElevenLabs) {
+    return Unsupported(config, "speech-to-text");
+  }
   return internal::MakeOpenAiTranscription(config, family, std::move(base));
 }
 
@@ -250,6 +284,16 @@ Result<std::vector<ModelInfo>> ListModels(const ProviderConfig& config, const Ca
   ON_ASSIGN_OR_RETURN(const ApiFamily family, FamilyOf(config.provider));
   ON_ASSIGN_OR_RETURN(const std::string base, ResolveBaseUrl(config));
   ON_ASSIGN_OR_RETURN(const HttpRequest request, ModelListRequest(config, family, base));
+  if (family == ApiFamily::kElevenLabs) {
+    // The one list that is a bare JSON array, which SendForJson does not accept.
+    ON_ASSIGN_OR_RETURN(const HttpResponse response, internal::SendForBytes(config, request, cancel));
+    const json value = json::parse(response.body, nullptr, false);
+    if (!value.is_array()) {
+      return Status(ErrorCode::kUpstream, "ElevenLabs returned a model list that is not a JSON array from " +
+                                              UrlForLog(request.url));
+    }
+    return ParseModelList(family, value);
+  }
   ON_ASSIGN_OR_RETURN(const json value, internal::SendForJson(config, request, cancel));
   return ParseModelList(family, value);
 }

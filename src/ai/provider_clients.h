@@ -62,5 +62,12 @@ std::unique_ptr<SpeechToTextModel> MakeOpenAiTranscription(ProviderConfig config
 std::unique_ptr<ChatModel> MakeAnthropicChat(ProviderConfig config, std::string base);
 std::unique_ptr<ChatModel> MakeGeminiChat(ProviderConfig config, std::string base);
 std::unique_ptr<EmbeddingModel> MakeGeminiEmbedding(ProviderConfig config, std::string base);
+std::unique_ptr<TextToSpeechModel> MakeElevenLabsSpeech(ProviderConfig config, std::string base);
+std::unique_ptr<TextToSpeechModel> MakeGoogleSpeech(ProviderConfig config, std::string base);
+
+// The base URL of Google Cloud Text-to-Speech, without a version: the config's URL with a trailing
+// version segment removed, or https://texttospeech.googleapis.com when it has none.
+// kConfiguration for a URL that is not http(s).
+Result<std::string> GoogleSpeechBaseUrl(const ProviderConfig& config);
 
 }  // namespace on::ai::internal

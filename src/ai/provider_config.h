@@ -17,6 +17,7 @@ enum class ApiFamily {
   kAnthropic,         // /v1/messages
   kGemini,            // generativelanguage.googleapis.com /v1beta/models/{model}:generateContent
   kAzureOpenAi,       // {endpoint}/openai/deployments/{deployment}/...?api-version=
+  kElevenLabs,        // api.elevenlabs.io /v1/text-to-speech/{voice_id}, text-to-speech only
 };
 
 struct ProviderConfig {
@@ -44,7 +45,8 @@ Result<ApiFamily> FamilyOf(std::string_view provider);
 // The base URL calls are made against: the config's URL or the provider's default, without a
 // trailing slash, with "/v1" appended for OpenAI-compatible and Anthropic URLs whose last path
 // segment is not a version ("http://localhost:11434" -> "http://localhost:11434/v1"). Gemini
-// defaults to ".../v1beta"; Azure keeps the endpoint as given. kConfiguration when a provider
+// defaults to ".../v1beta"; Azure keeps the endpoint as given; ElevenLabs drops a trailing
+// version segment, because its client adds "/v1/..." itself. kConfiguration when a provider
 // without a public default (Ollama defaults to http://localhost:11434, Azure has none) has no URL.
 Result<std::string> ResolveBaseUrl(const ProviderConfig& config);
 

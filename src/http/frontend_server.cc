@@ -310,11 +310,17 @@ FrontendServer::FrontendServer(FrontendOptions options)
     : options_(std::move(options)), files_(options_.web_dir), io_(1), acceptor_(io_) {
   // The app is one script and one style sheet from this origin. Inline styles are allowed because
   // React sets style attributes for a few widths (progress bars); inline scripts are not.
+  // Podcast audio plays from the API (this origin, or the public API URL) or, when a password is
+  // set, from a blob: URL, because an <audio> element cannot send the password header.
   std::string connect = "'self'";
-  if (!options_.public_api_url.empty()) connect += " " + options_.public_api_url;
+  std::string media = "'self' blob:";
+  if (!options_.public_api_url.empty()) {
+    connect += " " + options_.public_api_url;
+    media += " " + options_.public_api_url;
+  }
   content_security_policy_ =
       "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; "
-      "font-src 'self' data:; connect-src " + connect +
+      "media-src " + media + "; font-src 'self' data:; connect-src " + connect +
       "; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 }
 

@@ -27,31 +27,70 @@ class ProviderSpeech final : public SpeechEngine {
   ProviderSpeech(std::unique_ptr<ai::TextToSpeechModel> model, std::string provider, std::string model_name)
       : model_(std::move(model)), provider_(std::move(provider)), model_name_(std::move(model_name)) {}
 
-  Status CheckVoice(std::string_view voice) const override {
+  Status CheckVoice(std::string_view voice) override {
     if (voice.empty()) return InvalidInput("a speaker has no voice_id; set one for " + Name());
-    // NOTE: only OpenAI and Azure OpenAI publish a fixed voice list. Other OpenAI-compatible
-    // servers (Speaches, LocalAI, ...) choose their own names, so any name passes here and an
-    // unknown one fails at the first speech request instead.
-    if (provider_ != "openai" && provider_ != "azure") return Status::Ok();
-    const auto& voices = OpenAiVoices();
-    if (std::find(voices.begin(), voices.end(), Lower(voice)) != voices.end()) return Status::Ok();
-    return InvalidInput("voice '" + std::string(voice) + "' is not a voice of " + Name() + "; choose one of " +
-                        JoinNames(voices));
+    if (provider_ == "openai" || provider_ == "azure") {
+      const auto& voices = OpenAiVoices();
+      if (std::find(voices.begin(), voices.end(), Lower(voice)) != voices.end()) return Status::Ok();
+      return InvalidInput("voice '" + std::string(voice) + "' is not a voice of " + Name() + "; choose one of " +
+                          JoinNames(voices));
+    }
+    ON_RETURN_IF_ERROR(LoadVoices());
+    // NOTE: OpenAI-compatible servers (Speaches, LocalAI, ...) have no voice listing and choose
+    // their own names, so any name passes here and an unknown one fails at the first speech request.
+    if (!voices_) return Status::Ok();
+    if (FindVoice(voice)) return Status::Ok();
+    std::vector<std::string_view> names;
+    for (const auto& known : *voices_) {
+      if (names.size() == 20) break;
+      names.push_back(known.id);
+    }
+    std::string listed = names.empty() ? "none" : JoinNames(names);
+    if (voices_->size() > names.size()) listed += ", ... (" + std::to_string(voices_->size()) + " in all)";
+    return InvalidInput("voice '" + std::string(voice) + "' is not a voice of " + Name() + "; choose one of " + listed);
   }
 
   Result<PcmAudio> Speak(std::string_view text, std::string_view voice, const ai::CancelToken& cancel) override {
-    // OpenAI's speech API offers "wav", which decodes without libmpg123. A server that ignores
-    // response_format and sends MP3 is decoded too.
-    ON_ASSIGN_OR_RETURN(ai::SpeechAudio audio, model_->Synthesize(text, voice, "wav", cancel));
+    // ElevenLabs accepts only ids, so a voice given by its name is sent as its id.
+    std::string voice_id(voice);
+    if (const ai::VoiceInfo* known = voices_ ? FindVoice(voice) : nullptr) voice_id = known->id;
+    // OpenAI's speech API and Google's offer WAV, which decodes without libmpg123. ElevenLabs, and
+    // a server that ignores the format, send MP3, which is decoded too.
+    ON_ASSIGN_OR_RETURN(ai::SpeechAudio audio, model_->Synthesize(text, voice_id, "wav", cancel));
     return DecodeSpeech(audio.bytes, "the speech returned by " + Name());
   }
 
   std::string Name() const override { return provider_ + "/" + model_name_; }
 
  private:
+  Status LoadVoices() {
+    if (voices_loaded_) return Status::Ok();
+    auto voices = model_->ListVoices(ai::CancelToken());
+    if (!voices.ok()) {
+      return Status(voices.status().code(), "listing the voices of " + Name() + " failed: " + voices.status().message());
+    }
+    voices_ = std::move(*voices);
+    voices_loaded_ = true;
+    return Status::Ok();
+  }
+
+  // The voice whose id equals `voice`, else the first whose name equals it ignoring case.
+  const ai::VoiceInfo* FindVoice(std::string_view voice) const {
+    for (const auto& known : *voices_) {
+      if (known.id == voice) return &known;
+    }
+    const std::string lower = Lower(voice);
+    for (const auto& known : *voices_) {
+      if (Lower(known.name) == lower) return &known;
+    }
+    return nullptr;
+  }
+
   std::unique_ptr<ai::TextToSpeechModel> model_;
   std::string provider_;
   std::string model_name_;
+  bool voices_loaded_ = false;
+  std::optional<std::vector<ai::VoiceInfo>> voices_;  // nullopt when the provider has no voice listing
 };
 
 // The espeak-ng variant each OpenAI voice name maps to: female names to f*, male ones to m*.
@@ -69,7 +108,7 @@ class EspeakSpeech final : public SpeechEngine {
   EspeakSpeech(EspeakOptions options, std::set<std::string> voices, std::set<std::string> variants, std::string base)
       : options_(std::move(options)), voices_(std::move(voices)), variants_(std::move(variants)), base_(std::move(base)) {}
 
-  Status CheckVoice(std::string_view voice) const override { return ResolveVoice(voice).status(); }
+  Status CheckVoice(std::string_view voice) override { return ResolveVoice(voice).status(); }
 
   Result<PcmAudio> Speak(std::string_view text, std::string_view voice, const ai::CancelToken& cancel) override {
     if (cancel.cancelled()) return Status(ErrorCode::kCancelled, "speech was cancelled");

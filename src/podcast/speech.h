@@ -20,8 +20,9 @@ class SpeechEngine {
   virtual ~SpeechEngine() = default;
 
   // kInvalidInput naming the voice and the accepted ones when this engine cannot speak with
-  // `voice`. Sends no request, so it runs before any paid call.
-  virtual Status CheckVoice(std::string_view voice) const = 0;
+  // `voice`. Sends no paid request, so it runs before any: at most one voice listing per engine
+  // (ElevenLabs, Google), whose errors (a wrong key, an unreachable host) are returned as they are.
+  virtual Status CheckVoice(std::string_view voice) = 0;
 
   // Speaks `text` with `voice`. Transient failures of the engine come back as transient codes
   // (kUnavailable, kUpstream, ...), so the caller can retry them.
@@ -34,8 +35,9 @@ class SpeechEngine {
 // The voices of OpenAI's text-to-speech models (tts-1, tts-1-hd, gpt-4o-mini-tts).
 const std::vector<std::string_view>& OpenAiVoices();
 
-// A provider's text-to-speech model. `provider` decides which voices are accepted: OpenAI and
-// Azure OpenAI have a fixed list (OpenAiVoices); other providers accept any non-empty voice name.
+// A provider's text-to-speech model. `provider` decides which voices are accepted. OpenAI and
+// Azure OpenAI have a fixed list (OpenAiVoices). ElevenLabs and Google accept the voices their
+// voice listing returns, by id or by name ("Rachel"). Other providers accept any non-empty name.
 std::unique_ptr<SpeechEngine> MakeProviderSpeech(std::unique_ptr<ai::TextToSpeechModel> model, std::string provider,
                                                  std::string model_name);
 

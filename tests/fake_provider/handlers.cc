@@ -1,5 +1,7 @@
 #include "fake_provider/handlers.h"
 
+#include <sodium.h>
+
 #include <algorithm>
 #include <charconv>
 #include <cstdint>
@@ -7,13 +9,15 @@
 #include "fake_provider/podcast_model.h"
 #include "fake_provider/text_model.h"
 #include "http/multipart.h"
+#include "podcast/audio.h"
 
 namespace on::fake {
 namespace {
 
 using nlohmann::json;
 
-enum class Protocol { kOpenAi, kAnthropic, kGemini };
+// kGemini also covers Google Cloud Text-to-Speech, which shares Gemini's key and error shapes.
+enum class Protocol { kOpenAi, kAnthropic, kGemini, kElevenLabs };
 
 const std::vector<std::string>& ModelIds() {
   static const std::vector<std::string> ids = {"fake-chat", "fake-embed-384", "fake-embed-768", "fake-tts",
@@ -50,6 +54,8 @@ Reply ErrorReply(Protocol protocol, int status, const std::string& message, cons
       return JsonReply(status, {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}});
     case Protocol::kGemini:
       return JsonReply(status, {{"error", {{"code", status}, {"message", message}, {"status", code}}}});
+    case Protocol::kElevenLabs:
+      return JsonReply(status, {{"detail", {{"status", code.empty() ? type : code}, {"message", message}}}});
     case Protocol::kOpenAi:
       break;
   }
@@ -101,6 +107,7 @@ Reply ContextLengthReply(Protocol protocol, std::size_t words, std::size_t limit
                         "The input token count (" + used + ") exceeds the maximum number of tokens allowed (" +
                             allowed + ").",
                         "", "INVALID_ARGUMENT");
+    case Protocol::kElevenLabs:
     case Protocol::kOpenAi:
       break;
   }
@@ -434,6 +441,21 @@ std::string MakeWav(const std::string& text) {
   return wav;
 }
 
+// The speech of MakeWav as constant-bitrate MP3.
+std::string MakeMp3(const std::string& text) {
+  Result<podcast::PcmAudio> audio = podcast::DecodeWav(MakeWav(text));
+  Result<std::string> mp3 = audio.ok() ? podcast::EncodeMp3(*audio) : Result<std::string>(audio.status());
+  return mp3.ok() ? *mp3 : std::string();
+}
+
+std::string ToBase64(const std::string& bytes) {
+  std::string text(sodium_base64_encoded_len(bytes.size(), sodium_base64_VARIANT_ORIGINAL), '\0');
+  sodium_bin2base64(text.data(), text.size(), reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                    sodium_base64_VARIANT_ORIGINAL);
+  text.resize(text.size() - 1);  // drop the terminating NUL
+  return text;
+}
+
 std::string TranscriptOf(std::string_view audio) {
   const std::size_t marker = audio.find("ICMT");
   if (marker != std::string_view::npos && marker + 8 <= audio.size()) {
@@ -450,6 +472,7 @@ std::string TranscriptOf(std::string_view audio) {
 
 std::string ExpectedKeyHeader(Protocol protocol, const Request& request) {
   if (protocol == Protocol::kAnthropic) return request.Header("x-api-key");
+  if (protocol == Protocol::kElevenLabs) return request.Header("xi-api-key");
   if (protocol == Protocol::kGemini) {
     const std::string header = request.Header("x-goog-api-key");
     if (!header.empty()) return header;
@@ -461,8 +484,19 @@ std::string ExpectedKeyHeader(Protocol protocol, const Request& request) {
   return StartsWith(authorization, "Bearer ") ? authorization.substr(7) : "";
 }
 
+// True for Google Cloud Text-to-Speech requests: synthesis, and a voice listing that carries a
+// Google key. A voice listing without one is ElevenLabs'.
+bool IsGoogleSpeech(const Request& request) {
+  if (request.path == "/v1/text:synthesize") return true;
+  return request.path == "/v1/voices" && (!request.Header("x-goog-api-key").empty() || request.query.contains("key"));
+}
+
 Protocol ProtocolOf(const Request& request) {
-  if (StartsWith(request.path, "/v1beta/")) return Protocol::kGemini;
+  if (StartsWith(request.path, "/v1beta/") || IsGoogleSpeech(request)) return Protocol::kGemini;
+  if (StartsWith(request.path, "/v1/text-to-speech/") || request.path == "/v1/voices" ||
+      !request.Header("xi-api-key").empty()) {
+    return Protocol::kElevenLabs;
+  }
   if (request.path == "/v1/messages" || !request.Header("anthropic-version").empty()) return Protocol::kAnthropic;
   return Protocol::kOpenAi;
 }
@@ -478,6 +512,10 @@ json ModelList(Protocol protocol) {
                        embed ? json::array({"embedContent"}) : json::array({"generateContent", "countTokens"})}});
     }
     return {{"models", data}};
+  }
+  if (protocol == Protocol::kElevenLabs) {
+    for (const std::string& id : ModelIds()) data.push_back({{"model_id", id}, {"name", id}, {"can_do_text_to_speech", true}});
+    return data;
   }
   // One shape that is both OpenAI's and Anthropic's list, since both live at /v1/models.
   for (const std::string& id : ModelIds()) {
@@ -591,6 +629,7 @@ Reply HandleChat(const Request& request, Routed& routed, const Options& options)
   switch (routed.protocol) {
     case Protocol::kAnthropic: return AnthropicChat(input, routed.model, routed.fault);
     case Protocol::kGemini: return GeminiChat(input, routed.fault);
+    case Protocol::kElevenLabs:
     case Protocol::kOpenAi: break;
   }
   return OpenAiChat(input, routed.model, routed.fault);
@@ -658,6 +697,80 @@ Reply HandleSpeech(Routed& routed) {
   reply.content_type = "audio/wav";
   reply.body = MakeWav(text);
   return reply;
+}
+
+// ElevenLabs' premade voices, with their public ids.
+const std::vector<std::pair<std::string, std::string>>& ElevenLabsVoices() {
+  static const std::vector<std::pair<std::string, std::string>> voices = {
+      {"21m00Tcm4TlvDq8ikWAM", "Rachel"}, {"pNInz6obpgDQGcFmaJgB", "Adam"},
+      {"EXAVITQu4vr4xnSDxMaL", "Bella"},  {"ErXwobaYiN019PkySvjV", "Antoni"}};
+  return voices;
+}
+
+// Cloud Text-to-Speech voices: the name and its language code.
+const std::vector<std::pair<std::string, std::string>>& GoogleVoices() {
+  static const std::vector<std::pair<std::string, std::string>> voices = {
+      {"en-US-Standard-A", "en-US"}, {"en-US-Standard-B", "en-US"}, {"en-GB-Standard-A", "en-GB"},
+      {"de-DE-Standard-A", "de-DE"}, {"cmn-CN-Standard-A", "cmn-CN"}};
+  return voices;
+}
+
+Reply HandleElevenLabsVoices() {
+  json voices = json::array();
+  for (const auto& [id, name] : ElevenLabsVoices()) {
+    voices.push_back({{"voice_id", id}, {"name", name}, {"category", "premade"}});
+  }
+  return JsonReply(200, {{"voices", voices}});
+}
+
+// POST /v1/text-to-speech/{voice_id}: MP3, as ElevenLabs sends with output_format=mp3_44100_128.
+Reply HandleElevenLabsSpeech(const Request& request, Routed& routed) {
+  const std::string voice = request.path.substr(std::string_view("/v1/text-to-speech/").size());
+  const bool known = std::any_of(ElevenLabsVoices().begin(), ElevenLabsVoices().end(),
+                                 [&](const auto& entry) { return entry.first == voice; });
+  if (!known) {
+    return ErrorReply(routed.protocol, 404, "A voice with the voice_id " + voice + " was not found.", "", "voice_not_found");
+  }
+  const std::string text = routed.body.value("text", "");
+  if (text.empty()) return ErrorReply(routed.protocol, 422, "text: Field required", "", "invalid_text");
+  if (routed.fault && routed.fault->kind == Fault::Kind::kEmptyAnswer) return Reply{.content_type = "audio/mpeg"};
+  Reply reply;
+  reply.content_type = "audio/mpeg";
+  reply.body = MakeMp3(text);
+  return reply;
+}
+
+Reply HandleGoogleVoices() {
+  json voices = json::array();
+  for (const auto& [name, language] : GoogleVoices()) {
+    voices.push_back({{"languageCodes", json::array({language})},
+                      {"name", name},
+                      {"ssmlGender", "FEMALE"},
+                      {"naturalSampleRateHertz", 24000}});
+  }
+  return JsonReply(200, {{"voices", voices}});
+}
+
+// POST /v1/text:synthesize: base64 audioContent, a WAV for LINEAR16 and MP3 for MP3.
+Reply HandleGoogleSpeech(Routed& routed) {
+  const json& body = routed.body;
+  const std::string text = body.value("input", json::object()).value("text", "");
+  const json voice = body.value("voice", json::object());
+  const std::string name = voice.value("name", "");
+  const std::string language = voice.value("languageCode", "");
+  const std::string encoding = body.value("audioConfig", json::object()).value("audioEncoding", "");
+  if (text.empty()) return ErrorReply(routed.protocol, 400, "Either `input.text` or `input.ssml` is required.", "", "INVALID_ARGUMENT");
+  const auto found = std::find_if(GoogleVoices().begin(), GoogleVoices().end(),
+                                  [&](const auto& entry) { return entry.first == name; });
+  if (found == GoogleVoices().end() || found->second != language) {
+    return ErrorReply(routed.protocol, 400,
+                      "Voice '" + name + "' does not exist. Is it misspelled?", "", "INVALID_ARGUMENT");
+  }
+  if (encoding != "LINEAR16" && encoding != "MP3") {
+    return ErrorReply(routed.protocol, 400, "Unsupported audio encoding '" + encoding + "'.", "", "INVALID_ARGUMENT");
+  }
+  if (routed.fault && routed.fault->kind == Fault::Kind::kEmptyAnswer) return JsonReply(200, {{"audioContent", ""}});
+  return JsonReply(200, {{"audioContent", ToBase64(encoding == "MP3" ? MakeMp3(text) : MakeWav(text))}});
 }
 
 Reply HandleTranscription(const Request& request, Routed& routed) {
@@ -838,7 +951,7 @@ Reply HandleRequest(const Request& request, const Options& options, ControlState
 
   // Gemini names the model in the path ("/v1beta/models/fake-chat:generateContent"); Azure names
   // the deployment ("/openai/deployments/fake-chat/chat/completions").
-  std::string raw_model = routed.body.value("model", "");
+  std::string raw_model = routed.body.value(routed.protocol == Protocol::kElevenLabs ? "model_id" : "model", "");
   std::string gemini_method;
   if (routed.protocol == Protocol::kGemini && StartsWith(request.path, "/v1beta/models/")) {
     const std::string_view rest = std::string_view(request.path).substr(15);
@@ -891,6 +1004,13 @@ Reply HandleRequest(const Request& request, const Options& options, ControlState
   }
 
   const std::string& path = request.path;
+  if (request.method == "GET" && path == "/v1/voices") {
+    return finish(IsGoogleSpeech(request) ? HandleGoogleVoices() : HandleElevenLabsVoices(), fault_spec);
+  }
+  if (request.method == "POST" && path == "/v1/text:synthesize") return finish(HandleGoogleSpeech(routed), fault_spec);
+  if (request.method == "POST" && StartsWith(path, "/v1/text-to-speech/")) {
+    return finish(HandleElevenLabsSpeech(request, routed), fault_spec);
+  }
   if (request.method == "GET") {
     if (path == "/api/tags") return finish(JsonReply(200, OllamaTags()), fault_spec);
     if (EndsWith(path, "/models")) return finish(JsonReply(200, ModelList(routed.protocol)), fault_spec);

@@ -1,6 +1,7 @@
 // Provider clients against the fake provider (tests/fake_provider), spawned per test on a free port.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <thread>
@@ -8,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "ai/models.h"
+#include "ai/provider_clients.h"
 #include "ai/reasoning.h"
 #include "ingest/url_fetcher.h"
 #include "support/fake_provider_process.h"
@@ -191,6 +193,109 @@ TEST(AiProviders, SpeechRoundTrip) {
   const Result<std::string> text = (*transcription)->Transcribe(audio->bytes, "hello.wav");
   ASSERT_TRUE(text.ok()) << text.status().ToString();
   EXPECT_EQ(*text, "Hello from Open Notebook");
+}
+
+TEST(AiProviders, ElevenLabsSpeechIsMp3) {
+  FakeProviderProcess fake({"--api-key", "test-key"});
+  auto speech = MakeTextToSpeechModel(Config(fake, "elevenlabs", "eleven_multilingual_v2", "/v1"));
+  ASSERT_TRUE(speech.ok()) << speech.status().ToString();
+
+  const auto voices = (*speech)->ListVoices();
+  ASSERT_TRUE(voices.ok()) << voices.status().ToString();
+  ASSERT_TRUE(voices->has_value());
+  const auto rachel = std::find_if((*voices)->begin(), (*voices)->end(), [](const VoiceInfo& v) { return v.name == "Rachel"; });
+  ASSERT_NE(rachel, (*voices)->end());
+  EXPECT_EQ(rachel->id, "21m00Tcm4TlvDq8ikWAM");
+
+  const Result<SpeechAudio> audio = (*speech)->Synthesize("Hello from Open Notebook", rachel->id, "wav");
+  ASSERT_TRUE(audio.ok()) << audio.status().ToString();
+  EXPECT_EQ(audio->content_type, "audio/mpeg");
+  EXPECT_NE(audio->bytes.substr(0, 4), "RIFF");
+  EXPECT_GT(audio->bytes.size(), 100u);
+  EXPECT_EQ(fake.RequestCount("/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM"), 1);
+
+  const auto models = ListModels(Config(fake, "elevenlabs", ""));
+  ASSERT_TRUE(models.ok()) << models.status().ToString();
+  EXPECT_TRUE(std::any_of(models->begin(), models->end(), [](const ModelInfo& m) { return m.id == "fake-tts"; }));
+}
+
+TEST(AiProviders, ElevenLabsErrorDetailInMessage) {
+  FakeProviderProcess fake({"--api-key", "test-key"});
+  auto speech = MakeTextToSpeechModel(Config(fake, "elevenlabs", "eleven_multilingual_v2"));
+  ASSERT_TRUE(speech.ok()) << speech.status().ToString();
+  const Result<SpeechAudio> unknown = (*speech)->Synthesize("Hello", "NoSuchVoiceId", "");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kConfiguration) << unknown.status().ToString();
+  EXPECT_NE(unknown.status().message().find("ElevenLabs"), std::string::npos) << unknown.status().ToString();
+  EXPECT_NE(unknown.status().message().find("voice_id NoSuchVoiceId was not found"), std::string::npos)
+      << unknown.status().ToString();
+
+  ProviderConfig wrong_key = Config(fake, "elevenlabs", "eleven_multilingual_v2");
+  wrong_key.api_key = "wrong";
+  const auto voices = (*MakeTextToSpeechModel(wrong_key))->ListVoices();
+  ASSERT_FALSE(voices.ok());
+  EXPECT_EQ(voices.status().code(), ErrorCode::kConfiguration);
+  EXPECT_NE(voices.status().message().find("Incorrect API key"), std::string::npos) << voices.status().ToString();
+}
+
+TEST(AiProviders, GoogleSpeechIsWav) {
+  FakeProviderProcess fake({"--api-key", "test-key"});
+  // A Gemini-style base URL with a version still reaches the speech API at the same host.
+  auto speech = MakeTextToSpeechModel(Config(fake, "google", "cloud-tts", "/v1beta"));
+  ASSERT_TRUE(speech.ok()) << speech.status().ToString();
+
+  const auto voices = (*speech)->ListVoices();
+  ASSERT_TRUE(voices.ok()) << voices.status().ToString();
+  ASSERT_TRUE(voices->has_value());
+  ASSERT_FALSE((*voices)->empty());
+  EXPECT_EQ((*voices)->front().id, "en-US-Standard-A");
+  EXPECT_EQ((*voices)->front().language_codes, std::vector<std::string>{"en-US"});
+
+  const Result<SpeechAudio> wav = (*speech)->Synthesize("Hello from Open Notebook", "en-GB-Standard-A", "wav");
+  ASSERT_TRUE(wav.ok()) << wav.status().ToString();
+  EXPECT_EQ(wav->bytes.substr(0, 4), "RIFF");
+  const Result<SpeechAudio> mp3 = (*speech)->Synthesize("Hello from Open Notebook", "en-GB-Standard-A", "mp3");
+  ASSERT_TRUE(mp3.ok()) << mp3.status().ToString();
+  EXPECT_EQ(mp3->content_type, "audio/mpeg");
+  EXPECT_NE(mp3->bytes.substr(0, 4), "RIFF");
+  EXPECT_EQ(fake.RequestCount("/v1/text:synthesize"), 2);
+}
+
+TEST(AiProviders, GoogleSpeechErrors) {
+  FakeProviderProcess fake({"--api-key", "test-key"});
+  auto speech = MakeTextToSpeechModel(Config(fake, "google", "cloud-tts"));
+  ASSERT_TRUE(speech.ok()) << speech.status().ToString();
+
+  const Result<SpeechAudio> unknown = (*speech)->Synthesize("Hello", "en-US-Nobody-Z", "wav");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), ErrorCode::kProviderRejected) << unknown.status().ToString();
+  EXPECT_NE(unknown.status().message().find("Voice 'en-US-Nobody-Z' does not exist"), std::string::npos)
+      << unknown.status().ToString();
+
+  const Result<SpeechAudio> malformed = (*speech)->Synthesize("Hello", "Kore", "wav");
+  ASSERT_FALSE(malformed.ok());
+  EXPECT_EQ(malformed.status().code(), ErrorCode::kInvalidInput) << malformed.status().ToString();
+
+  fake.Script("/v1/text:synthesize", {"empty_answer"});
+  const Result<SpeechAudio> empty = (*speech)->Synthesize("Hello", "en-US-Standard-A", "wav");
+  ASSERT_FALSE(empty.ok());
+  EXPECT_EQ(empty.status().code(), ErrorCode::kUpstream);
+  EXPECT_NE(empty.status().message().find("without audioContent"), std::string::npos) << empty.status().ToString();
+
+  // A transient 503 is retried by the HTTP layer.
+  fake.Script("/v1/text:synthesize", {"unavailable"});
+  const Result<SpeechAudio> retried = (*speech)->Synthesize("Hello", "en-US-Standard-A", "wav");
+  ASSERT_TRUE(retried.ok()) << retried.status().ToString();
+}
+
+TEST(AiProviders, GoogleSpeechBaseUrlDefault) {
+  ProviderConfig config;
+  config.provider = "google";
+  EXPECT_EQ(*internal::GoogleSpeechBaseUrl(config), "https://texttospeech.googleapis.com");
+  config.base_url = "https://texttospeech.googleapis.com/v1/";
+  EXPECT_EQ(*internal::GoogleSpeechBaseUrl(config), "https://texttospeech.googleapis.com");
+  config.base_url = "ftp://example.com";
+  EXPECT_EQ(internal::GoogleSpeechBaseUrl(config).status().code(), ErrorCode::kConfiguration);
 }
 
 TEST(AiProviders, RetryAfterHonoured) {

@@ -164,6 +164,9 @@ TEST_F(FrontendServeTest, ConfigReturnsTheConfiguredApiUrl) {
   // The browser may call that origin, and only that one besides its own.
   EXPECT_NE(Ui().Get("/").Header("content-security-policy").find("connect-src 'self' https://notes.example.com;"),
             std::string::npos);
+  // Podcast audio streams from the API, or from a blob: URL when a password is set.
+  EXPECT_NE(Ui().Get("/").Header("content-security-policy").find("media-src 'self' blob: https://notes.example.com;"),
+            std::string::npos);
 }
 
 TEST_F(FrontendServeTest, ForwardsApiToOwnApi) {

@@ -47,6 +47,7 @@ class PodcastsTest : public ::testing::Test {
                                                         {"OPENAI_COMPATIBLE_BASE_URL", fake_->BaseUrl("/v1")},
                                                         {"OPENAI_API_KEY", "sk-test"},
                                                         {"OPENAI_API_BASE", fake_->BaseUrl("/v1")},
+                                                        {"OPEN_NOTEBOOK_ENCRYPTION_KEY", "podcast test key"},
                                                         {"OPEN_NOTEBOOK_RETRY_WAIT_MIN", "0"},
                                                         {"OPEN_NOTEBOOK_RETRY_WAIT_MAX", "1"}});
     ASSERT_TRUE(server_->Start()) << server_->log();
@@ -62,6 +63,21 @@ class PodcastsTest : public ::testing::Test {
 
   std::string AddModel(const std::string& name, const std::string& type, const std::string& provider = "openai_compatible") {
     auto model = client_->Post("/api/models", {{"name", name}, {"provider", provider}, {"type", type}});
+    EXPECT_EQ(model.status, 200) << model.body;
+    return model.Json().value("id", "");
+  }
+
+  // A text-to-speech model of `provider` whose credential points at the fake provider.
+  std::string AddSpeechModel(const std::string& provider, const std::string& name) {
+    auto credential = client_->Post("/api/credentials", {{"name", provider + " test"},
+                                                         {"provider", provider},
+                                                         {"api_key", "key-" + provider},
+                                                         {"base_url", fake_->BaseUrl()}});
+    EXPECT_EQ(credential.status, 201) << credential.body;
+    auto model = client_->Post("/api/models", {{"name", name},
+                                               {"provider", provider},
+                                               {"type", "text_to_speech"},
+                                               {"credential", credential.Json().value("id", "")}});
     EXPECT_EQ(model.status, 200) << model.body;
     return model.Json().value("id", "");
   }
@@ -459,6 +475,122 @@ TEST_F(PodcastsTest, EpisodeKeepsProfileSnapshot) {
   EXPECT_EQ(after["speaker_profile"]["speakers"][0]["name"], "Ada");
   EXPECT_EQ(after["episode_profile"]["name"], "snapshot");
   EXPECT_EQ(after["episode_profile"]["num_segments"], 3);
+}
+
+}  // namespace
+}  // namespace on
+
+namespace on {
+namespace {
+
+// The length of an episode whose every line is 250 ms of fake speech, from the pauses its job reports.
+int64_t ExpectedDurationMs(const json& job, const json& episode) {
+  const int64_t lines = static_cast<int64_t>(episode["transcript"]["transcript"].size());
+  const json& result = job["result"];
+  return lines * 250 + result["line_pauses"].get<int64_t>() * 250 + result["segment_pauses"].get<int64_t>() * 600;
+}
+
+TEST_F(PodcastsTest, ElevenLabsEpisodeCompletes) {
+  const std::string tts = AddSpeechModel("elevenlabs", "eleven_multilingual_v2");
+  // One voice by its name, one by its id.
+  const std::string profile = CreateProfiles("eleven", tts, TwoSpeakers("Rachel", "pNInz6obpgDQGcFmaJgB"), 3);
+  const auto [job, episode] = Generate(profile, kTideText);
+  ASSERT_EQ(job["status"], "completed") << job.dump();
+  EXPECT_EQ(job["result"]["speech_engines"], json::array({"elevenlabs/eleven_multilingual_v2"}));
+
+  const int lines = static_cast<int>(episode["transcript"]["transcript"].size());
+  const int rachel = PathCount("/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM", 200);
+  const int adam = PathCount("/v1/text-to-speech/pNInz6obpgDQGcFmaJgB", 200);
+  EXPECT_GT(rachel, 0);
+  EXPECT_GT(adam, 0);
+  EXPECT_EQ(rachel + adam, lines);
+  // MP3 rounds each line up to whole frames, so the tolerance is wider than for WAV.
+  EXPECT_NEAR(episode["duration_ms"].get<double>(), static_cast<double>(ExpectedDurationMs(job, episode)), lines * 80.0);
+
+  const std::string path = episode.value("audio_file", "");
+  const auto check = podcast::CheckMp3File(dir_.path() / "data" / "podcasts" / path);
+  ASSERT_TRUE(check.ok()) << check.status().ToString();
+  EXPECT_EQ(check->DurationMs(), episode["duration_ms"].get<int64_t>());
+}
+
+TEST_F(PodcastsTest, GoogleEpisodeCompletes) {
+  const std::string tts = AddSpeechModel("google", "cloud-tts");
+  const std::string profile = CreateProfiles("cloud", tts, TwoSpeakers("en-US-Standard-A", "en-GB-Standard-A"), 3);
+  const auto [job, episode] = Generate(profile, kTideText);
+  ASSERT_EQ(job["status"], "completed") << job.dump();
+  EXPECT_EQ(job["result"]["speech_engines"], json::array({"google/cloud-tts"}));
+  const int lines = static_cast<int>(episode["transcript"]["transcript"].size());
+  EXPECT_EQ(PathCount("/v1/text:synthesize", 200), lines);
+  EXPECT_NEAR(episode["duration_ms"].get<double>(), static_cast<double>(ExpectedDurationMs(job, episode)), 10.0);
+}
+
+TEST_F(PodcastsTest, ProviderVoiceCheckedBeforeModelCall) {
+  const std::string eleven = AddSpeechModel("elevenlabs", "eleven_multilingual_v2");
+  const std::string eleven_profile = CreateProfiles("eleven-typo", eleven, TwoSpeakers("Rachel", "Nobody"), 3);
+  auto eleven_submitted = client_->Post(
+      "/api/podcasts/generate", {{"episode_profile", eleven_profile}, {"episode_name", "Typo"}, {"content", kTideText}});
+  EXPECT_EQ(eleven_submitted.status, 400) << eleven_submitted.body;
+  const std::string eleven_detail = eleven_submitted.Json().value("detail", "");
+  EXPECT_NE(eleven_detail.find("'Nobody'"), std::string::npos) << eleven_detail;
+  EXPECT_NE(eleven_detail.find("21m00Tcm4TlvDq8ikWAM"), std::string::npos) << eleven_detail;
+
+  const std::string google = AddSpeechModel("google", "cloud-tts");
+  const std::string google_profile =
+      CreateProfiles("google-typo", google, TwoSpeakers("en-US-Standard-A", "en-US-Nobody-Z"), 3);
+  auto google_submitted = client_->Post(
+      "/api/podcasts/generate", {{"episode_profile", google_profile}, {"episode_name", "Typo"}, {"content", kTideText}});
+  EXPECT_EQ(google_submitted.status, 400) << google_submitted.body;
+  EXPECT_NE(google_submitted.Json().value("detail", "").find("en-US-Nobody-Z"), std::string::npos)
+      << google_submitted.body;
+
+  EXPECT_EQ(PathCount("/v1/voices", 200), 2);
+  EXPECT_EQ(PathCount("/chat/completions"), 0);
+  EXPECT_EQ(PathCount("/v1/text:synthesize"), 0);
+  EXPECT_EQ(client_->Get("/api/podcasts/episodes").Json().size(), 0u);
+}
+
+TEST_F(PodcastsTest, ProviderSpeechTransientFailureRetried) {
+  const std::string eleven = AddSpeechModel("elevenlabs", "eleven_multilingual_v2~every=4");
+  const std::string eleven_profile = CreateProfiles("eleven-flaky", eleven, TwoSpeakers("Rachel", "Adam"), 3);
+  const auto [eleven_job, eleven_episode] = Generate(eleven_profile, kTideText);
+  ASSERT_EQ(eleven_job["status"], "completed") << eleven_job.dump();
+  EXPECT_GE(PathCount("/v1/text-to-speech/21m00Tcm4TlvDq8ikWAM", 503) +
+                PathCount("/v1/text-to-speech/pNInz6obpgDQGcFmaJgB", 503),
+            1)
+      << fake_->Requests().dump();
+
+  const std::string google = AddSpeechModel("google", "cloud-tts");
+  const std::string google_profile =
+      CreateProfiles("google-flaky", google, TwoSpeakers("en-US-Standard-A", "en-US-Standard-B"), 3);
+  fake_->Script("/v1/text:synthesize", {"unavailable", "server_error"});
+  const auto [google_job, google_episode] = Generate(google_profile, kTideText);
+  ASSERT_EQ(google_job["status"], "completed") << google_job.dump();
+  EXPECT_EQ(PathCount("/v1/text:synthesize", 503), 1);
+  EXPECT_EQ(PathCount("/v1/text:synthesize", 500), 1);
+}
+
+TEST_F(PodcastsTest, ProviderSpeechErrorNamedInEpisode) {
+  const std::string eleven = AddSpeechModel("elevenlabs", "eleven_multilingual_v2~forbidden");
+  const std::string eleven_profile = CreateProfiles("eleven-denied", eleven, TwoSpeakers("Rachel", "Adam"), 3);
+  const auto [eleven_job, eleven_episode] = Generate(eleven_profile, kTideText);
+  ASSERT_EQ(eleven_job["status"], "failed") << eleven_job.dump();
+  const std::string eleven_reason = eleven_job.value("error_message", "");
+  EXPECT_NE(eleven_reason.find("line 1 of"), std::string::npos) << eleven_reason;
+  EXPECT_NE(eleven_reason.find("ElevenLabs"), std::string::npos) << eleven_reason;
+  EXPECT_NE(eleven_reason.find("403"), std::string::npos) << eleven_reason;
+  EXPECT_NE(eleven_reason.find("lacks permission"), std::string::npos) << eleven_reason;
+
+  const std::string google = AddSpeechModel("google", "cloud-tts");
+  const std::string google_profile =
+      CreateProfiles("google-rejected", google, TwoSpeakers("en-US-Standard-A", "en-US-Standard-B"), 3);
+  fake_->Script("/v1/text:synthesize", {"bad_request"});
+  const auto [google_job, google_episode] = Generate(google_profile, kTideText);
+  ASSERT_EQ(google_job["status"], "failed") << google_job.dump();
+  const std::string google_reason = google_job.value("error_message", "");
+  EXPECT_NE(google_reason.find("google/cloud-tts"), std::string::npos) << google_reason;
+  EXPECT_NE(google_reason.find("400"), std::string::npos) << google_reason;
+  EXPECT_NE(google_reason.find("the fake provider was told to reject this request"), std::string::npos) << google_reason;
+  EXPECT_EQ(google_episode["error_message"], google_reason);
 }
 
 }  // namespace

@@ -33,6 +33,21 @@ TEST(ResolveBaseUrl, AddsVersionOnlyWhenMissing) {
   EXPECT_EQ(Resolve("openai", ""), "https://api.openai.com/v1");
 }
 
+TEST(ResolveBaseUrl, ElevenLabsDropsVersion) {
+  EXPECT_EQ(Resolve("elevenlabs", ""), "https://api.elevenlabs.io");
+  EXPECT_EQ(Resolve("elevenlabs", "https://api.elevenlabs.io/v1/"), "https://api.elevenlabs.io");
+  EXPECT_EQ(Resolve("elevenlabs", "http://127.0.0.1:9"), "http://127.0.0.1:9");
+  EXPECT_EQ(*FamilyOf("elevenlabs"), ApiFamily::kElevenLabs);
+  EXPECT_EQ(MakeChatModel({.provider = "elevenlabs", .model = "eleven_multilingual_v2"}).status().code(),
+            ErrorCode::kConfiguration);
+}
+
+TEST(ProviderReason, ReadsElevenLabsDetail) {
+  EXPECT_EQ(ProviderReason(R"({"detail":{"status":"voice_not_found","message":"A voice was not found."}})"),
+            "A voice was not found.");
+  EXPECT_EQ(ProviderReason(R"({"detail":"Not authenticated"})"), "Not authenticated");
+}
+
 TEST(ResolveBaseUrl, RejectsMissingAndInvalidUrls) {
   EXPECT_NE(Resolve("openai_compatible", "").find("needs a base URL"), std::string::npos);
   EXPECT_NE(Resolve("azure", "").find("needs a base URL"), std::string::npos);

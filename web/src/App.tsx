@@ -8,6 +8,7 @@ import { LoginPage } from './pages/LoginPage';
 import { ModelsPage } from './pages/ModelsPage';
 import { NotebookPage } from './pages/NotebookPage';
 import { NotebooksPage } from './pages/NotebooksPage';
+import { PodcastsPage } from './pages/PodcastsPage';
 import { SearchPage } from './pages/SearchPage';
 import { SettingsPage } from './pages/SettingsPage';
 import { SourcePage } from './pages/SourcePage';
@@ -28,6 +29,7 @@ function Routes() {
   if (matchRoute('/notebooks', path) || path === '/') return <NotebooksPage />;
   if (matchRoute('/search', path)) return <SearchPage />;
   if (matchRoute('/transformations', path)) return <TransformationsPage />;
+  if (matchRoute('/podcasts', path)) return <PodcastsPage />;
   if (matchRoute('/models', path)) return <ModelsPage />;
   if (matchRoute('/settings', path)) return <SettingsPage />;
   if (matchRoute('/system', path)) return <SystemPage />;

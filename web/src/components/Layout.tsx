@@ -10,6 +10,7 @@ const NAV = [
   { href: '/notebooks', key: 'nav.notebooks' },
   { href: '/search', key: 'nav.search' },
   { href: '/transformations', key: 'transformations.title' },
+  { href: '/podcasts', key: 'nav.podcasts' },
   { href: '/models', key: 'nav.models' },
   { href: '/settings', key: 'nav.settings' },
   { href: '/system', key: 'nav.system' },
