@@ -1,0 +1,213 @@
+// Methods of PostgresStorage that are not implemented yet. Each returns kUnavailable naming
+// itself (storage callers report it like any other database error), so a missing method is never
+// mistaken for success. Move a method out of this file when its area is implemented.
+#include "storage/postgres/postgres_storage.h"
+
+namespace on::storage::postgres {
+
+Result<Source> PostgresStorage::CreateSource(const SourceCreate& /*source*/) { return Unimplemented("CreateSource"); }
+Result<Source> PostgresStorage::GetSource(const std::string& /*id*/, bool /*with_text*/) {
+  return Unimplemented("GetSource");
+}
+Result<std::vector<Source>> PostgresStorage::ListSources(const SourceQuery& /*query*/) {
+  return Unimplemented("ListSources");
+}
+Result<Source> PostgresStorage::UpdateSource(const std::string& /*id*/, const SourcePatch& /*patch*/) {
+  return Unimplemented("UpdateSource");
+}
+Result<SourceDeleteResult> PostgresStorage::DeleteSource(const std::string& /*id*/) {
+  return Unimplemented("DeleteSource");
+}
+Result<Source> PostgresStorage::RequeueSource(const std::string& /*id*/, const std::string& /*job_app*/,
+                                              const std::string& /*job_command*/, int /*max_attempts*/) {
+  return Unimplemented("RequeueSource");
+}
+Status PostgresStorage::SaveExtraction(const std::string& /*source_id*/, const SourceExtraction& /*extraction*/) {
+  return Unimplemented("SaveExtraction");
+}
+Status PostgresStorage::LinkSource(const std::string& /*notebook_id*/, const std::string& /*source_id*/) {
+  return Unimplemented("LinkSource");
+}
+Status PostgresStorage::UnlinkSource(const std::string& /*notebook_id*/, const std::string& /*source_id*/) {
+  return Unimplemented("UnlinkSource");
+}
+Result<std::vector<TextSearchHit>> PostgresStorage::SearchText(const TextSearchQuery& /*query*/) {
+  return Unimplemented("SearchText");
+}
+Result<std::vector<std::string>> PostgresStorage::LoadSearchTexts(const std::vector<const TextSearchHit*>& /*hits*/) {
+  return Unimplemented("LoadSearchTexts");
+}
+Result<Credential> PostgresStorage::CreateCredential(const Credential& /*credential*/) {
+  return Unimplemented("CreateCredential");
+}
+Result<Credential> PostgresStorage::GetCredential(const std::string& /*id*/) { return Unimplemented("GetCredential"); }
+Result<std::vector<Credential>> PostgresStorage::ListCredentials(const std::optional<std::string>& /*provider*/) {
+  return Unimplemented("ListCredentials");
+}
+Result<Credential> PostgresStorage::UpdateCredential(const std::string& /*id*/,
+                                                     const std::function<Status(Credential&)>& /*change*/) {
+  return Unimplemented("UpdateCredential");
+}
+Result<CredentialDeleteResult> PostgresStorage::DeleteCredential(const std::string& /*id*/,
+                                                                 const std::optional<std::string>& /*migrate_to*/) {
+  return Unimplemented("DeleteCredential");
+}
+Result<int64_t> PostgresStorage::ResealApiKeys(
+    const std::function<Result<std::optional<SealedApiKey>>(const Credential&)>& /*reseal*/) {
+  return Unimplemented("ResealApiKeys");
+}
+Result<Model> PostgresStorage::CreateModel(const Model& /*model*/) { return Unimplemented("CreateModel"); }
+Result<Model> PostgresStorage::GetModel(const std::string& /*id*/) { return Unimplemented("GetModel"); }
+Result<std::vector<Model>> PostgresStorage::ListModels(const ModelQuery& /*query*/) {
+  return Unimplemented("ListModels");
+}
+Status PostgresStorage::DeleteModel(const std::string& /*id*/) { return Unimplemented("DeleteModel"); }
+Result<ModelRegistration> PostgresStorage::RegisterModels(const std::string& /*credential_id*/,
+                                                          const std::vector<Model>& /*models*/) {
+  return Unimplemented("RegisterModels");
+}
+Result<int64_t> PostgresStorage::LinkUnassignedModels(const std::string& /*provider*/,
+                                                      const std::string& /*credential_id*/) {
+  return Unimplemented("LinkUnassignedModels");
+}
+Result<DefaultModels> PostgresStorage::GetDefaultModels() { return Unimplemented("GetDefaultModels"); }
+Result<DefaultModels> PostgresStorage::SetDefaultModels(
+    const std::vector<std::pair<std::string, std::optional<std::string>>>& /*changes*/) {
+  return Unimplemented("SetDefaultModels");
+}
+Result<std::vector<EmbeddingItem>> PostgresStorage::ListUnembedded(const std::string& /*model*/,
+                                                                   const EmbeddingOwner& /*owner*/, int /*limit*/) {
+  return Unimplemented("ListUnembedded");
+}
+Result<int64_t> PostgresStorage::SaveEmbeddings(const std::string& /*model*/,
+                                                const std::vector<EmbeddingItem>& /*items*/,
+                                                const std::vector<std::vector<float>>& /*vectors*/) {
+  return Unimplemented("SaveEmbeddings");
+}
+Result<std::vector<StoredEmbedding>> PostgresStorage::ListEmbeddings(const std::string& /*model*/, int64_t /*after_id*/,
+                                                                     int /*limit*/) {
+  return Unimplemented("ListEmbeddings");
+}
+Result<EmbeddingModelState> PostgresStorage::GetEmbeddingState(const std::string& /*model*/) {
+  return Unimplemented("GetEmbeddingState");
+}
+Result<std::vector<EmbeddingTarget>> PostgresStorage::ResolveEmbeddings(
+    const std::vector<int64_t>& /*ids*/, const std::optional<std::string>& /*notebook_id*/) {
+  return Unimplemented("ResolveEmbeddings");
+}
+Result<std::vector<int64_t>> PostgresStorage::ListNotebookEmbeddingIds(const std::string& /*model*/,
+                                                                       const std::string& /*notebook_id*/) {
+  return Unimplemented("ListNotebookEmbeddingIds");
+}
+Result<int64_t> PostgresStorage::CountEmbeddableItems() { return Unimplemented("CountEmbeddableItems"); }
+Result<int64_t> PostgresStorage::CountSourceEmbeddings(const std::string& /*model*/, const std::string& /*source_id*/) {
+  return Unimplemented("CountSourceEmbeddings");
+}
+Result<std::vector<std::string>> PostgresStorage::ListEmbeddableSources(bool /*only_embedded*/) {
+  return Unimplemented("ListEmbeddableSources");
+}
+Result<std::vector<std::string>> PostgresStorage::ListEmbeddableNotes(bool /*only_embedded*/) {
+  return Unimplemented("ListEmbeddableNotes");
+}
+Result<std::vector<std::string>> PostgresStorage::ListEmbeddableInsights(bool /*only_embedded*/) {
+  return Unimplemented("ListEmbeddableInsights");
+}
+Result<Transformation> PostgresStorage::CreateTransformation(const Transformation& /*transformation*/) {
+  return Unimplemented("CreateTransformation");
+}
+Result<std::vector<Transformation>> PostgresStorage::ListTransformations() {
+  return Unimplemented("ListTransformations");
+}
+Result<Transformation> PostgresStorage::GetTransformation(const std::string& /*id*/) {
+  return Unimplemented("GetTransformation");
+}
+Result<Transformation> PostgresStorage::UpdateTransformation(const std::string& /*id*/,
+                                                             const TransformationPatch& /*patch*/) {
+  return Unimplemented("UpdateTransformation");
+}
+Status PostgresStorage::DeleteTransformation(const std::string& /*id*/) {
+  return Unimplemented("DeleteTransformation");
+}
+Result<std::string> PostgresStorage::GetTransformationInstructions() {
+  return Unimplemented("GetTransformationInstructions");
+}
+Status PostgresStorage::SetTransformationInstructions(const std::string& /*instructions*/) {
+  return Unimplemented("SetTransformationInstructions");
+}
+Result<Insight> PostgresStorage::SaveInsight(const Insight& /*insight*/) { return Unimplemented("SaveInsight"); }
+Result<std::vector<Insight>> PostgresStorage::ListInsights(const std::string& /*source_id*/) {
+  return Unimplemented("ListInsights");
+}
+Result<Insight> PostgresStorage::GetInsight(const std::string& /*id*/) { return Unimplemented("GetInsight"); }
+Status PostgresStorage::DeleteInsight(const std::string& /*id*/) { return Unimplemented("DeleteInsight"); }
+Result<SpeakerProfile> PostgresStorage::CreateSpeakerProfile(const SpeakerProfile& /*profile*/) {
+  return Unimplemented("CreateSpeakerProfile");
+}
+Result<std::vector<SpeakerProfile>> PostgresStorage::ListSpeakerProfiles() {
+  return Unimplemented("ListSpeakerProfiles");
+}
+Result<SpeakerProfile> PostgresStorage::GetSpeakerProfile(const std::string& /*id_or_name*/) {
+  return Unimplemented("GetSpeakerProfile");
+}
+Result<SpeakerProfile> PostgresStorage::UpdateSpeakerProfile(const SpeakerProfile& /*profile*/) {
+  return Unimplemented("UpdateSpeakerProfile");
+}
+Status PostgresStorage::DeleteSpeakerProfile(const std::string& /*id*/) {
+  return Unimplemented("DeleteSpeakerProfile");
+}
+Result<EpisodeProfile> PostgresStorage::CreateEpisodeProfile(const EpisodeProfile& /*profile*/) {
+  return Unimplemented("CreateEpisodeProfile");
+}
+Result<std::vector<EpisodeProfile>> PostgresStorage::ListEpisodeProfiles() {
+  return Unimplemented("ListEpisodeProfiles");
+}
+Result<EpisodeProfile> PostgresStorage::GetEpisodeProfile(const std::string& /*id_or_name*/) {
+  return Unimplemented("GetEpisodeProfile");
+}
+Result<EpisodeProfile> PostgresStorage::UpdateEpisodeProfile(const EpisodeProfile& /*profile*/) {
+  return Unimplemented("UpdateEpisodeProfile");
+}
+Status PostgresStorage::DeleteEpisodeProfile(const std::string& /*id*/) {
+  return Unimplemented("DeleteEpisodeProfile");
+}
+Result<Episode> PostgresStorage::CreateEpisode(const Episode& /*episode*/, const JobSpec& /*job*/) {
+  return Unimplemented("CreateEpisode");
+}
+Result<Episode> PostgresStorage::GetEpisode(const std::string& /*id*/) { return Unimplemented("GetEpisode"); }
+Result<std::vector<Episode>> PostgresStorage::ListEpisodes() { return Unimplemented("ListEpisodes"); }
+Status PostgresStorage::SaveEpisodeOutput(const std::string& /*id*/, const EpisodeOutput& /*output*/) {
+  return Unimplemented("SaveEpisodeOutput");
+}
+Result<Episode> PostgresStorage::RequeueEpisode(const std::string& /*id*/, const JobSpec& /*job*/) {
+  return Unimplemented("RequeueEpisode");
+}
+Status PostgresStorage::DeleteEpisode(const std::string& /*id*/) { return Unimplemented("DeleteEpisode"); }
+Result<std::vector<ChunkRecord>> PostgresStorage::ListSourceChunks(const std::string& /*source_id*/) {
+  return Unimplemented("ListSourceChunks");
+}
+Result<ChatSession> PostgresStorage::CreateChatSession(const ChatSession& /*session*/) {
+  return Unimplemented("CreateChatSession");
+}
+Result<std::vector<ChatSession>> PostgresStorage::ListChatSessions(const std::optional<std::string>& /*notebook_id*/,
+                                                                   const std::optional<std::string>& /*source_id*/) {
+  return Unimplemented("ListChatSessions");
+}
+Result<ChatSession> PostgresStorage::GetChatSession(const std::string& /*id*/) {
+  return Unimplemented("GetChatSession");
+}
+Result<ChatSession> PostgresStorage::UpdateChatSession(const std::string& /*id*/, const ChatSessionPatch& /*patch*/) {
+  return Unimplemented("UpdateChatSession");
+}
+Status PostgresStorage::DeleteChatSession(const std::string& /*id*/) { return Unimplemented("DeleteChatSession"); }
+Result<std::vector<ChatMessage>> PostgresStorage::ListChatMessages(const std::string& /*session_id*/) {
+  return Unimplemented("ListChatMessages");
+}
+Result<ChatMessage> PostgresStorage::GetChatMessage(const std::string& /*id*/) {
+  return Unimplemented("GetChatMessage");
+}
+Result<ChatMessage> PostgresStorage::AddChatMessage(const ChatMessage& /*message*/,
+                                                    const std::optional<std::string>& /*title*/) {
+  return Unimplemented("AddChatMessage");
+}
+
+}  // namespace on::storage::postgres
