@@ -1,0 +1,273 @@
+// The storage interface against each backend: SQLite always, PostgreSQL when
+// OPEN_NOTEBOOK_TEST_POSTGRES_URL names a test server.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <thread>
+
+#include "storage/migrations.h"
+#include "support/test_storage.h"
+
+namespace on::storage {
+namespace {
+
+class StorageTest : public ::testing::TestWithParam<test::StorageBackend> {
+ protected:
+  void SetUp() override {
+    database_ = std::make_unique<test::TestStorage>(GetParam());
+    if (database_->skip_reason()) GTEST_SKIP() << *database_->skip_reason();
+    ASSERT_EQ(database_->error(), "");
+    storage_ = &database_->storage();
+  }
+
+  // Runs SQL through a separate connection, as another tool would.
+  void ExecuteRaw(const std::string& sql) { ASSERT_EQ(database_->ExecuteRaw(sql), "") << sql; }
+
+  std::string BackendName() const { return GetParam() == test::StorageBackend::kSqlite ? "sqlite" : "postgres"; }
+
+  // NOTE: PostgresStorage::CheckIntegrity is not implemented yet, so only SQLite runs the check.
+  void ExpectIntegrity() {
+    if (GetParam() == test::StorageBackend::kSqlite) {
+      EXPECT_TRUE(storage_->CheckIntegrity().ok());
+    }
+  }
+
+  std::unique_ptr<test::TestStorage> database_;
+  Storage* storage_ = nullptr;
+};
+
+INSTANTIATE_TEST_SUITE_P(Backends, StorageTest, test::kAllStorageBackends, test::StorageBackendName);
+
+TEST_P(StorageTest, MigratesUpDownAndUpAgain) {
+  auto migrations = LoadMigrations(BackendName());
+  ASSERT_TRUE(migrations.ok());
+  const int latest = static_cast<int>(migrations->size());
+
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  EXPECT_EQ(storage_->GetSchemaStatus()->current_version, latest);
+  EXPECT_TRUE(storage_->CheckSchema().ok());
+
+  ASSERT_TRUE(storage_->MigrateDown(0).ok());
+  EXPECT_EQ(storage_->GetSchemaStatus()->current_version, 0);
+  EXPECT_EQ(storage_->CheckSchema().code(), ErrorCode::kMigration);
+
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  EXPECT_EQ(storage_->GetSchemaStatus()->current_version, latest);
+  EXPECT_TRUE(storage_->CreateNotebook("after re-migration", "").ok());
+  ExpectIntegrity();
+}
+
+TEST_P(StorageTest, MigrateUpIsIdempotent) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  EXPECT_TRUE(storage_->CheckSchema().ok());
+}
+
+TEST_P(StorageTest, TamperedMigrationIsRefused) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  ExecuteRaw("UPDATE schema_migrations SET checksum = 'deadbeef' WHERE version = 1");
+  Status schema = storage_->CheckSchema();
+  EXPECT_EQ(schema.code(), ErrorCode::kMigration);
+  EXPECT_NE(schema.message().find("changed after it was applied"), std::string::npos) << schema.message();
+  EXPECT_EQ(storage_->MigrateUp(std::nullopt).code(), ErrorCode::kMigration);
+}
+
+TEST_P(StorageTest, NewerDatabaseIsRefused) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  ExecuteRaw("INSERT INTO schema_migrations VALUES (999, 'future', 'x', '2030-01-01')");
+  Status schema = storage_->CheckSchema();
+  EXPECT_EQ(schema.code(), ErrorCode::kMigration);
+  EXPECT_NE(schema.message().find("newer binary"), std::string::npos) << schema.message();
+  EXPECT_EQ(storage_->MigrateUp(std::nullopt).code(), ErrorCode::kMigration);
+  EXPECT_EQ(storage_->MigrateDown(0).code(), ErrorCode::kMigration);
+}
+
+TEST_P(StorageTest, NotebookCountsAndDeletePreview) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto first = storage_->CreateNotebook("First", "");
+  auto second = storage_->CreateNotebook("Second", "");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+  ExecuteRaw("INSERT INTO source (id, title, created, updated) VALUES ('source:only', 'only', 'x', 'x'), ('source:both', 'both', 'x', 'x');"
+             "INSERT INTO source_notebook VALUES ('source:only', '" + first->id + "', 'x'), ('source:both', '" + first->id +
+             "', 'x'), ('source:both', '" + second->id + "', 'x');");
+  Note note;
+  note.content = "hello";
+  note.note_type = "human";
+  note.notebook_id = first->id;
+  ASSERT_TRUE(storage_->CreateNote(note).ok());
+
+  auto fetched = storage_->GetNotebook(first->id);
+  EXPECT_EQ(fetched->source_count, 2);
+  EXPECT_EQ(fetched->note_count, 1);
+
+  auto preview = storage_->PreviewNotebookDelete(first->id);
+  ASSERT_TRUE(preview.ok());
+  EXPECT_EQ(preview->exclusive_source_count, 1);
+  EXPECT_EQ(preview->shared_source_count, 1);
+  EXPECT_EQ(preview->note_count, 1);
+
+  auto deleted = storage_->DeleteNotebook(first->id, true);
+  ASSERT_TRUE(deleted.ok());
+  EXPECT_EQ(deleted->deleted_notes, 1);
+  EXPECT_EQ(deleted->deleted_sources, 1);
+  EXPECT_EQ(deleted->unlinked_sources, 1);
+  EXPECT_EQ(storage_->GetNotebook(first->id).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->GetNotebook(second->id)->source_count, 1);
+  EXPECT_TRUE(storage_->ListNotes({})->empty());
+  ExpectIntegrity();
+}
+
+TEST_P(StorageTest, ListSortsAndFilters) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  ASSERT_TRUE(storage_->CreateNotebook("beta", "").ok());
+  auto alpha = storage_->CreateNotebook("Alpha", "");
+  ASSERT_TRUE(alpha.ok());
+  NotebookPatch archive;
+  archive.archived = true;
+  ASSERT_TRUE(storage_->UpdateNotebook(alpha->id, archive).ok());
+
+  NotebookQuery by_name;
+  by_name.sort = NotebookSortField::kName;
+  by_name.descending = false;
+  auto all = storage_->ListNotebooks(by_name);
+  ASSERT_EQ(all->size(), 2u);
+  EXPECT_EQ((*all)[0].name, "Alpha");
+
+  NotebookQuery archived_only;
+  archived_only.archived = true;
+  auto archived = storage_->ListNotebooks(archived_only);
+  ASSERT_EQ(archived->size(), 1u);
+  EXPECT_TRUE((*archived)[0].archived);
+}
+
+TEST_P(StorageTest, ConcurrentWritersAllCommit) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto notebook = storage_->CreateNotebook("busy", "");
+  ASSERT_TRUE(notebook.ok());
+
+  constexpr int kThreads = 16;
+  constexpr int kPerThread = 50;
+  std::vector<std::thread> threads;
+  std::atomic<int> failures{0};
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        Note note;
+        note.content = "note " + std::to_string(t) + "/" + std::to_string(i);
+        note.note_type = "human";
+        note.notebook_id = notebook->id;
+        if (!storage_->CreateNote(note).ok()) failures++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(storage_->GetNotebook(notebook->id)->note_count, kThreads * kPerThread);
+}
+
+TEST_P(StorageTest, FailedWriteRollsBackAlone) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  Note orphan;
+  orphan.content = "x";
+  orphan.note_type = "human";
+  orphan.notebook_id = "notebook:missing";
+  EXPECT_EQ(storage_->CreateNote(orphan).status().code(), ErrorCode::kNotFound);
+  EXPECT_TRUE(storage_->CreateNotebook("still works", "").ok());
+}
+
+TEST_P(StorageTest, NotesPageAndPatch) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto notebook = storage_->CreateNotebook("notes", "");
+  ASSERT_TRUE(notebook.ok());
+  std::vector<std::string> ids;
+  for (int i = 0; i < 3; ++i) {
+    Note note;
+    note.title = "title " + std::to_string(i);
+    note.content = "content " + std::to_string(i);
+    note.note_type = "human";
+    note.notebook_id = notebook->id;
+    auto created = storage_->CreateNote(note);
+    ASSERT_TRUE(created.ok()) << created.status().ToString();
+    ids.push_back(created->id);
+  }
+
+  NoteQuery page;
+  page.notebook_id = notebook->id;
+  page.limit = 2;
+  page.offset = 1;
+  auto listed = storage_->ListNotes(page);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 2u);
+  // Most recently updated first: the second and first notes follow the third.
+  EXPECT_EQ((*listed)[0].id, ids[1]);
+  EXPECT_EQ((*listed)[1].id, ids[0]);
+
+  NotePatch clear_title;
+  clear_title.title = std::optional<std::string>();
+  auto patched = storage_->UpdateNote(ids[0], clear_title);
+  ASSERT_TRUE(patched.ok()) << patched.status().ToString();
+  EXPECT_FALSE(patched->title.has_value());
+  EXPECT_EQ(patched->content, "content 0");
+  EXPECT_FALSE(storage_->GetNote(ids[0])->title.has_value());
+
+  EXPECT_TRUE(storage_->SetNoteCommand(ids[1], "command:embed").ok());
+  EXPECT_EQ(storage_->GetNote(ids[1])->command_id, "command:embed");
+  EXPECT_EQ(storage_->SetNoteCommand("note:missing", "command:x").code(), ErrorCode::kNotFound);
+
+  EXPECT_TRUE(storage_->DeleteNote(ids[2]).ok());
+  EXPECT_EQ(storage_->DeleteNote(ids[2]).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->GetNote(ids[2]).status().code(), ErrorCode::kNotFound);
+
+  NoteQuery missing_notebook;
+  missing_notebook.notebook_id = "notebook:missing";
+  EXPECT_EQ(storage_->ListNotes(missing_notebook).status().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StorageTest, UpdateMissingNotebookIsNotFound) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  NotebookPatch rename;
+  rename.name = "renamed";
+  EXPECT_EQ(storage_->UpdateNotebook("notebook:missing", rename).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->DeleteNotebook("notebook:missing", true).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->PreviewNotebookDelete("notebook:missing").status().code(), ErrorCode::kNotFound);
+}
+
+TEST_P(StorageTest, SettingsChangesRaiseVersion) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  EXPECT_EQ(*storage_->GetConfigVersion(), 0);
+
+  auto saved = storage_->SaveSettings({{"log_level", std::string("debug")}, {"fetch_timeout_s", std::string("30")}});
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  EXPECT_EQ(saved->version, 1);
+  EXPECT_EQ(saved->values.at("log_level"), "debug");
+  EXPECT_EQ(saved->values.size(), 2u);
+
+  auto removed = storage_->SaveSettings({{"log_level", std::nullopt}});
+  ASSERT_TRUE(removed.ok()) << removed.status().ToString();
+  EXPECT_EQ(removed->version, 2);
+  EXPECT_EQ(removed->values.count("log_level"), 0u);
+  EXPECT_EQ(storage_->GetStoredSettings()->values, removed->values);
+  EXPECT_EQ(*storage_->GetConfigVersion(), 2);
+}
+
+TEST_P(StorageTest, ConcurrentSettingsSavesEachCount) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 10;
+  std::atomic<int> failures{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        if (!storage_->SaveSettings({{"log_level", std::to_string(t)}}).ok()) failures++;
+      }
+    });
+  }
+  for (auto& thread : threads) thread.join();
+  EXPECT_EQ(failures.load(), 0);
+  EXPECT_EQ(*storage_->GetConfigVersion(), kThreads * kPerThread);
+}
+
+}  // namespace
+}  // namespace on::storage
