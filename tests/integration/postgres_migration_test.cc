@@ -212,11 +212,10 @@ TEST_F(PostgresMigrationTest, TriggersKeepEmbeddingsConsistent) {
 
 TEST_F(PostgresMigrationTest, UnimplementedMethodNamesItself) {
   ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
-  auto sources = storage_->ListSources(SourceQuery{});
-  ASSERT_FALSE(sources.ok());
-  EXPECT_EQ(sources.status().code(), ErrorCode::kUnavailable);
-  EXPECT_NE(sources.status().message().find("PostgresStorage::ListSources"), std::string::npos)
-      << sources.status().message();
+  auto hits = storage_->SearchText(TextSearchQuery{});
+  ASSERT_FALSE(hits.ok());
+  EXPECT_EQ(hits.status().code(), ErrorCode::kUnavailable);
+  EXPECT_NE(hits.status().message().find("PostgresStorage::SearchText"), std::string::npos) << hits.status().message();
 }
 
 TEST(PostgresSelection, UrlIsRejectedUntilComplete) {

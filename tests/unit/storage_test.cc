@@ -269,5 +269,92 @@ TEST_P(StorageTest, ConcurrentSettingsSavesEachCount) {
   EXPECT_EQ(*storage_->GetConfigVersion(), kThreads * kPerThread);
 }
 
+TEST_P(StorageTest, SourceLifecycle) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto first = storage_->CreateNotebook("first", "");
+  auto second = storage_->CreateNotebook("second", "");
+  ASSERT_TRUE(first.ok());
+  ASSERT_TRUE(second.ok());
+
+  SourceCreate create;
+  create.title = "Processing...";
+  create.text = "pasted text";
+  create.notebooks = {first->id};
+  create.embed = true;
+  create.job_app = "open_notebook";
+  create.job_command = "process_source";
+  create.job_max_attempts = 3;
+  auto source = storage_->CreateSource(create);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  ASSERT_TRUE(source->command_id.has_value());
+  EXPECT_EQ(source->job_status, "queued");
+  EXPECT_EQ(source->full_text, "pasted text");
+  EXPECT_TRUE(source->embed);
+  EXPECT_EQ(source->notebooks, std::vector<std::string>{first->id});
+
+  // A missing notebook rejects the whole source, job included.
+  SourceCreate orphan = create;
+  orphan.notebooks = {"notebook:missing"};
+  EXPECT_EQ(storage_->CreateSource(orphan).status().code(), ErrorCode::kNotFound);
+
+  // Requeueing while the job is still queued returns that job (its dedupe key).
+  auto requeued = storage_->RequeueSource(source->id, "open_notebook", "process_source", 3);
+  ASSERT_TRUE(requeued.ok()) << requeued.status().ToString();
+  EXPECT_EQ(requeued->command_id, source->command_id);
+
+  SourceExtraction extraction;
+  extraction.title = "Extracted title";
+  extraction.full_text = "alpha beta\ngamma";
+  extraction.content_kind = "text";
+  extraction.chunks.push_back(ChunkRecord{0, "alpha beta", 0, 10, std::nullopt, 2});
+  extraction.chunks.push_back(ChunkRecord{1, "gamma", 11, 16, 2, 1});
+  ASSERT_TRUE(storage_->SaveExtraction(source->id, extraction).ok());
+  // Saving again replaces the chunks instead of adding to them.
+  ASSERT_TRUE(storage_->SaveExtraction(source->id, extraction).ok());
+
+  auto chunks = storage_->ListSourceChunks(source->id);
+  ASSERT_TRUE(chunks.ok()) << chunks.status().ToString();
+  ASSERT_EQ(chunks->size(), 2u);
+  EXPECT_EQ((*chunks)[1].content, "gamma");
+  EXPECT_EQ((*chunks)[1].page, 2);
+  EXPECT_FALSE((*chunks)[0].page.has_value());
+  EXPECT_EQ(storage_->ListSourceChunks("source:missing").status().code(), ErrorCode::kNotFound);
+
+  auto extracted = storage_->GetSource(source->id, true);
+  ASSERT_TRUE(extracted.ok());
+  EXPECT_EQ(extracted->title, "Extracted title");
+  EXPECT_EQ(extracted->chunk_count, 2);
+  EXPECT_EQ(extracted->content_kind, "text");
+
+  // A title the user set is kept by the next extraction.
+  SourcePatch patch;
+  patch.title = "Chosen title";
+  patch.topics = std::vector<std::string>{"one", "two"};
+  auto patched = storage_->UpdateSource(source->id, patch);
+  ASSERT_TRUE(patched.ok()) << patched.status().ToString();
+  EXPECT_EQ(patched->topics, (std::vector<std::string>{"one", "two"}));
+  ASSERT_TRUE(storage_->SaveExtraction(source->id, extraction).ok());
+  EXPECT_EQ(storage_->GetSource(source->id, false)->title, "Chosen title");
+
+  ASSERT_TRUE(storage_->LinkSource(second->id, source->id).ok());
+  ASSERT_TRUE(storage_->LinkSource(second->id, source->id).ok());
+  EXPECT_EQ(storage_->GetSource(source->id, false)->notebooks.size(), 2u);
+  EXPECT_EQ(storage_->LinkSource("notebook:missing", source->id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->LinkSource(second->id, "source:missing").code(), ErrorCode::kNotFound);
+
+  SourceQuery in_second;
+  in_second.notebook_id = second->id;
+  ASSERT_EQ(storage_->ListSources(in_second)->size(), 1u);
+  ASSERT_TRUE(storage_->UnlinkSource(second->id, source->id).ok());
+  EXPECT_TRUE(storage_->ListSources(in_second)->empty());
+
+  auto deleted = storage_->DeleteSource(source->id);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->command_id, source->command_id);
+  EXPECT_EQ(storage_->GetSource(source->id, false).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->DeleteSource(source->id).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->GetNotebook(first->id)->source_count, 0);
+}
+
 }  // namespace
 }  // namespace on::storage

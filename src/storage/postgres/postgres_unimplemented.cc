@@ -5,32 +5,6 @@
 
 namespace on::storage::postgres {
 
-Result<Source> PostgresStorage::CreateSource(const SourceCreate& /*source*/) { return Unimplemented("CreateSource"); }
-Result<Source> PostgresStorage::GetSource(const std::string& /*id*/, bool /*with_text*/) {
-  return Unimplemented("GetSource");
-}
-Result<std::vector<Source>> PostgresStorage::ListSources(const SourceQuery& /*query*/) {
-  return Unimplemented("ListSources");
-}
-Result<Source> PostgresStorage::UpdateSource(const std::string& /*id*/, const SourcePatch& /*patch*/) {
-  return Unimplemented("UpdateSource");
-}
-Result<SourceDeleteResult> PostgresStorage::DeleteSource(const std::string& /*id*/) {
-  return Unimplemented("DeleteSource");
-}
-Result<Source> PostgresStorage::RequeueSource(const std::string& /*id*/, const std::string& /*job_app*/,
-                                              const std::string& /*job_command*/, int /*max_attempts*/) {
-  return Unimplemented("RequeueSource");
-}
-Status PostgresStorage::SaveExtraction(const std::string& /*source_id*/, const SourceExtraction& /*extraction*/) {
-  return Unimplemented("SaveExtraction");
-}
-Status PostgresStorage::LinkSource(const std::string& /*notebook_id*/, const std::string& /*source_id*/) {
-  return Unimplemented("LinkSource");
-}
-Status PostgresStorage::UnlinkSource(const std::string& /*notebook_id*/, const std::string& /*source_id*/) {
-  return Unimplemented("UnlinkSource");
-}
 Result<std::vector<TextSearchHit>> PostgresStorage::SearchText(const TextSearchQuery& /*query*/) {
   return Unimplemented("SearchText");
 }
@@ -182,9 +156,6 @@ Result<Episode> PostgresStorage::RequeueEpisode(const std::string& /*id*/, const
   return Unimplemented("RequeueEpisode");
 }
 Status PostgresStorage::DeleteEpisode(const std::string& /*id*/) { return Unimplemented("DeleteEpisode"); }
-Result<std::vector<ChunkRecord>> PostgresStorage::ListSourceChunks(const std::string& /*source_id*/) {
-  return Unimplemented("ListSourceChunks");
-}
 Result<ChatSession> PostgresStorage::CreateChatSession(const ChatSession& /*session*/) {
   return Unimplemented("CreateChatSession");
 }
