@@ -356,5 +356,66 @@ TEST_P(StorageTest, SourceLifecycle) {
   EXPECT_EQ(storage_->GetNotebook(first->id)->source_count, 0);
 }
 
+TEST_P(StorageTest, ChatSessionsAndMessages) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto notebook = storage_->CreateNotebook("chat", "");
+  ASSERT_TRUE(notebook.ok());
+
+  ChatSession both;
+  both.title = "both";
+  both.notebook_id = notebook->id;
+  both.source_id = "source:any";
+  EXPECT_EQ(storage_->CreateChatSession(both).status().code(), ErrorCode::kInvalidInput);
+  ChatSession missing;
+  missing.title = "missing";
+  missing.notebook_id = "notebook:missing";
+  EXPECT_EQ(storage_->CreateChatSession(missing).status().code(), ErrorCode::kNotFound);
+
+  ChatSession input;
+  input.title = "New chat";
+  input.auto_title = true;
+  input.notebook_id = notebook->id;
+  auto session = storage_->CreateChatSession(input);
+  ASSERT_TRUE(session.ok()) << session.status().ToString();
+
+  ChatMessage question;
+  question.session_id = session->id;
+  question.type = "human";
+  question.content = "What is in the notebook?";
+  auto first = storage_->AddChatMessage(question, std::string("Notebook contents"));
+  ASSERT_TRUE(first.ok()) << first.status().ToString();
+  // Only the first message replaces the generated title.
+  auto second = storage_->AddChatMessage(question, std::string("Another title"));
+  ASSERT_TRUE(second.ok()) << second.status().ToString();
+  auto renamed = storage_->GetChatSession(session->id);
+  ASSERT_TRUE(renamed.ok());
+  EXPECT_EQ(renamed->title, "Notebook contents");
+  EXPECT_FALSE(renamed->auto_title);
+  EXPECT_EQ(renamed->message_count, 2);
+
+  auto messages = storage_->ListChatMessages(session->id);
+  ASSERT_TRUE(messages.ok());
+  ASSERT_EQ(messages->size(), 2u);
+  EXPECT_EQ((*messages)[0].id, first->id);
+  EXPECT_EQ((*messages)[1].id, second->id);
+  EXPECT_EQ(storage_->GetChatMessage(first->id)->content, "What is in the notebook?");
+
+  ChatSessionPatch patch;
+  patch.model_override = std::optional<std::string>("model:override");
+  auto patched = storage_->UpdateChatSession(session->id, patch);
+  ASSERT_TRUE(patched.ok()) << patched.status().ToString();
+  EXPECT_EQ(patched->model_override, "model:override");
+  EXPECT_EQ(patched->title, "Notebook contents");
+
+  auto sessions = storage_->ListChatSessions(notebook->id, std::nullopt);
+  ASSERT_TRUE(sessions.ok());
+  EXPECT_EQ(sessions->size(), 1u);
+
+  ASSERT_TRUE(storage_->DeleteChatSession(session->id).ok());
+  EXPECT_EQ(storage_->DeleteChatSession(session->id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->GetChatMessage(first->id).status().code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->AddChatMessage(question, std::nullopt).status().code(), ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace on::storage

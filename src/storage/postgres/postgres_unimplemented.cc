@@ -156,29 +156,5 @@ Result<Episode> PostgresStorage::RequeueEpisode(const std::string& /*id*/, const
   return Unimplemented("RequeueEpisode");
 }
 Status PostgresStorage::DeleteEpisode(const std::string& /*id*/) { return Unimplemented("DeleteEpisode"); }
-Result<ChatSession> PostgresStorage::CreateChatSession(const ChatSession& /*session*/) {
-  return Unimplemented("CreateChatSession");
-}
-Result<std::vector<ChatSession>> PostgresStorage::ListChatSessions(const std::optional<std::string>& /*notebook_id*/,
-                                                                   const std::optional<std::string>& /*source_id*/) {
-  return Unimplemented("ListChatSessions");
-}
-Result<ChatSession> PostgresStorage::GetChatSession(const std::string& /*id*/) {
-  return Unimplemented("GetChatSession");
-}
-Result<ChatSession> PostgresStorage::UpdateChatSession(const std::string& /*id*/, const ChatSessionPatch& /*patch*/) {
-  return Unimplemented("UpdateChatSession");
-}
-Status PostgresStorage::DeleteChatSession(const std::string& /*id*/) { return Unimplemented("DeleteChatSession"); }
-Result<std::vector<ChatMessage>> PostgresStorage::ListChatMessages(const std::string& /*session_id*/) {
-  return Unimplemented("ListChatMessages");
-}
-Result<ChatMessage> PostgresStorage::GetChatMessage(const std::string& /*id*/) {
-  return Unimplemented("GetChatMessage");
-}
-Result<ChatMessage> PostgresStorage::AddChatMessage(const ChatMessage& /*message*/,
-                                                    const std::optional<std::string>& /*title*/) {
-  return Unimplemented("AddChatMessage");
-}
 
 }  // namespace on::storage::postgres
