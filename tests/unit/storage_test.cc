@@ -417,5 +417,73 @@ TEST_P(StorageTest, ChatSessionsAndMessages) {
   EXPECT_EQ(storage_->AddChatMessage(question, std::nullopt).status().code(), ErrorCode::kNotFound);
 }
 
+TEST_P(StorageTest, TransformationsAndInsights) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto defaults = storage_->ListTransformations();
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  ASSERT_EQ(defaults->size(), 6u);
+  EXPECT_EQ((*defaults)[0].name, "Analyze Paper");
+  EXPECT_FALSE(storage_->GetTransformationInstructions()->empty());
+  ASSERT_TRUE(storage_->SetTransformationInstructions("Be brief.").ok());
+  EXPECT_EQ(*storage_->GetTransformationInstructions(), "Be brief.");
+
+  Transformation input;
+  input.name = "aaa first";
+  input.title = "First";
+  input.prompt = "Summarise.";
+  input.model_id = "model:missing";
+  EXPECT_EQ(storage_->CreateTransformation(input).status().code(), ErrorCode::kNotFound);
+  input.model_id.reset();
+  auto created = storage_->CreateTransformation(input);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  EXPECT_EQ(storage_->ListTransformations()->front().id, created->id);
+
+  TransformationPatch patch;
+  patch.apply_default = true;
+  patch.prompt = "Summarise briefly.";
+  auto patched = storage_->UpdateTransformation(created->id, patch);
+  ASSERT_TRUE(patched.ok()) << patched.status().ToString();
+  EXPECT_TRUE(patched->apply_default);
+  EXPECT_EQ(storage_->GetTransformation(created->id)->prompt, "Summarise briefly.");
+
+  SourceCreate source_input;
+  source_input.title = "source";
+  source_input.job_app = "open_notebook";
+  source_input.job_command = "process_source";
+  auto source = storage_->CreateSource(source_input);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+
+  Insight insight;
+  insight.source_id = source->id;
+  insight.insight_type = "First";
+  insight.content = "first version";
+  insight.transformation_id = created->id;
+  insight.command_id = "command:insight";
+  auto saved = storage_->SaveInsight(insight);
+  ASSERT_TRUE(saved.ok()) << saved.status().ToString();
+  // The same job saving again replaces the insight instead of adding one.
+  insight.content = "second version";
+  auto replaced = storage_->SaveInsight(insight);
+  ASSERT_TRUE(replaced.ok()) << replaced.status().ToString();
+  EXPECT_EQ(replaced->id, saved->id);
+  auto insights = storage_->ListInsights(source->id);
+  ASSERT_TRUE(insights.ok());
+  ASSERT_EQ(insights->size(), 1u);
+  EXPECT_EQ((*insights)[0].content, "second version");
+  EXPECT_EQ(storage_->GetSource(source->id, false)->insight_count, 1);
+
+  // Deleting the transformation keeps the insight and forgets where it came from.
+  ASSERT_TRUE(storage_->DeleteTransformation(created->id).ok());
+  EXPECT_EQ(storage_->DeleteTransformation(created->id).code(), ErrorCode::kNotFound);
+  EXPECT_FALSE(storage_->GetInsight(saved->id)->transformation_id.has_value());
+
+  insight.source_id = "source:missing";
+  insight.command_id.reset();
+  EXPECT_EQ(storage_->SaveInsight(insight).status().code(), ErrorCode::kNotFound);
+  ASSERT_TRUE(storage_->DeleteInsight(saved->id).ok());
+  EXPECT_EQ(storage_->DeleteInsight(saved->id).code(), ErrorCode::kNotFound);
+  EXPECT_EQ(storage_->ListInsights("source:missing").status().code(), ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace on::storage

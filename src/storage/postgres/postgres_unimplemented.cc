@@ -86,34 +86,6 @@ Result<std::vector<std::string>> PostgresStorage::ListEmbeddableNotes(bool /*onl
 Result<std::vector<std::string>> PostgresStorage::ListEmbeddableInsights(bool /*only_embedded*/) {
   return Unimplemented("ListEmbeddableInsights");
 }
-Result<Transformation> PostgresStorage::CreateTransformation(const Transformation& /*transformation*/) {
-  return Unimplemented("CreateTransformation");
-}
-Result<std::vector<Transformation>> PostgresStorage::ListTransformations() {
-  return Unimplemented("ListTransformations");
-}
-Result<Transformation> PostgresStorage::GetTransformation(const std::string& /*id*/) {
-  return Unimplemented("GetTransformation");
-}
-Result<Transformation> PostgresStorage::UpdateTransformation(const std::string& /*id*/,
-                                                             const TransformationPatch& /*patch*/) {
-  return Unimplemented("UpdateTransformation");
-}
-Status PostgresStorage::DeleteTransformation(const std::string& /*id*/) {
-  return Unimplemented("DeleteTransformation");
-}
-Result<std::string> PostgresStorage::GetTransformationInstructions() {
-  return Unimplemented("GetTransformationInstructions");
-}
-Status PostgresStorage::SetTransformationInstructions(const std::string& /*instructions*/) {
-  return Unimplemented("SetTransformationInstructions");
-}
-Result<Insight> PostgresStorage::SaveInsight(const Insight& /*insight*/) { return Unimplemented("SaveInsight"); }
-Result<std::vector<Insight>> PostgresStorage::ListInsights(const std::string& /*source_id*/) {
-  return Unimplemented("ListInsights");
-}
-Result<Insight> PostgresStorage::GetInsight(const std::string& /*id*/) { return Unimplemented("GetInsight"); }
-Status PostgresStorage::DeleteInsight(const std::string& /*id*/) { return Unimplemented("DeleteInsight"); }
 Result<SpeakerProfile> PostgresStorage::CreateSpeakerProfile(const SpeakerProfile& /*profile*/) {
   return Unimplemented("CreateSpeakerProfile");
 }
