@@ -485,5 +485,96 @@ TEST_P(StorageTest, TransformationsAndInsights) {
   EXPECT_EQ(storage_->ListInsights("source:missing").status().code(), ErrorCode::kNotFound);
 }
 
+TEST_P(StorageTest, CredentialsModelsAndDefaults) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  Credential openai;
+  openai.id = "credential:openai";
+  openai.name = "OpenAI";
+  openai.provider = "openai";
+  openai.modalities = {"language", "embedding"};
+  openai.api_key = SealedApiKey{"cipher", "nonce", "v1"};
+  openai.num_ctx = 8192;
+  ASSERT_TRUE(storage_->CreateCredential(openai).ok());
+  Credential spare = openai;
+  spare.id = "credential:spare";
+  spare.api_key.reset();
+  ASSERT_TRUE(storage_->CreateCredential(spare).ok());
+
+  auto stored = storage_->GetCredential(openai.id);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  ASSERT_TRUE(stored->api_key.has_value());
+  EXPECT_EQ(stored->api_key->key_version, "v1");
+  EXPECT_EQ(stored->num_ctx, 8192);
+  EXPECT_EQ(stored->modalities, (std::vector<std::string>{"language", "embedding"}));
+
+  Model chat;
+  chat.name = "GPT-4o";
+  chat.provider = "openai";
+  chat.type = "language";
+  chat.credential_id = openai.id;
+  auto created = storage_->CreateModel(chat);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  Model same_name = chat;
+  same_name.name = "gpt-4O";
+  EXPECT_EQ(storage_->CreateModel(same_name).status().code(), ErrorCode::kInvalidInput);
+  Model wrong_credential = chat;
+  wrong_credential.name = "other";
+  wrong_credential.credential_id = "credential:missing";
+  EXPECT_EQ(storage_->CreateModel(wrong_credential).status().code(), ErrorCode::kNotFound);
+
+  Model embedding;
+  embedding.name = "text-embedding-3-small";
+  embedding.provider = "openai";
+  embedding.type = "embedding";
+  auto registration = storage_->RegisterModels(openai.id, {chat, embedding});
+  ASSERT_TRUE(registration.ok()) << registration.status().ToString();
+  EXPECT_EQ(registration->created, 1);
+  EXPECT_EQ(registration->existing, 1);
+  EXPECT_EQ(storage_->GetCredential(openai.id)->model_count, 2);
+
+  ModelQuery languages;
+  languages.type = "language";
+  ASSERT_EQ(storage_->ListModels(languages)->size(), 1u);
+
+  const int64_t version = *storage_->GetConfigVersion();
+  auto defaults = storage_->SetDefaultModels({{"default_chat_model", created->id}});
+  ASSERT_TRUE(defaults.ok()) << defaults.status().ToString();
+  EXPECT_EQ(defaults->ModelId("default_chat_model"), created->id);
+  EXPECT_EQ(*storage_->GetConfigVersion(), version + 1);
+  // Setting the same model again is no change.
+  ASSERT_TRUE(storage_->SetDefaultModels({{"default_chat_model", created->id}}).ok());
+  EXPECT_EQ(*storage_->GetConfigVersion(), version + 1);
+  EXPECT_EQ(storage_->SetDefaultModels({{"default_embedding_model", created->id}}).status().code(),
+            ErrorCode::kInvalidInput);
+  EXPECT_EQ(storage_->SetDefaultModels({{"no_such_slot", std::nullopt}}).status().code(), ErrorCode::kInvalidInput);
+
+  auto updated = storage_->UpdateCredential(openai.id, [](Credential& credential) {
+    credential.name = "Renamed";
+    return Status::Ok();
+  });
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(storage_->GetCredential(openai.id)->name, "Renamed");
+
+  auto resealed = storage_->ResealApiKeys([](const Credential& credential) -> Result<std::optional<SealedApiKey>> {
+    return std::optional<SealedApiKey>(SealedApiKey{credential.api_key->ciphertext + "2", "nonce2", "v2"});
+  });
+  ASSERT_TRUE(resealed.ok()) << resealed.status().ToString();
+  EXPECT_EQ(*resealed, 1);
+  EXPECT_EQ(storage_->GetCredential(openai.id)->api_key->key_version, "v2");
+
+  // Moving the models to the spare credential keeps them and the default slot.
+  auto moved = storage_->DeleteCredential(openai.id, spare.id);
+  ASSERT_TRUE(moved.ok()) << moved.status().ToString();
+  EXPECT_EQ(moved->migrated_models, 2);
+  EXPECT_EQ(storage_->GetModel(created->id)->credential_id, spare.id);
+
+  // Deleting the spare with its models empties the slot that named one of them.
+  auto deleted = storage_->DeleteCredential(spare.id, std::nullopt);
+  ASSERT_TRUE(deleted.ok()) << deleted.status().ToString();
+  EXPECT_EQ(deleted->deleted_models, 2);
+  EXPECT_FALSE(storage_->GetDefaultModels()->ModelId("default_chat_model").has_value());
+  EXPECT_EQ(storage_->DeleteModel(created->id).code(), ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace on::storage

@@ -11,44 +11,6 @@ Result<std::vector<TextSearchHit>> PostgresStorage::SearchText(const TextSearchQ
 Result<std::vector<std::string>> PostgresStorage::LoadSearchTexts(const std::vector<const TextSearchHit*>& /*hits*/) {
   return Unimplemented("LoadSearchTexts");
 }
-Result<Credential> PostgresStorage::CreateCredential(const Credential& /*credential*/) {
-  return Unimplemented("CreateCredential");
-}
-Result<Credential> PostgresStorage::GetCredential(const std::string& /*id*/) { return Unimplemented("GetCredential"); }
-Result<std::vector<Credential>> PostgresStorage::ListCredentials(const std::optional<std::string>& /*provider*/) {
-  return Unimplemented("ListCredentials");
-}
-Result<Credential> PostgresStorage::UpdateCredential(const std::string& /*id*/,
-                                                     const std::function<Status(Credential&)>& /*change*/) {
-  return Unimplemented("UpdateCredential");
-}
-Result<CredentialDeleteResult> PostgresStorage::DeleteCredential(const std::string& /*id*/,
-                                                                 const std::optional<std::string>& /*migrate_to*/) {
-  return Unimplemented("DeleteCredential");
-}
-Result<int64_t> PostgresStorage::ResealApiKeys(
-    const std::function<Result<std::optional<SealedApiKey>>(const Credential&)>& /*reseal*/) {
-  return Unimplemented("ResealApiKeys");
-}
-Result<Model> PostgresStorage::CreateModel(const Model& /*model*/) { return Unimplemented("CreateModel"); }
-Result<Model> PostgresStorage::GetModel(const std::string& /*id*/) { return Unimplemented("GetModel"); }
-Result<std::vector<Model>> PostgresStorage::ListModels(const ModelQuery& /*query*/) {
-  return Unimplemented("ListModels");
-}
-Status PostgresStorage::DeleteModel(const std::string& /*id*/) { return Unimplemented("DeleteModel"); }
-Result<ModelRegistration> PostgresStorage::RegisterModels(const std::string& /*credential_id*/,
-                                                          const std::vector<Model>& /*models*/) {
-  return Unimplemented("RegisterModels");
-}
-Result<int64_t> PostgresStorage::LinkUnassignedModels(const std::string& /*provider*/,
-                                                      const std::string& /*credential_id*/) {
-  return Unimplemented("LinkUnassignedModels");
-}
-Result<DefaultModels> PostgresStorage::GetDefaultModels() { return Unimplemented("GetDefaultModels"); }
-Result<DefaultModels> PostgresStorage::SetDefaultModels(
-    const std::vector<std::pair<std::string, std::optional<std::string>>>& /*changes*/) {
-  return Unimplemented("SetDefaultModels");
-}
 Result<std::vector<EmbeddingItem>> PostgresStorage::ListUnembedded(const std::string& /*model*/,
                                                                    const EmbeddingOwner& /*owner*/, int /*limit*/) {
   return Unimplemented("ListUnembedded");
