@@ -576,5 +576,88 @@ TEST_P(StorageTest, CredentialsModelsAndDefaults) {
   EXPECT_EQ(storage_->DeleteModel(created->id).code(), ErrorCode::kNotFound);
 }
 
+TEST_P(StorageTest, PodcastProfilesAndEpisodes) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto speakers = storage_->ListSpeakerProfiles();
+  ASSERT_TRUE(speakers.ok()) << speakers.status().ToString();
+  EXPECT_EQ(speakers->size(), 3u);
+  auto by_name = storage_->GetSpeakerProfile("TECH_EXPERTS");
+  ASSERT_TRUE(by_name.ok()) << by_name.status().ToString();
+  EXPECT_EQ(by_name->id, "speaker_profile:tech_experts");
+
+  SpeakerProfile speaker;
+  speaker.name = "Duo";
+  speaker.speakers_json = R"([{"name": "A", "voice_id": "nova", "backstory": "b", "personality": "p"}])";
+  auto created = storage_->CreateSpeakerProfile(speaker);
+  ASSERT_TRUE(created.ok()) << created.status().ToString();
+  SpeakerProfile taken = speaker;
+  taken.name = "duo";
+  EXPECT_EQ(storage_->CreateSpeakerProfile(taken).status().code(), ErrorCode::kConflict);
+  SpeakerProfile empty_cast = speaker;
+  empty_cast.name = "Nobody";
+  empty_cast.speakers_json = "[]";
+  EXPECT_EQ(storage_->CreateSpeakerProfile(empty_cast).status().code(), ErrorCode::kInvalidInput);
+  SpeakerProfile missing_voice = speaker;
+  missing_voice.name = "Voiced";
+  missing_voice.voice_model = "model:missing";
+  EXPECT_EQ(storage_->CreateSpeakerProfile(missing_voice).status().code(), ErrorCode::kNotFound);
+
+  SpeakerProfile renamed = *created;
+  renamed.name = "Trio";
+  auto updated = storage_->UpdateSpeakerProfile(renamed);
+  ASSERT_TRUE(updated.ok()) << updated.status().ToString();
+  EXPECT_EQ(updated->created, created->created);
+  EXPECT_EQ(storage_->GetSpeakerProfile(created->id)->name, "Trio");
+
+  EpisodeProfile profile;
+  profile.name = "Short";
+  profile.speaker_config = created->id;
+  profile.num_segments = 3;
+  profile.max_tokens = 2000;
+  auto episode_profile = storage_->CreateEpisodeProfile(profile);
+  ASSERT_TRUE(episode_profile.ok()) << episode_profile.status().ToString();
+  EXPECT_EQ(storage_->GetEpisodeProfile("short")->max_tokens, 2000);
+  profile.name = "Too many";
+  profile.num_segments = 50;
+  EXPECT_EQ(storage_->CreateEpisodeProfile(profile).status().code(), ErrorCode::kInvalidInput);
+
+  Episode input;
+  input.name = "First episode";
+  input.episode_profile_json = R"({"name": "Short"})";
+  input.speaker_profile_json = R"({"name": "Trio"})";
+  input.content = "source text";
+  JobSpec job;
+  job.app = "open_notebook";
+  job.command = "generate_podcast";
+  auto episode = storage_->CreateEpisode(input, job);
+  ASSERT_TRUE(episode.ok()) << episode.status().ToString();
+  ASSERT_TRUE(episode->command_id.has_value());
+  auto queued = storage_->jobs().Get(*episode->command_id);
+  ASSERT_TRUE(queued.ok()) << queued.status().ToString();
+  EXPECT_NE(queued->input_json.find(episode->id), std::string::npos) << queued->input_json;
+
+  EpisodeOutput output;
+  output.outline_json = R"({"segments": []})";
+  output.duration_ms = 1500;
+  ASSERT_TRUE(storage_->SaveEpisodeOutput(episode->id, output).ok());
+  EXPECT_EQ(storage_->GetEpisode(episode->id)->duration_ms, 1500);
+  output.transcript_json = "not json";
+  EXPECT_EQ(storage_->SaveEpisodeOutput(episode->id, output).code(), ErrorCode::kInvalidInput);
+
+  auto requeued = storage_->RequeueEpisode(episode->id, job);
+  ASSERT_TRUE(requeued.ok()) << requeued.status().ToString();
+  EXPECT_FALSE(requeued->outline_json.has_value());
+  EXPECT_NE(requeued->command_id, episode->command_id);
+  EXPECT_EQ(storage_->ListEpisodes()->size(), 1u);
+
+  ASSERT_TRUE(storage_->DeleteEpisode(episode->id).ok());
+  EXPECT_EQ(storage_->DeleteEpisode(episode->id).code(), ErrorCode::kNotFound);
+  // Deleting the speaker profile leaves the episode profile without one.
+  ASSERT_TRUE(storage_->DeleteSpeakerProfile(created->id).ok());
+  EXPECT_FALSE(storage_->GetEpisodeProfile(episode_profile->id)->speaker_config.has_value());
+  ASSERT_TRUE(storage_->DeleteEpisodeProfile(episode_profile->id).ok());
+  EXPECT_EQ(storage_->GetEpisodeProfile(episode_profile->id).status().code(), ErrorCode::kNotFound);
+}
+
 }  // namespace
 }  // namespace on::storage

@@ -106,9 +106,9 @@ std::string DuplicateModelMessage(const Model& model, const std::string& existin
          existing_id + "); names are compared ignoring case";
 }
 
-// Inserts `model` unless one with the same provider, name and type (ignoring case) exists; the
-// unique index decides even when another process inserts the same model at the same moment.
-// Returns the id of the existing model, or nullopt when `model` was inserted.
+// Inserts `model` unless one with the same provider, name and type (ignoring case) exists.
+// Returns the id of the existing model, or nullopt when `model` was inserted. The unique index
+// decides, so this holds even when another process inserts the same model at the same moment.
 Result<std::optional<std::string>> InsertModelUnlessDuplicate(Connection& db, const Model& model) {
   ON_ASSIGN_OR_RETURN(auto inserted, db.Query("INSERT INTO model (id, name, provider, type, credential_id, created, updated) "
                                               "VALUES ($1, $2, $3, $4, $5, $6, $6) "

@@ -48,47 +48,5 @@ Result<std::vector<std::string>> PostgresStorage::ListEmbeddableNotes(bool /*onl
 Result<std::vector<std::string>> PostgresStorage::ListEmbeddableInsights(bool /*only_embedded*/) {
   return Unimplemented("ListEmbeddableInsights");
 }
-Result<SpeakerProfile> PostgresStorage::CreateSpeakerProfile(const SpeakerProfile& /*profile*/) {
-  return Unimplemented("CreateSpeakerProfile");
-}
-Result<std::vector<SpeakerProfile>> PostgresStorage::ListSpeakerProfiles() {
-  return Unimplemented("ListSpeakerProfiles");
-}
-Result<SpeakerProfile> PostgresStorage::GetSpeakerProfile(const std::string& /*id_or_name*/) {
-  return Unimplemented("GetSpeakerProfile");
-}
-Result<SpeakerProfile> PostgresStorage::UpdateSpeakerProfile(const SpeakerProfile& /*profile*/) {
-  return Unimplemented("UpdateSpeakerProfile");
-}
-Status PostgresStorage::DeleteSpeakerProfile(const std::string& /*id*/) {
-  return Unimplemented("DeleteSpeakerProfile");
-}
-Result<EpisodeProfile> PostgresStorage::CreateEpisodeProfile(const EpisodeProfile& /*profile*/) {
-  return Unimplemented("CreateEpisodeProfile");
-}
-Result<std::vector<EpisodeProfile>> PostgresStorage::ListEpisodeProfiles() {
-  return Unimplemented("ListEpisodeProfiles");
-}
-Result<EpisodeProfile> PostgresStorage::GetEpisodeProfile(const std::string& /*id_or_name*/) {
-  return Unimplemented("GetEpisodeProfile");
-}
-Result<EpisodeProfile> PostgresStorage::UpdateEpisodeProfile(const EpisodeProfile& /*profile*/) {
-  return Unimplemented("UpdateEpisodeProfile");
-}
-Status PostgresStorage::DeleteEpisodeProfile(const std::string& /*id*/) {
-  return Unimplemented("DeleteEpisodeProfile");
-}
-Result<Episode> PostgresStorage::CreateEpisode(const Episode& /*episode*/, const JobSpec& /*job*/) {
-  return Unimplemented("CreateEpisode");
-}
-Result<Episode> PostgresStorage::GetEpisode(const std::string& /*id*/) { return Unimplemented("GetEpisode"); }
-Result<std::vector<Episode>> PostgresStorage::ListEpisodes() { return Unimplemented("ListEpisodes"); }
-Status PostgresStorage::SaveEpisodeOutput(const std::string& /*id*/, const EpisodeOutput& /*output*/) {
-  return Unimplemented("SaveEpisodeOutput");
-}
-Result<Episode> PostgresStorage::RequeueEpisode(const std::string& /*id*/, const JobSpec& /*job*/) {
-  return Unimplemented("RequeueEpisode");
-}
-Status PostgresStorage::DeleteEpisode(const std::string& /*id*/) { return Unimplemented("DeleteEpisode"); }
 
 }  // namespace on::storage::postgres
