@@ -228,5 +228,33 @@ TEST(PostgresSelection, UrlIsRejectedUntilComplete) {
       << storage.status().message();
 }
 
+TEST_F(PostgresMigrationTest, EmbeddingsGetHnswIndexPerDimension) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  Note input;
+  input.content = "text";
+  input.note_type = "human";
+  auto note = storage_->CreateNote(input);
+  ASSERT_TRUE(note.ok()) << note.status().ToString();
+  EmbeddingItem item;
+  item.note_id = note->id;
+  ASSERT_EQ(*storage_->SaveEmbeddings("p/m", {item}, {{1.0f, 0.0f, 0.0f}}), 1);
+  ASSERT_EQ(*storage_->SaveEmbeddings("p/other", {item}, {{0.0f, 1.0f, 0.0f, 0.0f}}), 1);
+  EXPECT_EQ(Column("SELECT indexname FROM pg_indexes WHERE indexname LIKE 'embedding_hnsw_%' ORDER BY 1"),
+            (std::vector<std::string>{"embedding_hnsw_3", "embedding_hnsw_4"}));
+
+  // The planner uses the index for a nearest-neighbour query of that dimension.
+  auto db = storage_->pool().Acquire();
+  ASSERT_TRUE(db.ok());
+  ASSERT_TRUE((*db)->Execute("SET enable_seqscan = off").ok());
+  auto plan = (*db)->Query("EXPLAIN SELECT id FROM embedding WHERE dimension = 3 "
+                           "ORDER BY vector::vector(3) <=> $1::vector(3) LIMIT 5",
+                           Params().Add("[1,0,0]"));
+  ASSERT_TRUE(plan.ok()) << plan.status().ToString();
+  std::string text;
+  for (int row = 0; row < plan->size(); ++row) text += plan->Text(row, 0) + "\n";
+  EXPECT_NE(text.find("embedding_hnsw_3"), std::string::npos) << text;
+  ASSERT_TRUE((*db)->Execute("RESET enable_seqscan").ok());
+}
+
 }  // namespace
 }  // namespace on::storage::postgres

@@ -659,5 +659,96 @@ TEST_P(StorageTest, PodcastProfilesAndEpisodes) {
   EXPECT_EQ(storage_->GetEpisodeProfile(episode_profile->id).status().code(), ErrorCode::kNotFound);
 }
 
+TEST_P(StorageTest, EmbeddingsStoreAndResolve) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  auto notebook = storage_->CreateNotebook("vectors", "");
+  ASSERT_TRUE(notebook.ok());
+  SourceCreate create;
+  create.title = "Source";
+  create.notebooks = {notebook->id};
+  create.job_app = "open_notebook";
+  create.job_command = "process_source";
+  auto source = storage_->CreateSource(create);
+  ASSERT_TRUE(source.ok()) << source.status().ToString();
+  SourceExtraction extraction;
+  extraction.full_text = "one two";
+  extraction.content_kind = "text";
+  extraction.chunks.push_back(ChunkRecord{0, "one", 0, 3, std::nullopt, 1});
+  extraction.chunks.push_back(ChunkRecord{1, "two", 4, 7, 5, 1});
+  ASSERT_TRUE(storage_->SaveExtraction(source->id, extraction).ok());
+  Note note_input;
+  note_input.title = "Note";
+  note_input.content = "note body";
+  note_input.note_type = "human";
+  note_input.notebook_id = notebook->id;
+  auto note = storage_->CreateNote(note_input);
+  ASSERT_TRUE(note.ok());
+
+  const std::string model = "openai/text-embedding-3-small";
+  EmbeddingOwner of_source;
+  of_source.source_id = source->id;
+  auto unembedded = storage_->ListUnembedded(model, of_source, 10);
+  ASSERT_TRUE(unembedded.ok()) << unembedded.status().ToString();
+  ASSERT_EQ(unembedded->size(), 2u);
+  EXPECT_EQ((*unembedded)[1].text, "two");
+  EmbeddingOwner of_note;
+  of_note.note_id = note->id;
+  auto note_items = storage_->ListUnembedded(model, of_note, 10);
+  ASSERT_TRUE(note_items.ok());
+  ASSERT_EQ(note_items->size(), 1u);
+  EXPECT_EQ((*note_items)[0].text, "Note\nnote body");
+
+  std::vector<EmbeddingItem> items = *unembedded;
+  items.push_back((*note_items)[0]);
+  // Values that need every bit of a float, to show they come back unchanged.
+  const std::vector<std::vector<float>> vectors = {
+      {0.1f, -2.5f, 3.0e-7f}, {1.0f / 3.0f, 0.0f, 1.0e10f}, {-0.75f, 0.5f, 0.25f}};
+  auto stored = storage_->SaveEmbeddings(model, items, vectors);
+  ASSERT_TRUE(stored.ok()) << stored.status().ToString();
+  EXPECT_EQ(*stored, 3);
+  EXPECT_TRUE(storage_->ListUnembedded(model, of_source, 10)->empty());
+  EXPECT_EQ(*storage_->CountSourceEmbeddings(model, source->id), 2);
+  EXPECT_EQ(*storage_->CountEmbeddableItems(), 3);
+
+  auto listed = storage_->ListEmbeddings(model, 0, 10);
+  ASSERT_TRUE(listed.ok()) << listed.status().ToString();
+  ASSERT_EQ(listed->size(), 3u);
+  for (size_t i = 0; i < listed->size(); ++i) EXPECT_EQ((*listed)[i].vector, vectors[i]) << i;
+
+  // Saving a chunk again replaces its vector and counts one deletion.
+  ASSERT_EQ(*storage_->SaveEmbeddings(model, {items[0]}, {{9.0f, 9.0f, 9.0f}}), 1);
+  auto state = storage_->GetEmbeddingState(model);
+  ASSERT_TRUE(state.ok());
+  EXPECT_EQ(state->count, 3);
+  EXPECT_EQ(state->deletions, 1);
+  EXPECT_EQ(state->max_id, storage_->ListEmbeddings(model, 0, 10)->back().id);
+
+  auto ids = storage_->ListNotebookEmbeddingIds(model, notebook->id);
+  ASSERT_TRUE(ids.ok());
+  EXPECT_EQ(ids->size(), 3u);
+  auto targets = storage_->ResolveEmbeddings(*ids, notebook->id);
+  ASSERT_TRUE(targets.ok()) << targets.status().ToString();
+  ASSERT_EQ(targets->size(), 3u);
+  int sources = 0;
+  int notes = 0;
+  for (const auto& target : *targets) {
+    if (target.type == "source") ++sources;
+    if (target.type == "note") ++notes;
+  }
+  EXPECT_EQ(sources, 2);
+  EXPECT_EQ(notes, 1);
+  EXPECT_TRUE(storage_->ResolveEmbeddings(*ids, std::string("notebook:other"))->empty());
+
+  EXPECT_EQ(*storage_->ListEmbeddableSources(true), std::vector<std::string>{source->id});
+  EXPECT_EQ(*storage_->ListEmbeddableNotes(true), std::vector<std::string>{note->id});
+  EXPECT_TRUE(storage_->ListEmbeddableInsights(false)->empty());
+
+  // A vector for a chunk that is gone is skipped; an empty vector is rejected.
+  ASSERT_TRUE(storage_->DeleteSource(source->id).ok());
+  EXPECT_EQ(*storage_->SaveEmbeddings(model, {items[0]}, {{1.0f, 2.0f, 3.0f}}), 0);
+  EXPECT_EQ(storage_->SaveEmbeddings(model, {items[2]}, {{}}).status().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(storage_->SaveEmbeddings(model, {items[2]}, {}).status().code(), ErrorCode::kInvalidInput);
+}
+
 }  // namespace
 }  // namespace on::storage
