@@ -10,7 +10,8 @@
 namespace on::storage::postgres {
 namespace {
 
-// pgvector 0.8.0 builds HNSW indexes on `vector` columns of at most 2000 dimensions.
+// pgvector 0.8.0 rejects an HNSW index over more than 2000 dimensions ("column cannot have more
+// than 2000 dimensions for hnsw index"). NOTE: larger vectors are stored without an index.
 constexpr size_t kMaxHnswDimensions = 2000;
 
 // The key of the transaction-level advisory lock under which the per-dimension index is created.
