@@ -472,7 +472,7 @@ TEST_P(StorageTest, TransformationsAndInsights) {
   EXPECT_EQ((*insights)[0].content, "second version");
   EXPECT_EQ(storage_->GetSource(source->id, false)->insight_count, 1);
 
-  // Deleting the transformation keeps the insight and forgets where it came from.
+  // Deleting the transformation keeps the insight and clears its transformation_id.
   ASSERT_TRUE(storage_->DeleteTransformation(created->id).ok());
   EXPECT_EQ(storage_->DeleteTransformation(created->id).code(), ErrorCode::kNotFound);
   EXPECT_FALSE(storage_->GetInsight(saved->id)->transformation_id.has_value());
