@@ -1,4 +1,5 @@
-// The SQLite job queue on real database files: claims, leases, retries, cancel, dedupe.
+// The job queue of each backend on a real database: claims, leases, retries, cancel, dedupe.
+// PostgreSQL runs when OPEN_NOTEBOOK_TEST_POSTGRES_URL names a test server.
 #include "storage/sqlite/sqlite_jobs.h"
 
 #include <gtest/gtest.h>
@@ -9,8 +10,10 @@
 #include <set>
 #include <thread>
 
+#include "storage/postgres/postgres_jobs.h"
+#include "storage/postgres/postgres_storage.h"
 #include "storage/sqlite/sqlite_storage.h"
-#include "support/temp_dir.h"
+#include "support/test_storage.h"
 
 namespace on::storage {
 namespace {
@@ -35,19 +38,58 @@ class ManualClock {
   SystemClock::time_point now_;
 };
 
-class JobStoreTest : public ::testing::Test {
+class JobStoreTest : public ::testing::TestWithParam<test::StorageBackend> {
  protected:
   void SetUp() override {
-    options_.path = (dir_.path() / "jobs.db").string();
-    options_.synchronous = "normal";
-    auto storage = sqlite::SqliteStorage::Open(options_);
-    ASSERT_TRUE(storage.ok()) << storage.status().ToString();
-    ASSERT_TRUE((*storage)->MigrateUp(std::nullopt).ok());
+    database_ = std::make_unique<test::TestStorage>(GetParam());
+    if (database_->skip_reason()) GTEST_SKIP() << *database_->skip_reason();
+    ASSERT_EQ(database_->error(), "");
+    ASSERT_TRUE(database_->storage().MigrateUp(std::nullopt).ok());
+    store_ = OpenStore([this] { return clock_.Now(); });
+    ASSERT_NE(store_, nullptr);
+  }
 
-    auto database = sqlite::Database::Open(options_);
-    ASSERT_TRUE(database.ok()) << database.status().ToString();
-    database_ = std::move(database).value();
-    store_ = std::make_unique<sqlite::SqliteJobStore>(*database_, [this] { return clock_.Now(); });
+  bool IsSqlite() const { return GetParam() == test::StorageBackend::kSqlite; }
+
+  // A job store on connections of its own, as another process has. A null clock uses the
+  // system clock.
+  std::unique_ptr<JobStore> OpenStore(std::function<SystemClock::time_point()> clock = nullptr) {
+    if (!clock) clock = [] { return SystemClock::now(); };
+    if (IsSqlite()) {
+      sqlite::ConnectionOptions options;
+      options.path = database_->sqlite_path();
+      options.synchronous = "normal";
+      auto database = sqlite::Database::Open(options);
+      EXPECT_TRUE(database.ok()) << database.status().ToString();
+      if (!database.ok()) return nullptr;
+      sqlite_databases_.push_back(std::move(database).value());
+      return std::make_unique<sqlite::SqliteJobStore>(*sqlite_databases_.back(), clock);
+    }
+    auto& postgres = dynamic_cast<postgres::PostgresStorage&>(database_->storage());
+    auto pool = postgres::Pool::Open(postgres.pool().options());
+    EXPECT_TRUE(pool.ok()) << pool.status().ToString();
+    if (!pool.ok()) return nullptr;
+    postgres_pools_.push_back(std::move(pool).value());
+    return std::make_unique<postgres::PostgresJobStore>(*postgres_pools_.back(), clock);
+  }
+
+  // Inserts `spec` with the backend's InsertJob and then runs `after_insert`, both in one
+  // transaction, which commits when `after_insert` succeeds.
+  Result<SubmitResult> InsertInTransaction(const JobSpec& spec, const std::function<Status()>& after_insert) {
+    if (IsSqlite()) {
+      return sqlite_databases_.front()->writer().Run<SubmitResult>([&](sqlite::Connection& db) -> Result<SubmitResult> {
+        ON_ASSIGN_OR_RETURN(auto inserted, sqlite::InsertJob(db, spec, clock_.Now()));
+        ON_RETURN_IF_ERROR(after_insert());
+        return inserted;
+      });
+    }
+    ON_ASSIGN_OR_RETURN(auto db, postgres_pools_.front()->Acquire());
+    std::optional<SubmitResult> inserted;
+    ON_RETURN_IF_ERROR(postgres::RunInTransaction(*db, [&]() -> Status {
+      ON_ASSIGN_OR_RETURN(inserted, postgres::InsertJob(*db, spec, clock_.Now()));
+      return after_insert();
+    }));
+    return std::move(*inserted);
   }
 
   JobSpec Spec(std::string command = "sleep", int max_attempts = 3) {
@@ -79,14 +121,17 @@ class JobStoreTest : public ::testing::Test {
     return job.ok() ? *job : Job{};
   }
 
-  test::TempDir dir_;
-  sqlite::ConnectionOptions options_;
   ManualClock clock_;
-  std::unique_ptr<sqlite::Database> database_;
-  std::unique_ptr<sqlite::SqliteJobStore> store_;
+  std::unique_ptr<test::TestStorage> database_;
+  std::vector<std::unique_ptr<sqlite::Database>> sqlite_databases_;
+  std::vector<std::unique_ptr<postgres::Pool>> postgres_pools_;
+  // Declared last, so it is destroyed before the connections it uses.
+  std::unique_ptr<JobStore> store_;
 };
 
-TEST_F(JobStoreTest, SubmitStoresQueuedJob) {
+INSTANTIATE_TEST_SUITE_P(Backends, JobStoreTest, test::kAllStorageBackends, test::StorageBackendName);
+
+TEST_P(JobStoreTest, SubmitStoresQueuedJob) {
   const std::string id = SubmitJob(Spec());
   EXPECT_EQ(id.rfind("command:", 0), 0u);
   Job job = GetJob(id);
@@ -101,7 +146,7 @@ TEST_F(JobStoreTest, SubmitStoresQueuedJob) {
   EXPECT_EQ(store_->Get("command:missing").status().code(), ErrorCode::kNotFound);
 }
 
-TEST_F(JobStoreTest, SubmitRejectsBadSpec) {
+TEST_P(JobStoreTest, SubmitRejectsBadSpec) {
   JobSpec no_app = Spec();
   no_app.app = "";
   EXPECT_EQ(store_->Submit(no_app).status().code(), ErrorCode::kInvalidInput);
@@ -112,7 +157,7 @@ TEST_F(JobStoreTest, SubmitRejectsBadSpec) {
   EXPECT_EQ(store_->Submit(bad_id).status().code(), ErrorCode::kInvalidInput);
 }
 
-TEST_F(JobStoreTest, ClaimTakesOldestDueJobOfKnownCommand) {
+TEST_P(JobStoreTest, ClaimTakesOldestDueJobOfKnownCommand) {
   const std::string other = SubmitJob(Spec("other"));
   clock_.Advance(1ms);
   const std::string first = SubmitJob(Spec());
@@ -133,7 +178,7 @@ TEST_F(JobStoreTest, ClaimTakesOldestDueJobOfKnownCommand) {
   EXPECT_EQ(GetJob(other).status, JobStatus::kQueued);
 }
 
-TEST_F(JobStoreTest, ClaimWaitsForDelay) {
+TEST_P(JobStoreTest, ClaimWaitsForDelay) {
   JobSpec spec = Spec();
   spec.delay = 5s;
   SubmitJob(spec);
@@ -144,14 +189,13 @@ TEST_F(JobStoreTest, ClaimWaitsForDelay) {
 
 // Two Database objects on one file behave like two processes: separate connections, each with
 // its own writer. Every job must be claimed exactly once while 16 threads race.
-TEST_F(JobStoreTest, ClaimExactlyOnceUnderRace) {
+TEST_P(JobStoreTest, ClaimExactlyOnceUnderRace) {
   constexpr int kJobs = 240;
   for (int i = 0; i < kJobs; ++i) SubmitJob(Spec());
 
-  auto second_database = sqlite::Database::Open(options_);
-  ASSERT_TRUE(second_database.ok());
-  sqlite::SqliteJobStore second_store(**second_database);
-  std::vector<JobStore*> stores = {store_.get(), &second_store};
+  auto second_store = OpenStore();
+  ASSERT_NE(second_store, nullptr);
+  std::vector<JobStore*> stores = {store_.get(), second_store.get()};
 
   std::mutex mutex;
   std::map<std::string, int> claims;
@@ -190,7 +234,7 @@ TEST_F(JobStoreTest, ClaimExactlyOnceUnderRace) {
   EXPECT_EQ(stats->queued, 0);
 }
 
-TEST_F(JobStoreTest, ExpiredLeaseRequeuesJob) {
+TEST_P(JobStoreTest, ExpiredLeaseRequeuesJob) {
   const std::string id = SubmitJob(Spec());
   auto first = ClaimJob("worker:dead");
   ASSERT_TRUE(first.has_value());
@@ -215,7 +259,7 @@ TEST_F(JobStoreTest, ExpiredLeaseRequeuesJob) {
   EXPECT_EQ(GetJob(id).result_json, R"({"from": "alive"})");
 }
 
-TEST_F(JobStoreTest, ExpiredLeaseOnLastAttemptFails) {
+TEST_P(JobStoreTest, ExpiredLeaseOnLastAttemptFails) {
   const std::string id = SubmitJob(Spec("sleep", 1));
   ASSERT_TRUE(ClaimJob("worker:dead").has_value());
   clock_.Advance(11s);
@@ -228,7 +272,7 @@ TEST_F(JobStoreTest, ExpiredLeaseOnLastAttemptFails) {
   EXPECT_NE(failed.error_message->find("no attempts are left"), std::string::npos) << *failed.error_message;
 }
 
-TEST_F(JobStoreTest, RenewalKeepsLease) {
+TEST_P(JobStoreTest, RenewalKeepsLease) {
   const std::string id = SubmitJob(Spec());
   ASSERT_TRUE(ClaimJob("worker:a").has_value());
   clock_.Advance(8s);
@@ -244,7 +288,7 @@ TEST_F(JobStoreTest, RenewalKeepsLease) {
   EXPECT_TRUE(store_->RenewLeases("worker:other", 10s)->empty());
 }
 
-TEST_F(JobStoreTest, RetryWaitsThenRunsAgain) {
+TEST_P(JobStoreTest, RetryWaitsThenRunsAgain) {
   const std::string id = SubmitJob(Spec());
   auto first = ClaimJob("worker:a");
   ASSERT_TRUE(first.has_value());
@@ -268,7 +312,7 @@ TEST_F(JobStoreTest, RetryWaitsThenRunsAgain) {
   EXPECT_EQ(done.result_json, "42");
 }
 
-TEST_F(JobStoreTest, RetryOnLastAttemptFails) {
+TEST_P(JobStoreTest, RetryOnLastAttemptFails) {
   const std::string id = SubmitJob(Spec("sleep", 1));
   auto claimed = ClaimJob("worker:a");
   ASSERT_TRUE(claimed.has_value());
@@ -279,7 +323,7 @@ TEST_F(JobStoreTest, RetryOnLastAttemptFails) {
   EXPECT_TRUE(job.completed.has_value());
 }
 
-TEST_F(JobStoreTest, FailRecordsError) {
+TEST_P(JobStoreTest, FailRecordsError) {
   const std::string id = SubmitJob(Spec());
   auto claimed = ClaimJob("worker:a");
   ASSERT_TRUE(claimed.has_value());
@@ -291,7 +335,7 @@ TEST_F(JobStoreTest, FailRecordsError) {
   EXPECT_FALSE(*store_->Complete(LeaseOf(*claimed), "{}"));
 }
 
-TEST_F(JobStoreTest, ReleaseDoesNotCountAttempt) {
+TEST_P(JobStoreTest, ReleaseDoesNotCountAttempt) {
   const std::string id = SubmitJob(Spec());
   auto claimed = ClaimJob("worker:a");
   ASSERT_TRUE(claimed.has_value());
@@ -302,7 +346,7 @@ TEST_F(JobStoreTest, ReleaseDoesNotCountAttempt) {
   EXPECT_EQ(ClaimJob("worker:b")->attempts, 1);
 }
 
-TEST_F(JobStoreTest, CancelQueuedJob) {
+TEST_P(JobStoreTest, CancelQueuedJob) {
   const std::string id = SubmitJob(Spec());
   EXPECT_EQ(*store_->Cancel(id), CancelOutcome::kCancelled);
   Job job = GetJob(id);
@@ -313,7 +357,7 @@ TEST_F(JobStoreTest, CancelQueuedJob) {
   EXPECT_EQ(store_->Cancel("command:missing").status().code(), ErrorCode::kNotFound);
 }
 
-TEST_F(JobStoreTest, CancelRunningJobIsRequested) {
+TEST_P(JobStoreTest, CancelRunningJobIsRequested) {
   const std::string id = SubmitJob(Spec());
   auto claimed = ClaimJob("worker:a");
   ASSERT_TRUE(claimed.has_value());
@@ -333,7 +377,7 @@ TEST_F(JobStoreTest, CancelRunningJobIsRequested) {
   EXPECT_EQ(GetJob(id).status, JobStatus::kCancelled);
 }
 
-TEST_F(JobStoreTest, CancelRequestWinsOverRetry) {
+TEST_P(JobStoreTest, CancelRequestWinsOverRetry) {
   const std::string id = SubmitJob(Spec());
   auto claimed = ClaimJob("worker:a");
   ASSERT_TRUE(claimed.has_value());
@@ -342,7 +386,7 @@ TEST_F(JobStoreTest, CancelRequestWinsOverRetry) {
   EXPECT_EQ(GetJob(id).status, JobStatus::kCancelled);
 }
 
-TEST_F(JobStoreTest, DedupeKeyReturnsActiveJob) {
+TEST_P(JobStoreTest, DedupeKeyReturnsActiveJob) {
   JobSpec spec = Spec();
   spec.dedupe_key = "source:abc/process";
   auto first = store_->Submit(spec);
@@ -364,7 +408,7 @@ TEST_F(JobStoreTest, DedupeKeyReturnsActiveJob) {
   EXPECT_NE(after->job.id, first->job.id);
 }
 
-TEST_F(JobStoreTest, ProgressIsStoredWhileLeaseHolds) {
+TEST_P(JobStoreTest, ProgressIsStoredWhileLeaseHolds) {
   const std::string id = SubmitJob(Spec());
   auto claimed = ClaimJob("worker:a");
   ASSERT_TRUE(claimed.has_value());
@@ -382,7 +426,7 @@ TEST_F(JobStoreTest, ProgressIsStoredWhileLeaseHolds) {
   EXPECT_EQ(GetJob(id).progress_stage, "embedding");
 }
 
-TEST_F(JobStoreTest, ListFiltersNewestFirst) {
+TEST_P(JobStoreTest, ListFiltersNewestFirst) {
   const std::string sleep_one = SubmitJob(Spec());
   clock_.Advance(1ms);
   const std::string other = SubmitJob(Spec("other"));
@@ -405,21 +449,17 @@ TEST_F(JobStoreTest, ListFiltersNewestFirst) {
   EXPECT_EQ(store_->List(JobQuery{std::nullopt, std::nullopt, 1})->size(), 1u);
 }
 
-TEST_F(JobStoreTest, InsertJobJoinsCallerTransaction) {
+TEST_P(JobStoreTest, InsertJobJoinsCallerTransaction) {
   JobSpec spec = Spec();
   spec.id = "command:joined";
-  auto rolled_back = database_->writer().Run<SubmitResult>([&](sqlite::Connection& db) -> Result<SubmitResult> {
-    ON_ASSIGN_OR_RETURN(auto inserted, sqlite::InsertJob(db, spec, clock_.Now()));
-    (void)inserted;
-    return InvalidInput("the caller's other insert failed");
-  });
+  auto rolled_back =
+      InsertInTransaction(spec, [] { return InvalidInput("the caller's other insert failed"); });
   EXPECT_FALSE(rolled_back.ok());
   EXPECT_EQ(store_->Get("command:joined").status().code(), ErrorCode::kNotFound);
 
   std::vector<std::string> submitted;
   const int handle = store_->AddListener([&](const JobEvent& event) { submitted.push_back(event.job_id); });
-  auto committed = database_->writer().Run<SubmitResult>(
-      [&](sqlite::Connection& db) { return sqlite::InsertJob(db, spec, clock_.Now()); });
+  auto committed = InsertInTransaction(spec, [] { return Status::Ok(); });
   ASSERT_TRUE(committed.ok()) << committed.status().ToString();
   store_->NotifySubmitted(committed->job.id);
   store_->RemoveListener(handle);
@@ -427,7 +467,7 @@ TEST_F(JobStoreTest, InsertJobJoinsCallerTransaction) {
   EXPECT_EQ(submitted, std::vector<std::string>{"command:joined"});
 }
 
-TEST_F(JobStoreTest, PurgeDeletesOldFinishedJobs) {
+TEST_P(JobStoreTest, PurgeDeletesOldFinishedJobs) {
   const std::string old_done = SubmitJob(Spec());
   ASSERT_EQ(*store_->Cancel(old_done), CancelOutcome::kCancelled);
   const std::string still_queued = SubmitJob(Spec());
@@ -441,7 +481,7 @@ TEST_F(JobStoreTest, PurgeDeletesOldFinishedJobs) {
   EXPECT_TRUE(store_->Get(new_done).ok());
 }
 
-TEST_F(JobStoreTest, WorkersAndQueueStats) {
+TEST_P(JobStoreTest, WorkersAndQueueStats) {
   WorkerInfo worker{"worker:one", "host", 42, {"debug.sleep"}, 4, 0, 30s, "", ""};
   ASSERT_TRUE(store_->SaveWorker(worker).ok());
   clock_.Advance(10s);

@@ -1,0 +1,2 @@
+DROP TABLE job_worker;
+DROP TABLE job;

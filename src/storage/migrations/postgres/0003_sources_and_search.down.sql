@@ -1,0 +1,15 @@
+DROP INDEX note_search;
+ALTER TABLE note DROP COLUMN content_tokens;
+ALTER TABLE note DROP COLUMN content_vector;
+ALTER TABLE note DROP COLUMN title_tokens;
+ALTER TABLE note DROP COLUMN title_vector;
+DROP TABLE source_chunk;
+DROP INDEX source_title_search;
+DROP INDEX source_by_command;
+ALTER TABLE source DROP COLUMN title_tokens;
+ALTER TABLE source DROP COLUMN title_vector;
+ALTER TABLE source DROP COLUMN command_id;
+ALTER TABLE source DROP COLUMN transformations;
+ALTER TABLE source DROP COLUMN embed;
+ALTER TABLE source DROP COLUMN content_kind;
+ALTER TABLE source DROP COLUMN original_filename;

@@ -1,0 +1,286 @@
+// Embedding vectors in pgvector columns, one row per chunk, note or insight and model.
+#include <charconv>
+#include <cstdlib>
+
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+#include "storage/postgres/postgres_storage.h"
+
+namespace on::storage::postgres {
+namespace {
+
+// pgvector 0.8.0 rejects an HNSW index over more than 2000 dimensions ("column cannot have more
+// than 2000 dimensions for hnsw index"). NOTE: larger vectors are stored without an index.
+constexpr size_t kMaxHnswDimensions = 2000;
+
+// The key of the transaction-level advisory lock under which the per-dimension index is created.
+constexpr int64_t kIndexLockKey = 0x6f6e5f686e7377;  // "on_hnsw"
+
+// Writes `vector` in pgvector's text form "[0.5,1,-2]", each value the shortest text that reads
+// back as the same float.
+std::string VectorText(const std::vector<float>& vector) {
+  std::string text = "[";
+  char buffer[32];
+  for (size_t i = 0; i < vector.size(); ++i) {
+    if (i > 0) text += ',';
+    auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), vector[i]);
+    text.append(buffer, error == std::errc() ? end : buffer);
+  }
+  text += ']';
+  return text;
+}
+
+// Parses pgvector's text form.
+std::vector<float> ParseVector(const std::string& text) {
+  std::vector<float> vector;
+  const char* cursor = text.c_str();
+  if (*cursor == '[') ++cursor;
+  while (*cursor != '\0' && *cursor != ']') {
+    char* end = nullptr;
+    vector.push_back(std::strtof(cursor, &end));
+    if (end == cursor) break;
+    cursor = end;
+    if (*cursor == ',') ++cursor;
+  }
+  return vector;
+}
+
+// Creates the HNSW index for vectors of `dimension` unless it exists. HNSW needs a fixed
+// dimension, so each dimension gets a partial index over its own rows.
+Status EnsureHnswIndex(Connection& db, size_t dimension) {
+  if (dimension > kMaxHnswDimensions) return Status::Ok();
+  const std::string name = "embedding_hnsw_" + std::to_string(dimension);
+  ON_ASSIGN_OR_RETURN(auto exists, db.Query("SELECT to_regclass($1) IS NOT NULL", Params().Add(name)));
+  if (exists.Bool(0, 0)) return Status::Ok();
+
+  // Two processes saving the first vectors of a dimension at once would both try to create it.
+  ON_RETURN_IF_ERROR(db.Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kIndexLockKey)).status());
+  ON_ASSIGN_OR_RETURN(auto created_meanwhile, db.Query("SELECT to_regclass($1) IS NOT NULL", Params().Add(name)));
+  if (created_meanwhile.Bool(0, 0)) return Status::Ok();
+  // DDL takes no parameters; the dimension is a number this function formats itself.
+  const std::string dims = std::to_string(dimension);
+  ON_RETURN_IF_ERROR(db.Execute("CREATE INDEX " + name + " ON embedding USING hnsw ((vector::vector(" + dims +
+                                ")) vector_cosine_ops) WHERE dimension = " + dims));
+  spdlog::info("created the HNSW index {} for {}-dimensional embeddings", name, dimension);
+  return Status::Ok();
+}
+
+Result<std::vector<std::string>> ListIds(Pool& pool, std::string_view sql) {
+  ON_ASSIGN_OR_RETURN(auto db, pool.Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query(sql));
+  std::vector<std::string> ids;
+  for (int row = 0; row < rows.size(); ++row) ids.push_back(rows.Text(row, 0));
+  return ids;
+}
+
+}  // namespace
+
+Result<std::vector<EmbeddingItem>> PostgresStorage::ListUnembedded(const std::string& model, const EmbeddingOwner& owner,
+                                                                   int limit) {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  std::vector<EmbeddingItem> items;
+  if (owner.source_id) {
+    ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT c.id, c.content FROM source_chunk c WHERE c.source_id = $1 "
+                                             "AND NOT EXISTS (SELECT 1 FROM embedding e WHERE e.chunk_id = c.id "
+                                             "AND e.model = $2) ORDER BY c.chunk_index LIMIT $3",
+                                             Params().Add(*owner.source_id).Add(model).Add(limit)));
+    for (int row = 0; row < rows.size(); ++row) {
+      items.push_back(EmbeddingItem{rows.Int(row, 0), std::nullopt, rows.Text(row, 1)});
+    }
+  }
+  if (owner.note_id) {
+    ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT n.id, trim(coalesce(n.title, '') || chr(10) || n.content) "
+                                             "FROM note n WHERE n.id = $1 AND NOT EXISTS "
+                                             "(SELECT 1 FROM embedding e WHERE e.note_id = n.id AND e.model = $2)",
+                                             Params().Add(*owner.note_id).Add(model)));
+    if (!rows.empty()) items.push_back(EmbeddingItem{std::nullopt, rows.Text(0, 0), rows.Text(0, 1)});
+  }
+  if (owner.insight_id) {
+    ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT i.id, i.insight_type || chr(10) || i.content FROM source_insight i "
+                                             "WHERE i.id = $1 AND NOT EXISTS "
+                                             "(SELECT 1 FROM embedding e WHERE e.insight_id = i.id AND e.model = $2)",
+                                             Params().Add(*owner.insight_id).Add(model)));
+    if (!rows.empty()) items.push_back(EmbeddingItem{std::nullopt, std::nullopt, rows.Text(0, 1), rows.Text(0, 0)});
+  }
+  return items;
+}
+
+Result<int64_t> PostgresStorage::SaveEmbeddings(const std::string& model, const std::vector<EmbeddingItem>& items,
+                                                const std::vector<std::vector<float>>& vectors) {
+  if (items.size() != vectors.size()) {
+    return InvalidInput("SaveEmbeddings got " + std::to_string(items.size()) + " items and " +
+                        std::to_string(vectors.size()) + " vectors");
+  }
+  const std::string now = NowTimestamp();
+  return InTransaction<int64_t>([&](Connection& db) -> Result<int64_t> {
+    int64_t stored = 0;
+    for (size_t i = 0; i < items.size(); ++i) {
+      const EmbeddingItem& item = items[i];
+      const std::vector<float>& vector = vectors[i];
+      if (vector.empty()) return InvalidInput("an embedding vector is empty");
+      ON_RETURN_IF_ERROR(EnsureHnswIndex(db, vector.size()));
+
+      // The owner column and table are literals chosen here; INSERT ... SELECT inserts nothing
+      // when the chunk, note or insight is gone.
+      std::string column = "note_id";
+      std::string table = "note";
+      std::string owner = item.note_id.value_or("");
+      if (item.chunk_id) {
+        column = "chunk_id";
+        table = "source_chunk";
+        owner = std::to_string(*item.chunk_id);
+      } else if (item.insight_id) {
+        column = "insight_id";
+        table = "source_insight";
+        owner = *item.insight_id;
+      }
+      const std::string owner_cast = item.chunk_id ? "$1::bigint" : "$1";
+      ON_RETURN_IF_ERROR(db.Query("DELETE FROM embedding WHERE " + column + " = " + owner_cast + " AND model = $2",
+                                  Params().Add(owner).Add(model))
+                             .status());
+      ON_ASSIGN_OR_RETURN(auto inserted,
+                          db.Query("INSERT INTO embedding (model, " + column + ", dimension, vector, created) "
+                                   "SELECT $2, id, $3, $4::vector, $5 FROM " + table + " WHERE id = " + owner_cast,
+                                   Params()
+                                       .Add(owner)
+                                       .Add(model)
+                                       .Add(static_cast<int64_t>(vector.size()))
+                                       .Add(VectorText(vector))
+                                       .Add(now)));
+      stored += inserted.affected();
+    }
+    return stored;
+  });
+}
+
+Result<std::vector<StoredEmbedding>> PostgresStorage::ListEmbeddings(const std::string& model, int64_t after_id,
+                                                                     int limit) {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT id, vector::text FROM embedding WHERE model = $1 AND id > $2 "
+                                           "ORDER BY id LIMIT $3",
+                                           Params().Add(model).Add(after_id).Add(limit)));
+  std::vector<StoredEmbedding> embeddings;
+  embeddings.reserve(static_cast<size_t>(rows.size()));
+  for (int row = 0; row < rows.size(); ++row) {
+    embeddings.push_back(StoredEmbedding{rows.Int(row, 0), ParseVector(rows.Text(row, 1))});
+  }
+  return embeddings;
+}
+
+Result<EmbeddingModelState> PostgresStorage::GetEmbeddingState(const std::string& model) {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT coalesce(max(id), 0), count(*), "
+                                           "(SELECT coalesce(max(deletions), 0) FROM embedding_model_state "
+                                           "WHERE model = $1) FROM embedding WHERE model = $1",
+                                           Params().Add(model)));
+  EmbeddingModelState state;
+  if (!rows.empty()) {
+    state.max_id = rows.Int(0, 0);
+    state.count = rows.Int(0, 1);
+    state.deletions = rows.Int(0, 2);
+  }
+  return state;
+}
+
+Result<std::vector<EmbeddingTarget>> PostgresStorage::ResolveEmbeddings(const std::vector<int64_t>& ids,
+                                                                        const std::optional<std::string>& notebook_id) {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  std::vector<EmbeddingTarget> targets;
+  for (int64_t id : ids) {
+    ON_ASSIGN_OR_RETURN(
+        auto chunk,
+        db->Query("SELECT s.id, coalesce(s.title, ''), c.chunk_index, c.page, c.content FROM embedding e "
+                  "JOIN source_chunk c ON c.id = e.chunk_id JOIN source s ON s.id = c.source_id WHERE e.id = $1 "
+                  "AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id "
+                  "AND sn.notebook_id = $2))",
+                  Params().Add(id).Add(notebook_id)));
+    if (!chunk.empty()) {
+      EmbeddingTarget target{id, "source", chunk.Text(0, 0), chunk.Text(0, 0), chunk.Text(0, 1), chunk.Int(0, 2),
+                             std::nullopt, chunk.Text(0, 4)};
+      if (!chunk.IsNull(0, 3)) target.page = static_cast<int>(chunk.Int(0, 3));
+      targets.push_back(std::move(target));
+      continue;
+    }
+    ON_ASSIGN_OR_RETURN(auto note, db->Query("SELECT n.id, coalesce(n.notebook_id, ''), coalesce(n.title, ''), n.content "
+                                             "FROM embedding e JOIN note n ON n.id = e.note_id WHERE e.id = $1 "
+                                             "AND ($2::text IS NULL OR n.notebook_id = $2)",
+                                             Params().Add(id).Add(notebook_id)));
+    if (!note.empty()) {
+      targets.push_back(EmbeddingTarget{id, "note", note.Text(0, 0), note.Text(0, 1), note.Text(0, 2), std::nullopt,
+                                        std::nullopt, note.Text(0, 3)});
+      continue;
+    }
+    ON_ASSIGN_OR_RETURN(
+        auto insight,
+        db->Query("SELECT i.id, s.id, i.insight_type || ' - ' || coalesce(s.title, ''), i.content FROM embedding e "
+                  "JOIN source_insight i ON i.id = e.insight_id JOIN source s ON s.id = i.source_id WHERE e.id = $1 "
+                  "AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id "
+                  "AND sn.notebook_id = $2))",
+                  Params().Add(id).Add(notebook_id)));
+    if (!insight.empty()) {
+      targets.push_back(EmbeddingTarget{id, "insight", insight.Text(0, 0), insight.Text(0, 1), insight.Text(0, 2),
+                                        std::nullopt, std::nullopt, insight.Text(0, 3)});
+    }
+  }
+  return targets;
+}
+
+Result<std::vector<int64_t>> PostgresStorage::ListNotebookEmbeddingIds(const std::string& model,
+                                                                      const std::string& notebook_id) {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT e.id FROM embedding e JOIN source_chunk c ON c.id = e.chunk_id "
+                                           "JOIN source_notebook sn ON sn.source_id = c.source_id "
+                                           "WHERE e.model = $1 AND sn.notebook_id = $2 "
+                                           "UNION ALL SELECT e.id FROM embedding e JOIN note n ON n.id = e.note_id "
+                                           "WHERE e.model = $1 AND n.notebook_id = $2 "
+                                           "UNION ALL SELECT e.id FROM embedding e JOIN source_insight i "
+                                           "ON i.id = e.insight_id JOIN source_notebook sn ON sn.source_id = i.source_id "
+                                           "WHERE e.model = $1 AND sn.notebook_id = $2",
+                                           Params().Add(model).Add(notebook_id)));
+  std::vector<int64_t> ids;
+  for (int row = 0; row < rows.size(); ++row) ids.push_back(rows.Int(row, 0));
+  return ids;
+}
+
+Result<int64_t> PostgresStorage::CountEmbeddableItems() {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT (SELECT count(*) FROM source_chunk) + "
+                                           "(SELECT count(*) FROM note WHERE trim(content) <> '') + "
+                                           "(SELECT count(*) FROM source_insight)"));
+  return rows.empty() ? 0 : rows.Int(0, 0);
+}
+
+Result<int64_t> PostgresStorage::CountSourceEmbeddings(const std::string& model, const std::string& source_id) {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT count(*) FROM embedding e JOIN source_chunk c ON c.id = e.chunk_id "
+                                           "WHERE c.source_id = $1 AND e.model = $2",
+                                           Params().Add(source_id).Add(model)));
+  return rows.empty() ? 0 : rows.Int(0, 0);
+}
+
+Result<std::vector<std::string>> PostgresStorage::ListEmbeddableSources(bool only_embedded) {
+  if (only_embedded) {
+    return ListIds(*pool_, "SELECT DISTINCT c.source_id FROM source_chunk c JOIN embedding e ON e.chunk_id = c.id "
+                           "ORDER BY c.source_id");
+  }
+  return ListIds(*pool_, "SELECT DISTINCT source_id FROM source_chunk ORDER BY source_id");
+}
+
+Result<std::vector<std::string>> PostgresStorage::ListEmbeddableNotes(bool only_embedded) {
+  if (only_embedded) {
+    return ListIds(*pool_, "SELECT DISTINCT n.id FROM note n JOIN embedding e ON e.note_id = n.id "
+                           "WHERE trim(n.content) <> '' ORDER BY n.id");
+  }
+  return ListIds(*pool_, "SELECT id FROM note WHERE trim(content) <> '' ORDER BY id");
+}
+
+Result<std::vector<std::string>> PostgresStorage::ListEmbeddableInsights(bool only_embedded) {
+  if (only_embedded) {
+    return ListIds(*pool_, "SELECT DISTINCT i.id FROM source_insight i JOIN embedding e ON e.insight_id = i.id "
+                           "ORDER BY i.id");
+  }
+  return ListIds(*pool_, "SELECT id FROM source_insight ORDER BY id");
+}
+
+}  // namespace on::storage::postgres

@@ -1,0 +1,224 @@
+#include "storage/postgres/postgres_storage.h"
+
+#include <map>
+
+#include <spdlog/spdlog.h>
+
+#include "core/ids.h"
+#include "storage/migrations.h"
+#include "storage/postgres/postgres_jobs.h"
+
+namespace on::storage::postgres {
+namespace {
+
+constexpr std::string_view kCreateMigrationTable =
+    "CREATE TABLE IF NOT EXISTS schema_migrations ("
+    "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)";
+
+// The key of the transaction-level advisory lock that serializes migrations of one database.
+// Advisory locks belong to a database, so other databases on the server never wait for it.
+constexpr int64_t kMigrationLockKey = 0x6f6e5f6d69677261;  // "on_migra"
+
+struct AppliedMigration {
+  std::string checksum;
+  std::string applied_at;
+};
+
+Result<std::map<int, AppliedMigration>> ReadApplied(Connection& db) {
+  std::map<int, AppliedMigration> applied;
+  ON_ASSIGN_OR_RETURN(auto exists, db.Query("SELECT to_regclass('schema_migrations') IS NOT NULL"));
+  if (!exists.Bool(0, 0)) return applied;
+
+  ON_ASSIGN_OR_RETURN(auto rows, db.Query("SELECT version, checksum, applied_at FROM schema_migrations ORDER BY version"));
+  for (int row = 0; row < rows.size(); ++row) {
+    applied[static_cast<int>(rows.Int(row, 0))] = AppliedMigration{rows.Text(row, 1), rows.Text(row, 2)};
+  }
+  return applied;
+}
+
+// Rejects a database that this binary must not touch: one migrated by a newer binary, or one
+// whose applied migration differs from the script compiled in.
+Status VerifyApplied(const std::vector<Migration>& migrations, const std::map<int, AppliedMigration>& applied) {
+  const int latest = static_cast<int>(migrations.size());
+  for (const auto& [version, row] : applied) {
+    if (version > latest) {
+      return Status(ErrorCode::kMigration,
+                    "the database schema is at version " + std::to_string(applied.rbegin()->first) +
+                        " but this open-notebook binary knows versions up to " + std::to_string(latest) +
+                        "; run the newer binary that migrated it, or restore a backup made with this version");
+    }
+    const Migration& migration = migrations[static_cast<size_t>(version - 1)];
+    if (row.checksum != migration.checksum) {
+      return Status(ErrorCode::kMigration,
+                    "migration " + std::to_string(version) + " (" + migration.name +
+                        ") was changed after it was applied: checksum " + row.checksum.substr(0, 12) +
+                        " in the database, " + migration.checksum.substr(0, 12) +
+                        " in this binary; restore the original migration file, or restore the database from a backup");
+    }
+  }
+  return Status::Ok();
+}
+
+int CurrentVersion(const std::map<int, AppliedMigration>& applied) {
+  return applied.empty() ? 0 : applied.rbegin()->first;
+}
+
+// A connection of its own for schema changes, without the statement time-out: building an index
+// over a large table may take longer than any request should.
+Result<std::unique_ptr<Connection>> OpenMigrationConnection(const Pool& pool) {
+  ConnectionOptions options = pool.options().connection;
+  options.statement_timeout_ms = 0;
+  return Connection::Open(options);
+}
+
+// Runs `step` in one transaction that holds the migration lock. `step` sets `done` when there is
+// nothing left to do.
+Status RunLockedStep(Connection& db, const std::function<Status(bool& done)>& step, bool& done) {
+  return RunInTransaction(db, [&]() -> Status {
+    ON_RETURN_IF_ERROR(db.Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kMigrationLockKey)).status());
+    return step(done);
+  });
+}
+
+}  // namespace
+
+Status Unimplemented(std::string_view method) {
+  return Status(ErrorCode::kUnavailable,
+                "PostgresStorage::" + std::string(method) + " is not implemented yet; use the SQLite backend");
+}
+
+PoolOptions PoolOptionsFromSettings(const Settings& settings) {
+  PoolOptions options;
+  options.connection.url = settings.database_url;
+  options.connection.statement_timeout_ms = static_cast<int>(settings.db_statement_timeout_ms);
+  options.size = static_cast<int>(settings.db_pool_size);
+  options.acquire_timeout = std::chrono::milliseconds(settings.db_statement_timeout_ms);
+  return options;
+}
+
+PostgresStorage::PostgresStorage(std::unique_ptr<Pool> pool)
+    : pool_(std::move(pool)), jobs_(std::make_unique<PostgresJobStore>(*pool_)) {}
+
+PostgresStorage::~PostgresStorage() = default;
+
+Result<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(const PoolOptions& options) {
+  ON_ASSIGN_OR_RETURN(auto pool, Pool::Open(options));
+  return std::unique_ptr<PostgresStorage>(new PostgresStorage(std::move(pool)));
+}
+
+JobStore& PostgresStorage::jobs() { return *jobs_; }
+
+Status PostgresStorage::Ping() {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT 1"));
+  if (rows.size() != 1) return DatabaseError("SELECT 1 returned no row");
+  return Status::Ok();
+}
+
+Result<SchemaStatus> PostgresStorage::GetSchemaStatus() {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("postgres"));
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*db));
+
+  SchemaStatus status;
+  status.current_version = CurrentVersion(applied);
+  status.latest_version = static_cast<int>(migrations.size());
+  for (const auto& migration : migrations) {
+    MigrationState state{migration.version, migration.name, migration.checksum, std::nullopt, std::nullopt};
+    auto found = applied.find(migration.version);
+    if (found != applied.end()) {
+      state.applied_at = found->second.applied_at;
+      state.applied_checksum = found->second.checksum;
+    }
+    status.migrations.push_back(std::move(state));
+  }
+  return status;
+}
+
+Status PostgresStorage::CheckSchema() {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("postgres"));
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*db));
+  ON_RETURN_IF_ERROR(VerifyApplied(migrations, applied));
+
+  const int current = CurrentVersion(applied);
+  if (current < static_cast<int>(migrations.size())) {
+    return Status(ErrorCode::kMigration, "the database schema is at version " + std::to_string(current) +
+                                             " and this binary needs version " + std::to_string(migrations.size()) +
+                                             "; run `open-notebook migrate up`");
+  }
+  return Status::Ok();
+}
+
+Status PostgresStorage::MigrateUp(std::optional<int> target) {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("postgres"));
+  const int latest = static_cast<int>(migrations.size());
+  const int goal = target.value_or(latest);
+  if (goal < 0 || goal > latest) {
+    return InvalidInput("target version " + std::to_string(goal) + " is invalid: expected 0 to " + std::to_string(latest));
+  }
+
+  ON_ASSIGN_OR_RETURN(auto db, OpenMigrationConnection(*pool_));
+  auto apply_next = [&](bool& done) -> Status {
+    ON_RETURN_IF_ERROR(db->Execute(kCreateMigrationTable));
+    ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*db));
+    ON_RETURN_IF_ERROR(VerifyApplied(migrations, applied));
+    const int current = CurrentVersion(applied);
+    if (current >= goal) {
+      done = true;
+      return Status::Ok();
+    }
+
+    const Migration& next = migrations[static_cast<size_t>(current)];
+    Status applied_script = db->Execute(next.up_sql);
+    if (!applied_script.ok()) {
+      return Status(ErrorCode::kMigration, "migration " + std::to_string(next.version) + " (" + next.name +
+                                               ") failed: " + applied_script.message());
+    }
+    ON_RETURN_IF_ERROR(db->Query("INSERT INTO schema_migrations (version, name, checksum, applied_at) "
+                                 "VALUES ($1, $2, $3, $4)",
+                                 Params().Add(next.version).Add(next.name).Add(next.checksum).Add(NowTimestamp()))
+                           .status());
+    spdlog::info("applied migration {} ({})", next.version, next.name);
+    return Status::Ok();
+  };
+
+  for (bool done = false; !done;) ON_RETURN_IF_ERROR(RunLockedStep(*db, apply_next, done));
+  return Status::Ok();
+}
+
+Status PostgresStorage::MigrateDown(int target) {
+  ON_ASSIGN_OR_RETURN(auto migrations, LoadMigrations("postgres"));
+  if (target < 0) return InvalidInput("target version " + std::to_string(target) + " is invalid: expected 0 or more");
+
+  ON_ASSIGN_OR_RETURN(auto db, OpenMigrationConnection(*pool_));
+  auto revert_last = [&](bool& done) -> Status {
+    ON_ASSIGN_OR_RETURN(auto applied, ReadApplied(*db));
+    ON_RETURN_IF_ERROR(VerifyApplied(migrations, applied));
+    const int current = CurrentVersion(applied);
+    if (current <= target) {
+      done = true;
+      return Status::Ok();
+    }
+
+    const Migration& last = migrations[static_cast<size_t>(current - 1)];
+    Status reverted = db->Execute(last.down_sql);
+    if (!reverted.ok()) {
+      return Status(ErrorCode::kMigration, "reverting migration " + std::to_string(last.version) + " (" + last.name +
+                                               ") failed: " + reverted.message());
+    }
+    ON_RETURN_IF_ERROR(
+        db->Query("DELETE FROM schema_migrations WHERE version = $1", Params().Add(last.version)).status());
+    spdlog::info("reverted migration {} ({})", last.version, last.name);
+    return Status::Ok();
+  };
+
+  for (bool done = false; !done;) ON_RETURN_IF_ERROR(RunLockedStep(*db, revert_last, done));
+  return Status::Ok();
+}
+
+Status PostgresStorage::CheckIntegrity() { return Unimplemented("CheckIntegrity"); }
+
+Status PostgresStorage::BackupTo(const std::string& /*path*/) { return Unimplemented("BackupTo"); }
+
+}  // namespace on::storage::postgres
