@@ -1,6 +1,7 @@
 // The storage interface: every read and write of Open Notebook's records goes through it.
 //
-// Implementations: storage/sqlite (the embedded default). No SQL exists outside storage/.
+// Implementations: storage/sqlite (the embedded default) and storage/postgres (not selectable until
+// keyword search, the integrity check and backups are done there). No SQL exists outside storage/.
 // All methods are thread-safe. Errors: kNotFound for a missing record, kInvalidInput for a value
 // the database rejects (for example a link to a missing notebook), kDatabase for failures of the
 // database itself (message safe to log, never shown to API clients verbatim), kMigration when the
