@@ -212,8 +212,8 @@ int SnippetBuilder::WordTerm(std::string_view word, bool ascii) {
     term_cache_.Add(word, word_term);
     term = TermIndex(word_term);
   } else {
-    // A word of the scan gives one token. Anything else is left out of the cache, so the cache
-    // never holds part of an answer.
+    // A word of the scan gives one token. Other results are left out of the cache, so it never
+    // contains a partial result.
     const std::vector<Token> tokens = tokenizer_.Tokenize(word);
     if (tokens.size() == 1) term_cache_.Add(word, tokens[0].term);
     for (const Token& token : tokens) {
@@ -228,8 +228,8 @@ int SnippetBuilder::WordTerm(std::string_view word, bool ascii) {
 // Splits `text` into words with their offsets, as the tokenizer splits it, in one pass. Words are
 // runs of letters and digits with the combining marks that follow them. As in ICU's word rules, an
 // apostrophe between two letters or two digits joins them ("don't", "don’t"), so "a'1" is two words.
-// The letters known to the scan are those of Latin scripts; a run between ASCII whitespace that has
-// any other character (Chinese, Cyrillic, a format character, invalid UTF-8) goes to the tokenizer
+// The scan knows the letters of Latin scripts only. A run between ASCII whitespace that has any
+// other character (Chinese, Cyrillic, a format character, invalid UTF-8) goes to the tokenizer
 // instead, which segments it with ICU.
 std::vector<SnippetBuilder::Word> SnippetBuilder::SplitWords(std::string_view text) {
   std::vector<Word> words;

@@ -73,4 +73,29 @@ Result<std::vector<Migration>> LoadMigrations(std::string_view backend, const st
   return migrations;
 }
 
+Status VerifyApplied(const std::vector<Migration>& migrations, const std::map<int, AppliedMigration>& applied) {
+  const int latest = static_cast<int>(migrations.size());
+  for (const auto& [version, row] : applied) {
+    if (version > latest) {
+      return Status(ErrorCode::kMigration,
+                    "the database schema is at version " + std::to_string(applied.rbegin()->first) +
+                        " but this open-notebook binary knows versions up to " + std::to_string(latest) +
+                        "; run the newer binary that migrated it, or restore a backup made with this version");
+    }
+    const Migration& migration = migrations[static_cast<size_t>(version - 1)];
+    if (row.checksum != migration.checksum) {
+      return Status(ErrorCode::kMigration,
+                    "migration " + std::to_string(version) + " (" + migration.name +
+                        ") was changed after it was applied: checksum " + row.checksum.substr(0, 12) +
+                        " in the database, " + migration.checksum.substr(0, 12) +
+                        " in this binary; restore the original migration file, or restore the database from a backup");
+    }
+  }
+  return Status::Ok();
+}
+
+int CurrentVersion(const std::map<int, AppliedMigration>& applied) {
+  return applied.empty() ? 0 : applied.rbegin()->first;
+}
+
 }  // namespace on::storage

@@ -4,6 +4,7 @@
 // Versions start at 1 and have no gaps; every up script has a down script.
 #pragma once
 
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -28,6 +29,19 @@ Result<std::vector<Migration>> LoadMigrations(std::string_view backend);
 
 // LoadMigrations over the given files instead of the embedded ones.
 Result<std::vector<Migration>> LoadMigrations(std::string_view backend, const std::vector<on::EmbeddedAsset>& files);
+
+// One row of a database's schema_migrations table.
+struct AppliedMigration {
+  std::string checksum;
+  std::string applied_at;
+};
+
+// Rejects (kMigration) a database that this binary must not touch: one migrated by a newer binary,
+// or one whose applied migration differs from the script compiled in.
+Status VerifyApplied(const std::vector<Migration>& migrations, const std::map<int, AppliedMigration>& applied);
+
+// Returns the highest applied version, 0 for none.
+int CurrentVersion(const std::map<int, AppliedMigration>& applied);
 
 // Lowercase hex sha256 of `text`.
 std::string Sha256Hex(std::string_view text);

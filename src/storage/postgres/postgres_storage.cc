@@ -19,11 +19,6 @@ constexpr std::string_view kCreateMigrationTable =
 // Advisory locks belong to a database, so other databases on the server never wait for it.
 constexpr int64_t kMigrationLockKey = 0x6f6e5f6d69677261;  // "on_migra"
 
-struct AppliedMigration {
-  std::string checksum;
-  std::string applied_at;
-};
-
 Result<std::map<int, AppliedMigration>> ReadApplied(Connection& db) {
   std::map<int, AppliedMigration> applied;
   ON_ASSIGN_OR_RETURN(auto exists, db.Query("SELECT to_regclass('schema_migrations') IS NOT NULL"));
@@ -34,33 +29,6 @@ Result<std::map<int, AppliedMigration>> ReadApplied(Connection& db) {
     applied[static_cast<int>(rows.Int(row, 0))] = AppliedMigration{rows.Text(row, 1), rows.Text(row, 2)};
   }
   return applied;
-}
-
-// Rejects a database that this binary must not touch: one migrated by a newer binary, or one
-// whose applied migration differs from the script compiled in.
-Status VerifyApplied(const std::vector<Migration>& migrations, const std::map<int, AppliedMigration>& applied) {
-  const int latest = static_cast<int>(migrations.size());
-  for (const auto& [version, row] : applied) {
-    if (version > latest) {
-      return Status(ErrorCode::kMigration,
-                    "the database schema is at version " + std::to_string(applied.rbegin()->first) +
-                        " but this open-notebook binary knows versions up to " + std::to_string(latest) +
-                        "; run the newer binary that migrated it, or restore a backup made with this version");
-    }
-    const Migration& migration = migrations[static_cast<size_t>(version - 1)];
-    if (row.checksum != migration.checksum) {
-      return Status(ErrorCode::kMigration,
-                    "migration " + std::to_string(version) + " (" + migration.name +
-                        ") was changed after it was applied: checksum " + row.checksum.substr(0, 12) +
-                        " in the database, " + migration.checksum.substr(0, 12) +
-                        " in this binary; restore the original migration file, or restore the database from a backup");
-    }
-  }
-  return Status::Ok();
-}
-
-int CurrentVersion(const std::map<int, AppliedMigration>& applied) {
-  return applied.empty() ? 0 : applied.rbegin()->first;
 }
 
 // A connection of its own for schema changes, without the statement time-out: building an index

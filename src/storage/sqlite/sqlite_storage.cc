@@ -18,11 +18,6 @@ constexpr std::string_view kCreateMigrationTable =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
     "version INTEGER PRIMARY KEY, name TEXT NOT NULL, checksum TEXT NOT NULL, applied_at TEXT NOT NULL)";
 
-struct AppliedMigration {
-  std::string checksum;
-  std::string applied_at;
-};
-
 Result<std::map<int, AppliedMigration>> ReadApplied(Connection& db) {
   std::map<int, AppliedMigration> applied;
   ON_ASSIGN_OR_RETURN(auto exists, db.Prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'"));
@@ -36,33 +31,6 @@ Result<std::map<int, AppliedMigration>> ReadApplied(Connection& db) {
     applied[static_cast<int>(rows.Int(0))] = AppliedMigration{rows.Text(1), rows.Text(2)};
   }
   return applied;
-}
-
-// Refuses a database that this binary must not touch: one migrated by a newer binary, or one
-// whose applied migration differs from the script compiled in.
-Status VerifyApplied(const std::vector<Migration>& migrations, const std::map<int, AppliedMigration>& applied) {
-  const int latest = static_cast<int>(migrations.size());
-  for (const auto& [version, row] : applied) {
-    if (version > latest) {
-      return Status(ErrorCode::kMigration,
-                    "the database schema is at version " + std::to_string(applied.rbegin()->first) +
-                        " but this open-notebook binary knows versions up to " + std::to_string(latest) +
-                        "; run the newer binary that migrated it, or restore a backup made with this version");
-    }
-    const Migration& migration = migrations[static_cast<size_t>(version - 1)];
-    if (row.checksum != migration.checksum) {
-      return Status(ErrorCode::kMigration,
-                    "migration " + std::to_string(version) + " (" + migration.name +
-                        ") was changed after it was applied: checksum " + row.checksum.substr(0, 12) +
-                        " in the database, " + migration.checksum.substr(0, 12) +
-                        " in this binary; restore the original migration file, or restore the database from a backup");
-    }
-  }
-  return Status::Ok();
-}
-
-int CurrentVersion(const std::map<int, AppliedMigration>& applied) {
-  return applied.empty() ? 0 : applied.rbegin()->first;
 }
 
 }  // namespace
