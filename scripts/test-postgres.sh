@@ -2,6 +2,7 @@
 # Starts or stops a throw-away PostgreSQL 15 cluster for the tests: owned by the `postgres` user,
 # in a temporary directory, listening on 127.0.0.1 only, with the pgvector extension created.
 #   scripts/test-postgres.sh start <dir> [port]   prints the connection URL on its last line
+#   scripts/test-postgres.sh restart <dir>        fast shutdown and start on the same port
 #   scripts/test-postgres.sh stop <dir>
 # Run as root (CI) or as the postgres user; nothing outside <dir> is touched.
 set -euo pipefail
@@ -10,7 +11,7 @@ bin=/usr/lib/postgresql/15/bin
 action=${1:-}
 dir=${2:-}
 if [ -z "$action" ] || [ -z "$dir" ]; then
-  echo "usage: $0 start|stop <dir> [port]" >&2
+  echo "usage: $0 start|restart|stop <dir> [port]" >&2
   exit 64
 fi
 
@@ -33,11 +34,14 @@ case "$action" in
       -c "CREATE EXTENSION IF NOT EXISTS vector" -d open_notebook_test >/dev/null
     echo "postgresql://postgres@127.0.0.1:$port/open_notebook_test"
     ;;
+  restart)
+    as_postgres "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -m fast -w -t 60 restart >/dev/null
+    ;;
   stop)
     as_postgres "$bin/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
     ;;
   *)
-    echo "usage: $0 start|stop <dir> [port]" >&2
+    echo "usage: $0 start|restart|stop <dir> [port]" >&2
     exit 64
     ;;
 esac

@@ -214,14 +214,10 @@ Result<std::string> Settings::SqlitePath() const {
   if (database_url.rfind(kScheme, 0) == 0 && database_url.size() > kScheme.size()) {
     return database_url.substr(kScheme.size());
   }
-  // NOTE: the PostgreSQL backend (storage/postgres) does not implement every storage method yet,
-  // so users cannot select it; tests construct it directly.
   if (database_url.starts_with("postgresql://") || database_url.starts_with("postgres://")) {
-    return InvalidInput("OPEN_NOTEBOOK_DATABASE_URL names a PostgreSQL database, but this build cannot use PostgreSQL "
-                        "yet: its backend is incomplete. Leave the setting empty for <data_dir>/open-notebook.db or "
-                        "set sqlite:///path/to/file.db");
+    return InvalidInput("OPEN_NOTEBOOK_DATABASE_URL names a PostgreSQL database, which has no database file");
   }
-  return InvalidInput("OPEN_NOTEBOOK_DATABASE_URL must be empty or sqlite:///path/to/file.db");
+  return InvalidInput("OPEN_NOTEBOOK_DATABASE_URL must be empty, sqlite:///path/to/file.db or postgresql://user@host/database");
 }
 
 namespace {

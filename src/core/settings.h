@@ -31,7 +31,8 @@ namespace on {
     "process environment take precedence. SIGHUP re-reads it for the settings marked [reloadable].")     \
   X(database_url, "OPEN_NOTEBOOK_DATABASE_URL", String, "", 0, 0, "", kSecret,                           \
     "Database location: empty for <data_dir>/open-notebook.db, sqlite:///path/file.db for another "     \
-    "SQLite file.")                                                                                      \
+    "SQLite file, postgresql://user@host:5432/database for PostgreSQL 15 with pgvector, which several "  \
+    "API and worker processes can share.")                                                               \
   X(api_host, "API_HOST", String, "127.0.0.1", 0, 0, "", 0,                                              \
     "Address the API listens on. Use 0.0.0.0 or :: only behind a password and a reverse proxy.")        \
   X(api_port, "API_PORT", Int, "5055", 0, 65535, "", 0, "TCP port of the REST API.")                     \
@@ -260,6 +261,7 @@ struct Settings {
   Result<std::string> ResolveEncryptionKey() const;
 
   // SQLite database file: from database_url when it is sqlite://, else <data_dir>/open-notebook.db.
+  // kInvalidInput for a PostgreSQL URL (storage::IsPostgresUrl), which names no file.
   Result<std::string> SqlitePath() const;
 };
 

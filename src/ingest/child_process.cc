@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstdlib>
@@ -91,6 +92,7 @@ std::string ResolveProgram(const std::string& name) {
 struct ChildSetup {
   const char* program;
   char* const* argv;
+  char* const* envp;
   int stdin_fd;
   int stdout_fd;
   int stderr_fd;
@@ -130,7 +132,7 @@ struct ChildSetup {
     }
   }
 
-  ::execv(setup.program, setup.argv);
+  ::execve(setup.program, setup.argv, setup.envp);
   const int error = errno;
   [[maybe_unused]] const ssize_t written = ::write(setup.exec_error_fd, &error, sizeof(error));
   ::_exit(127);
@@ -220,7 +222,8 @@ int ReapChild(pid_t pid, Clock::time_point deadline, ChildProcessResult& result)
 }  // namespace
 
 Result<ChildProcessResult> RunChildProcess(const std::vector<std::string>& argv,
-                                           const ChildProcessLimits& limits) {
+                                           const ChildProcessLimits& limits,
+                                           const std::vector<std::string>& environment) {
   const std::string program = ResolveProgram(argv.at(0));
   if (program.empty()) {
     return Status(ErrorCode::kConfiguration,
@@ -232,6 +235,17 @@ Result<ChildProcessResult> RunChildProcess(const std::vector<std::string>& argv,
   std::vector<char*> child_argv;
   for (const std::string& argument : argv) child_argv.push_back(const_cast<char*>(argument.c_str()));
   child_argv.push_back(nullptr);
+  std::vector<char*> child_envp;
+  for (char** entry = environ; *entry != nullptr; ++entry) {
+    const std::string_view inherited(*entry);
+    const std::string_view name = inherited.substr(0, inherited.find('='));
+    const bool replaced = std::any_of(environment.begin(), environment.end(), [&](const std::string& added) {
+      return added.size() > name.size() && added.compare(0, name.size(), name) == 0 && added[name.size()] == '=';
+    });
+    if (!replaced) child_envp.push_back(*entry);
+  }
+  for (const std::string& added : environment) child_envp.push_back(const_cast<char*>(added.c_str()));
+  child_envp.push_back(nullptr);
 
   Pipe out;
   Pipe err;
@@ -244,6 +258,7 @@ Result<ChildProcessResult> RunChildProcess(const std::vector<std::string>& argv,
 
   const ChildSetup setup{program.c_str(),
                          child_argv.data(),
+                         child_envp.data(),
                          null_input.get(),
                          out.write_end.get(),
                          err.write_end.get(),

@@ -36,7 +36,9 @@ struct ChildProcessResult {
 };
 
 // Starts argv[0] (looked up in PATH when it has no '/') in a new process group, with standard
-// input from /dev/null and no other inherited descriptors. Collects its output and reaps it.
+// input from /dev/null and no other inherited descriptors. The child gets this process's
+// environment plus `environment` ("NAME=value" entries, replacing variables of the same name):
+// the way to hand it a secret, which its command line would show to every local user. Collects its output and reaps it.
 // Returns kConfiguration when the program cannot be found or started. A child that fails, times
 // out or writes too much still makes a successful call, and the result describes what happened.
 // REQUIRES: argv is not empty, and SIGCHLD is not ignored (with SIG_IGN the kernel reaps the
@@ -44,6 +46,7 @@ struct ChildProcessResult {
 // Thread safety: safe to call from several threads, because between fork and exec the child
 // calls only async-signal-safe functions.
 Result<ChildProcessResult> RunChildProcess(const std::vector<std::string>& argv,
-                                           const ChildProcessLimits& limits);
+                                           const ChildProcessLimits& limits,
+                                           const std::vector<std::string>& environment = {});
 
 }  // namespace on::ingest

@@ -70,7 +70,7 @@ std::string BackupManifest::ToJson() const {
       {"schema_version", schema_version},
       {"created_at", created_at},
       {"source_data_dir", source_data_dir},
-      {"database", kDatabaseEntry},
+      {"database", database_entry},
       {"files", files_json},
   };
   return manifest.dump(2) + "\n";
@@ -93,6 +93,11 @@ Result<BackupManifest> BackupManifest::Parse(std::string_view text) {
     manifest.schema_version = json.at("schema_version").get<int>();
     manifest.created_at = json.at("created_at").get<std::string>();
     manifest.source_data_dir = json.at("source_data_dir").get<std::string>();
+    manifest.database_entry = json.value("database", std::string(kDatabaseEntry));
+    if (manifest.database_entry != kDatabaseEntry && manifest.database_entry != kPostgresDumpEntry) {
+      return InvalidInput("manifest field database names '" + manifest.database_entry.substr(0, 100) +
+                          "'; this binary reads open-notebook.db or open-notebook.pgdump");
+    }
     for (const auto& file : json.at("files")) {
       manifest.files.push_back(ManifestFile{file.at("path").get<std::string>(), file.at("size").get<uint64_t>(),
                                             file.at("sha256").get<std::string>()});
@@ -130,8 +135,12 @@ Status CheckEntryName(std::string_view name) {
     rest.remove_prefix(slash + 1);
   }
   if (parts.front() == "uploads" || parts.front() == "podcasts") return Status::Ok();
-  if (parts.size() == 1 && (parts.front() == kManifestEntry || parts.front() == kDatabaseEntry)) return Status::Ok();
-  return invalid("outside the backup layout (manifest.json, open-notebook.db, uploads/, podcasts/)");
+  if (parts.size() == 1 && (parts.front() == kManifestEntry || parts.front() == kDatabaseEntry ||
+                            parts.front() == kPostgresDumpEntry)) {
+    return Status::Ok();
+  }
+  return invalid("outside the backup layout (manifest.json, open-notebook.db or open-notebook.pgdump, uploads/, "
+                 "podcasts/)");
 }
 
 // ---- Writing ----
@@ -354,7 +363,7 @@ Result<ArchiveContents> ReadEntries(const std::filesystem::path& path, const Arc
       continue;
     }
 
-    const bool extract = !options.extract_to.empty() && (!options.database_only || name == kDatabaseEntry);
+    const bool extract = !options.extract_to.empty() && (!options.database_only || name == kDatabaseEntry || name == kPostgresDumpEntry);
     int fd = -1;
     if (extract) {
       ON_ASSIGN_OR_RETURN(fd, CreateExtractedFile(options.extract_to, name));
@@ -382,7 +391,7 @@ Result<ArchiveContents> ReadEntries(const std::filesystem::path& path, const Arc
   for (const auto& file : manifest.files) {
     ON_RETURN_IF_ERROR(CheckEntryName(file.path));
     listed.insert(file.path);
-    if (file.path == kDatabaseEntry) has_database = true;
+    if (file.path == manifest.database_entry) has_database = true;
     auto found = seen.find(file.path);
     if (found == seen.end()) return Damaged(path, file.path + " is listed in the manifest but missing from the archive");
     if (found->second.second != file.size) {
@@ -397,7 +406,7 @@ Result<ArchiveContents> ReadEntries(const std::filesystem::path& path, const Arc
   for (const auto& [name, digest] : seen) {
     if (listed.count(name) == 0) return Damaged(path, name + " is in the archive but not in the manifest");
   }
-  if (!has_database) return Damaged(path, "the manifest lists no open-notebook.db");
+  if (!has_database) return Damaged(path, "the manifest lists no " + manifest.database_entry);
 
   ArchiveContents contents;
   contents.manifest = std::move(manifest);

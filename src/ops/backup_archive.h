@@ -1,6 +1,7 @@
 // Backup archives: one tar file compressed with zstd, written and read with libarchive.
 //
-// Layout: open-notebook.db (a consistent copy of the database), uploads/** and podcasts/** (the
+// Layout: the database (open-notebook.db, a consistent copy of an SQLite database, or
+// open-notebook.pgdump, a pg_dump archive of a PostgreSQL one), uploads/** and podcasts/** (the
 // files of the data directory), and manifest.json last, because it records the size and sha256
 // of every file written before it. Nothing else is accepted when reading: no other top-level
 // names, no directories outside that layout, no links, devices or absolute paths.
@@ -23,6 +24,7 @@ namespace on::ops {
 
 inline constexpr std::string_view kManifestEntry = "manifest.json";
 inline constexpr std::string_view kDatabaseEntry = "open-notebook.db";
+inline constexpr std::string_view kPostgresDumpEntry = "open-notebook.pgdump";
 inline constexpr int kBackupFormatVersion = 1;
 
 struct ManifestFile {
@@ -37,6 +39,9 @@ struct BackupManifest {
   int schema_version = 0;
   std::string created_at;       // ISO 8601 UTC
   std::string source_data_dir;  // absolute path of the data directory that was backed up
+  // The database's entry: kDatabaseEntry or kPostgresDumpEntry. Manifests written before
+  // PostgreSQL support name kDatabaseEntry.
+  std::string database_entry{kDatabaseEntry};
   std::vector<ManifestFile> files;
 
   std::string ToJson() const;

@@ -3,7 +3,9 @@
 #include <cstdio>
 #include <system_error>
 
+#include "ops/backup_archive.h"
 #include "ops/backup_service.h"
+#include "storage/database_url.h"
 
 namespace on::ops {
 namespace {
@@ -47,7 +49,11 @@ int RunBackupVerify(const std::filesystem::path& archive) {
   if (!result.ok()) return Fail("verification failed", result.status());
   std::printf("backup %s is intact\n", archive.c_str());
   PrintManifest(result->manifest, result->content_bytes);
-  std::printf("  checks       every file matches its sha256; database integrity_check ok\n");
+  if (result->manifest.database_entry == kPostgresDumpEntry) {
+    std::printf("  checks       every file matches its sha256; pg_restore reads the whole PostgreSQL dump\n");
+  } else {
+    std::printf("  checks       every file matches its sha256; database integrity_check ok\n");
+  }
   return 0;
 }
 
@@ -55,6 +61,9 @@ int RunBackupRestore(const Settings& settings, const std::filesystem::path& arch
   auto result = RestoreBackup(settings, archive);
   if (!result.ok()) return Fail("restore refused or failed", result.status());
   std::printf("restored %s into %s\n", archive.c_str(), result->data_dir.c_str());
+  if (storage::IsPostgresUrl(settings.database_url)) {
+    std::printf("  database     %s (pg_restore)\n", storage::RedactUrl(settings.database_url).c_str());
+  }
   PrintManifest(result->verified.manifest, result->verified.content_bytes);
   std::printf("  schema now   version %d (migrations applied, integrity_check ok)\n", result->schema_version_after);
   if (result->previous_data) {

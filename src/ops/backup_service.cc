@@ -14,7 +14,9 @@
 
 #include "core/timestamps.h"
 #include "ops/data_dir_lock.h"
+#include "storage/database_url.h"
 #include "storage/migrations.h"
+#include "storage/postgres/dump.h"
 #include "storage/storage.h"
 
 namespace on::ops {
@@ -194,10 +196,13 @@ Result<BackupResult> CreateBackup(const Settings& settings, const std::optional<
   const auto started = std::chrono::steady_clock::now();
   const auto now = SystemClock::now();
   const fs::path data_dir = AbsoluteDir(settings.data_dir);
-  ON_ASSIGN_OR_RETURN(std::string db_path, settings.SqlitePath());
+  const bool postgres = storage::IsPostgresUrl(settings.database_url);
   std::error_code error;
-  if (!fs::exists(db_path, error)) {
-    return NotFound("no database at " + db_path + "; check OPEN_NOTEBOOK_DATA_DIR (or --data-dir)");
+  if (!postgres) {
+    ON_ASSIGN_OR_RETURN(std::string db_path, settings.SqlitePath());
+    if (!fs::exists(db_path, error)) {
+      return NotFound("no database at " + db_path + "; check OPEN_NOTEBOOK_DATA_DIR (or --data-dir)");
+    }
   }
   ON_ASSIGN_OR_RETURN(auto lock, DataDirLock::AcquireShared(data_dir));
 
@@ -211,20 +216,32 @@ Result<BackupResult> CreateBackup(const Settings& settings, const std::optional<
 
   // The snapshot is taken first, the files after it: a file deleted in between is simply absent,
   // and a file added in between is an unreferenced extra, so the archive stays consistent.
-  const fs::path snapshot = directory / ("." + archive_path.filename().string() + ".db-partial-" + std::to_string(getpid()));
+  const fs::path snapshot = directory / ("." + archive_path.filename().string() +
+                                         (postgres ? ".pgdump-partial-" : ".db-partial-") + std::to_string(getpid()));
   RemoveDatabaseFile(snapshot);
   struct SnapshotCleanup {
     fs::path path;
     ~SnapshotCleanup() { RemoveDatabaseFile(path); }
   } cleanup{snapshot};
+  int schema_version = 0;
   {
     ON_ASSIGN_OR_RETURN(auto source, storage::OpenStorage(settings));
+    if (postgres) {
+      // Migrations run only while services start, so the version read here is the dump's.
+      ON_ASSIGN_OR_RETURN(auto schema, source->GetSchemaStatus());
+      schema_version = schema.current_version;
+    }
     ON_RETURN_IF_ERROR(source->BackupTo(snapshot.string()));
   }
-  ON_ASSIGN_OR_RETURN(int schema_version, CheckDatabaseFile(settings, snapshot));
+  if (postgres) {
+    ON_RETURN_IF_ERROR(storage::postgres::CheckDumpFile(snapshot.string()));
+  } else {
+    ON_ASSIGN_OR_RETURN(schema_version, CheckDatabaseFile(settings, snapshot));
+  }
 
+  const std::string_view database_entry = postgres ? kPostgresDumpEntry : kDatabaseEntry;
   ON_ASSIGN_OR_RETURN(auto writer, ArchiveWriter::Create(archive_path));
-  ON_RETURN_IF_ERROR(writer->AddFile(snapshot, std::string(kDatabaseEntry)));
+  ON_RETURN_IF_ERROR(writer->AddFile(snapshot, std::string(database_entry)));
   const auto secrets = SecretFiles(settings);
   ON_RETURN_IF_ERROR(AddFolder(*writer, data_dir, "uploads", secrets));
   ON_RETURN_IF_ERROR(AddFolder(*writer, data_dir, "podcasts", secrets));
@@ -240,6 +257,7 @@ Result<BackupResult> CreateBackup(const Settings& settings, const std::optional<
   manifest.schema_version = schema_version;
   manifest.created_at = FormatTimestamp(now);
   manifest.source_data_dir = data_dir.string();
+  manifest.database_entry = std::string(database_entry);
   ON_ASSIGN_OR_RETURN(result.archive_bytes, writer->Finish(std::move(manifest)));
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
 
@@ -261,6 +279,13 @@ Result<VerifyResult> VerifyBackup(const fs::path& archive, const fs::path& scrat
   options.extract_to = scratch;
   options.database_only = true;
   ON_ASSIGN_OR_RETURN(auto contents, ReadArchive(archive, options));
+  if (contents.manifest.database_entry == kPostgresDumpEntry) {
+    // A dump shows its schema version only once restored; pg_restore proves it is readable whole.
+    if (Status readable = storage::postgres::CheckDumpFile((scratch / kPostgresDumpEntry).string()); !readable.ok()) {
+      return InvalidInput("the PostgreSQL dump in " + archive.string() + " cannot be read: " + readable.message());
+    }
+    return VerifyResult{std::move(contents.manifest), contents.total_bytes};
+  }
   ON_ASSIGN_OR_RETURN(int schema_version, CheckDatabaseFile(DefaultSettings(), scratch / kDatabaseEntry));
   if (schema_version != contents.manifest.schema_version) {
     return InvalidInput("the backup archive " + archive.string() + " is inconsistent: its database has schema version " +
@@ -292,7 +317,8 @@ Result<int> MigrateRestored(const Settings& settings) {
 }  // namespace
 
 Result<RestoreResult> RestoreBackup(const Settings& settings, const fs::path& archive) {
-  if (!settings.database_url.empty()) {
+  const bool postgres = storage::IsPostgresUrl(settings.database_url);
+  if (!settings.database_url.empty() && !postgres) {
     return InvalidInput("restore writes the database to <data_dir>/open-notebook.db, but OPEN_NOTEBOOK_DATABASE_URL "
                         "points elsewhere; unset it for the restore and move the file afterwards");
   }
@@ -315,6 +341,17 @@ Result<RestoreResult> RestoreBackup(const Settings& settings, const fs::path& ar
   RestoreResult result;
   result.data_dir = data_dir;
   ON_ASSIGN_OR_RETURN(result.verified, VerifyBackup(archive, parent));
+  const bool archive_is_dump = result.verified.manifest.database_entry == kPostgresDumpEntry;
+  if (archive_is_dump && !postgres) {
+    return InvalidInput("the backup " + archive.string() + " holds a PostgreSQL dump; set OPEN_NOTEBOOK_DATABASE_URL "
+                        "to the postgresql:// database to restore it into (then `open-notebook db copy` moves the "
+                        "data to SQLite if you want it there)");
+  }
+  if (!archive_is_dump && postgres) {
+    return InvalidInput("the backup " + archive.string() + " holds an SQLite database; restore it without "
+                        "OPEN_NOTEBOOK_DATABASE_URL, then move the data with `open-notebook db copy --from "
+                        "<data_dir>/open-notebook.db --to <postgresql:// URL>`");
+  }
   ON_ASSIGN_OR_RETURN(auto migrations, storage::LoadMigrations("sqlite"));
   if (result.verified.manifest.schema_version > static_cast<int>(migrations.size())) {
     return Status(ErrorCode::kMigration, "the backup has schema version " +
@@ -337,6 +374,13 @@ Result<RestoreResult> RestoreBackup(const Settings& settings, const fs::path& ar
   options.max_total_bytes = error || space.available < kRestoreReserveBytes ? 0 : space.available - kRestoreReserveBytes;
   ON_RETURN_IF_ERROR(ReadArchive(archive, options).status());
   fs::create_directories(staging / "uploads", error);
+  if (postgres) {
+    // One transaction: a failed restore leaves the database as it was, and the data directory
+    // below has not changed yet. The dump does not stay in the data directory.
+    const fs::path dump = staging / kPostgresDumpEntry;
+    ON_RETURN_IF_ERROR(storage::postgres::RestoreDatabase(settings.database_url, dump.string()));
+    fs::remove(dump, error);
+  }
 
   // From here on the data directory changes; every failure puts the previous data back.
   const fs::path aside = parent / (data_dir.filename().string() + ".before-restore-" + stamp);
@@ -377,6 +421,10 @@ Result<RestoreResult> RestoreBackup(const Settings& settings, const fs::path& ar
                                     "back: " + back.message() + "; move " + aside.string() + " to " + data_dir.string() +
                                     " by hand");
     }
+  }
+  if (postgres) {
+    return Status(failure.code(), "restore failed after the PostgreSQL database was restored from the backup; the "
+                                  "previous files of " + data_dir.string() + " are back in place: " + failure.message());
   }
   return Status(failure.code(), "restore failed and the previous data is back in place: " + failure.message() +
                                     (fs::exists(failed, error) ? " (the restored files are kept in " + failed.string() + ")" : ""));

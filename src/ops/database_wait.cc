@@ -6,6 +6,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include "storage/database_url.h"
+
 namespace on::ops {
 namespace {
 
@@ -36,6 +38,7 @@ Status CheckDataDirectory(const Settings& settings) {
   }
   if (access(data_dir.c_str(), W_OK | X_OK) != 0) return NotWritable(data_dir);
 
+  if (storage::IsPostgresUrl(settings.database_url)) return Status::Ok();  // no database file to check
   auto database = settings.SqlitePath();
   if (!database.ok()) return database.status();
   if (std::filesystem::exists(*database, error) && access(database->c_str(), R_OK | W_OK) != 0) {

@@ -26,7 +26,7 @@ void PrintStatus(const storage::SchemaStatus& status) {
 int RunMigrate(const Settings& settings, const std::string& action, std::optional<int> target) {
   // Only `up` may create the database file: `status` in the wrong directory must not leave an
   // empty database behind.
-  auto path = settings.SqlitePath();
+  auto path = settings.SqlitePath();  // not ok for PostgreSQL, whose server creates nothing by reading
   if (action != "up" && path.ok() && !std::filesystem::exists(*path)) {
     std::fprintf(stderr, "no database at %s: check OPEN_NOTEBOOK_DATA_DIR (or --data-dir), or create it with "
                          "`open-notebook migrate up`\n", path->c_str());

@@ -16,6 +16,7 @@
 #include "core/timestamps.h"
 #include "jobs/queue_overview.h"
 #include "ops/backup_service.h"
+#include "storage/database_url.h"
 #include "storage/storage.h"
 
 namespace on::ops {
@@ -111,14 +112,15 @@ void CheckApi(const Settings& settings, std::vector<Problem>& problems) {
 std::unique_ptr<storage::Storage> CheckDatabase(const Settings& settings, std::vector<Problem>& problems,
                                                 bool* schema_ok) {
   *schema_ok = false;
-  auto path = settings.SqlitePath();
+  const bool postgres = storage::IsPostgresUrl(settings.database_url);
+  auto path = postgres ? Result<std::string>(storage::RedactUrl(settings.database_url)) : settings.SqlitePath();
   if (!path.ok()) {
     PrintLine("database", "ERROR", path.status().message());
     problems.push_back({path.status().message(), "correct OPEN_NOTEBOOK_DATABASE_URL or OPEN_NOTEBOOK_DATA_DIR"});
     return nullptr;
   }
   std::error_code error;
-  if (!std::filesystem::exists(*path, error)) {
+  if (!postgres && !std::filesystem::exists(*path, error)) {
     PrintLine("database", "MISSING", *path);
     problems.push_back({"the database file " + *path + " does not exist",
                         "start `open-notebook serve`, which creates it, or set OPEN_NOTEBOOK_DATA_DIR (or --data-dir) "
@@ -131,7 +133,10 @@ std::unique_ptr<storage::Storage> CheckDatabase(const Settings& settings, std::v
   if (!schema.ok()) {
     PrintLine("database", "ERROR", *path + ": " + schema.status().message());
     problems.push_back({"the database cannot be read: " + schema.status().message(),
-                        "check the file's permissions and free disk space, then run `open-notebook migrate status`"});
+                        postgres ? "check that the PostgreSQL server is running and accepts the URL's user, then run "
+                                   "`open-notebook migrate status`"
+                                 : "check the file's permissions and free disk space, then run "
+                                   "`open-notebook migrate status`"});
     return nullptr;
   }
 

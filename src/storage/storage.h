@@ -1,7 +1,7 @@
 // The storage interface: every read and write of Open Notebook's records goes through it.
 //
-// Implementations: storage/sqlite (the embedded default) and storage/postgres (not selectable until
-// keyword search, the integrity check and backups are done there). No SQL exists outside storage/.
+// Implementations: storage/sqlite (the embedded default) and storage/postgres, chosen by
+// OpenStorage from OPEN_NOTEBOOK_DATABASE_URL. No SQL exists outside storage/.
 // All methods are thread-safe. Errors: kNotFound for a missing record, kInvalidInput for a value
 // the database rejects (for example a link to a missing notebook), kDatabase for failures of the
 // database itself (message safe to log, never shown to API clients verbatim), kMigration when the
@@ -45,7 +45,8 @@ class Storage {
   virtual Status CheckIntegrity() = 0;
   // Writes a consistent copy of the whole database to the new file `path` while other
   // connections, in this process or others, keep reading and writing. The copy is one
-  // self-contained file (no write-ahead log beside it). kConflict when `path` already exists.
+  // self-contained file: an SQLite database without a write-ahead log beside it, or a pg_dump
+  // archive (storage/postgres/dump.h). kConflict when `path` already exists.
   virtual Status BackupTo(const std::string& path) = 0;
 
   // Notebooks.

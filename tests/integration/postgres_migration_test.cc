@@ -2,13 +2,16 @@
 // without OPEN_NOTEBOOK_TEST_POSTGRES_URL.
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <regex>
 #include <thread>
 
 #include "core/settings.h"
 #include "storage/migrations.h"
+#include "storage/postgres/dump.h"
 #include "storage/postgres/postgres_storage.h"
 #include "support/postgres_database.h"
+#include "support/temp_dir.h"
 
 namespace on::storage::postgres {
 namespace {
@@ -218,14 +221,81 @@ TEST_F(PostgresMigrationTest, UnimplementedMethodNamesItself) {
   EXPECT_NE(hits.status().message().find("PostgresStorage::SearchText"), std::string::npos) << hits.status().message();
 }
 
-TEST(PostgresSelection, UrlIsRejectedUntilComplete) {
+TEST(PostgresSelection, UrlNamesNoSqliteFile) {
   Settings settings;
-  settings.database_url = "postgresql://user@127.0.0.1:5432/notebook";
-  auto storage = OpenStorage(settings);
-  ASSERT_FALSE(storage.ok());
-  EXPECT_EQ(storage.status().code(), ErrorCode::kInvalidInput);
-  EXPECT_NE(storage.status().message().find("cannot use PostgreSQL yet"), std::string::npos)
-      << storage.status().message();
+  settings.database_url = "postgresql://user:secret@127.0.0.1:5432/notebook";
+  auto path = settings.SqlitePath();
+  ASSERT_FALSE(path.ok());
+  EXPECT_EQ(path.status().code(), ErrorCode::kInvalidInput);
+  EXPECT_EQ(path.status().message().find("secret"), std::string::npos) << path.status().message();
+}
+
+TEST_F(PostgresMigrationTest, OpenStorageSelectsPostgresForItsUrl) {
+  Settings settings;
+  settings.database_url = database_->url();
+  settings.db_pool_size = 2;
+  auto selected = OpenStorage(settings);
+  ASSERT_TRUE(selected.ok()) << selected.status().ToString();
+  ASSERT_TRUE((*selected)->MigrateUp(std::nullopt).ok());
+  auto notebook = (*selected)->CreateNotebook("Selected", "");
+  ASSERT_TRUE(notebook.ok()) << notebook.status().ToString();
+  // The row is in this test's PostgreSQL database, where a storage of its own sees it.
+  EXPECT_EQ(Column("SELECT name FROM notebook"), (std::vector<std::string>{"Selected"}));
+}
+
+TEST_F(PostgresMigrationTest, IntegrityCheckFindsInvalidIndexAndUnvalidatedConstraint) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  EXPECT_TRUE(storage_->CheckIntegrity().ok());
+
+  // What a failed CREATE INDEX CONCURRENTLY leaves behind.
+  ASSERT_TRUE(Execute("CREATE INDEX notebook_by_description ON notebook (description)").ok());
+  ASSERT_TRUE(Execute("UPDATE pg_index SET indisvalid = false "
+                      "WHERE indexrelid = 'notebook_by_description'::regclass").ok());
+  Status invalid = storage_->CheckIntegrity();
+  ASSERT_FALSE(invalid.ok());
+  EXPECT_NE(invalid.message().find("notebook_by_description"), std::string::npos) << invalid.message();
+  EXPECT_NE(invalid.message().find("REINDEX"), std::string::npos) << invalid.message();
+  ASSERT_TRUE(Execute("DROP INDEX notebook_by_description").ok());
+
+  ASSERT_TRUE(Execute("ALTER TABLE notebook ADD CONSTRAINT named CHECK (name <> '') NOT VALID").ok());
+  Status unvalidated = storage_->CheckIntegrity();
+  ASSERT_FALSE(unvalidated.ok());
+  EXPECT_NE(unvalidated.message().find("VALIDATE CONSTRAINT named"), std::string::npos) << unvalidated.message();
+}
+
+TEST_F(PostgresMigrationTest, BackupToWritesADumpThatRestores) {
+  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
+  ASSERT_TRUE(storage_->CreateNotebook("Before the dump", "kept").ok());
+  test::TempDir dir;
+  const std::string dump = (dir.path() / "copy.pgdump").string();
+  Status dumped = storage_->BackupTo(dump);
+  ASSERT_TRUE(dumped.ok()) << dumped.ToString();
+  EXPECT_EQ(storage_->BackupTo(dump).code(), ErrorCode::kConflict) << "an existing file is never overwritten";
+  EXPECT_TRUE(CheckDumpFile(dump).ok());
+
+  // Into another database, as a restore on a new server would.
+  test::PostgresDatabase other;
+  ASSERT_EQ(other.error(), "");
+  Status restored = RestoreDatabase(other.url(), dump);
+  ASSERT_TRUE(restored.ok()) << restored.ToString();
+  PoolOptions options;
+  options.connection.url = other.url();
+  options.size = 1;
+  auto copy = PostgresStorage::Open(options);
+  ASSERT_TRUE(copy.ok()) << copy.status().ToString();
+  EXPECT_TRUE((*copy)->CheckSchema().ok());
+  EXPECT_TRUE((*copy)->CheckIntegrity().ok());
+  auto notebooks = (*copy)->ListNotebooks(NotebookQuery{});
+  ASSERT_TRUE(notebooks.ok()) << notebooks.status().ToString();
+  ASSERT_EQ(notebooks->size(), 1u);
+  EXPECT_EQ((*notebooks)[0].name, "Before the dump");
+
+  // A file that is not a dump is named as such.
+  const std::string garbage = (dir.path() / "garbage.pgdump").string();
+  std::ofstream(garbage) << "not a dump";
+  Status unreadable = CheckDumpFile(garbage);
+  EXPECT_EQ(unreadable.code(), ErrorCode::kInvalidInput);
+  EXPECT_NE(unreadable.message().find("pg_restore"), std::string::npos) << unreadable.message();
 }
 
 TEST_F(PostgresMigrationTest, EmbeddingsGetHnswIndexPerDimension) {

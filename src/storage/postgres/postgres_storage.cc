@@ -6,6 +6,7 @@
 
 #include "core/ids.h"
 #include "storage/migrations.h"
+#include "storage/postgres/dump.h"
 #include "storage/postgres/postgres_jobs.h"
 
 namespace on::storage::postgres {
@@ -185,8 +186,40 @@ Status PostgresStorage::MigrateDown(int target) {
   return Status::Ok();
 }
 
-Status PostgresStorage::CheckIntegrity() { return Unimplemented("CheckIntegrity"); }
+// PostgreSQL keeps its files consistent by itself (write-ahead log, checksummed pages when the
+// cluster has them), so this checks what can still go wrong at the level of the schema: an index
+// left invalid by a failed CREATE INDEX CONCURRENTLY or REINDEX, a constraint added NOT VALID,
+// and, when the amcheck extension is installed, the structure of every B-tree index.
+Status PostgresStorage::CheckIntegrity() {
+  const std::string schema = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto indexes, db->Query("SELECT c.relname FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+                                              "WHERE c.relnamespace = " + schema +
+                                              " AND NOT (i.indisvalid AND i.indisready) ORDER BY 1"));
+  if (!indexes.empty()) {
+    return DatabaseError("integrity check failed: index " + indexes.Text(0, 0) +
+                         " is invalid; rebuild it with REINDEX INDEX " + indexes.Text(0, 0));
+  }
+  ON_ASSIGN_OR_RETURN(auto constraints, db->Query("SELECT conname, conrelid::regclass::text FROM pg_constraint "
+                                                  "WHERE connamespace = " + schema + " AND NOT convalidated ORDER BY 1"));
+  if (!constraints.empty()) {
+    return DatabaseError("integrity check failed: constraint " + constraints.Text(0, 0) + " of table " +
+                         constraints.Text(0, 1) + " is not validated; run ALTER TABLE " + constraints.Text(0, 1) +
+                         " VALIDATE CONSTRAINT " + constraints.Text(0, 0));
+  }
+  ON_ASSIGN_OR_RETURN(auto amcheck, db->Query("SELECT 1 FROM pg_extension WHERE extname = 'amcheck'"));
+  if (amcheck.empty()) return Status::Ok();
+  ON_ASSIGN_OR_RETURN(auto btrees, db->Query("SELECT c.oid::regclass::text FROM pg_index i "
+                                             "JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_am a ON a.oid = c.relam "
+                                             "WHERE a.amname = 'btree' AND c.relnamespace = " + schema + " ORDER BY 1"));
+  for (int row = 0; row < btrees.size(); ++row) {
+    const std::string index = btrees.Text(row, 0);
+    auto checked = db->Query("SELECT bt_index_check($1::regclass)", Params().Add(index));
+    if (!checked.ok()) return DatabaseError("integrity check failed on index " + index + ": " + checked.status().message());
+  }
+  return Status::Ok();
+}
 
-Status PostgresStorage::BackupTo(const std::string& /*path*/) { return Unimplemented("BackupTo"); }
+Status PostgresStorage::BackupTo(const std::string& path) { return DumpDatabase(pool_->options().connection.url, path); }
 
 }  // namespace on::storage::postgres

@@ -1,9 +1,6 @@
 // Storage on PostgreSQL 15 with pgvector, for several API and worker processes on several hosts
 // sharing one database. Every statement runs on a connection leased from a Pool.
-//
-// NOTE: the backend is being built area by area. Methods not implemented yet return kUnavailable
-// naming the method, and OpenStorage rejects postgresql:// URLs until none is left, so only
-// tests construct this class.
+// OpenStorage (storage/open_storage.cc) selects it for a postgresql:// OPEN_NOTEBOOK_DATABASE_URL.
 #pragma once
 
 #include <atomic>

@@ -226,18 +226,3 @@ Status SqliteStorage::BackupTo(const std::string& path) {
 }
 
 }  // namespace on::storage::sqlite
-
-namespace on::storage {
-
-Result<std::unique_ptr<Storage>> OpenStorage(const Settings& settings) {
-  ON_ASSIGN_OR_RETURN(std::string path, settings.SqlitePath());
-  sqlite::ConnectionOptions options;
-  options.path = path;
-  options.busy_timeout_ms = static_cast<int>(settings.db_busy_timeout_ms);
-  options.synchronous = settings.sqlite_synchronous;
-  options.max_size_mb = settings.db_max_size_mb;
-  ON_ASSIGN_OR_RETURN(auto storage, sqlite::SqliteStorage::Open(options));
-  return std::unique_ptr<Storage>(std::move(storage));
-}
-
-}  // namespace on::storage
