@@ -5,7 +5,6 @@
 // recall@5 of keyword and hybrid passage search on questions worded unlike the FAQ's headings.
 // Skips when debian-faq is not installed (scripts/install-deps.sh installs it).
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <cstdlib>
@@ -17,6 +16,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/data_dir_database.h"
 #include "support/fake_provider_process.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -180,21 +180,13 @@ class AskFaqTest : public ::testing::Test {
     client_ = std::make_unique<test::HttpClient>(server_->Client());
   }
 
-  // The text of chunk `index` of `source`, read from the database file.
+  // The text of chunk `index` of `source`, read from the database.
   static std::string ChunkText(const std::string& source, int64_t index) {
-    sqlite3* db = nullptr;
-    std::string text;
-    if (sqlite3_open_v2((dir_->path() / "data" / "open-notebook.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr) == SQLITE_OK) {
-      sqlite3_stmt* statement = nullptr;
-      sqlite3_prepare_v2(db, "SELECT content FROM source_chunk WHERE source_id = ?1 AND chunk_index = ?2", -1, &statement,
-                         nullptr);
-      sqlite3_bind_text(statement, 1, source.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(statement, 2, index);
-      if (sqlite3_step(statement) == SQLITE_ROW) text = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-      sqlite3_finalize(statement);
-    }
-    sqlite3_close(db);
-    return text;
+    const test::SqlResult content =
+        test::QueryDataDir(dir_->path() / "data", "SELECT content FROM source_chunk WHERE source_id = $1 AND chunk_index = $2",
+                           {source, std::to_string(index)});
+    EXPECT_EQ(content.error, "");
+    return content.rows.empty() ? "" : content.rows[0][0].value_or("");
   }
 
   // Returns the number of questions whose section is in one of the five best passages of `type`,

@@ -2,10 +2,10 @@
 // embedding jobs, vector and hybrid search, the notebook scope, deletions, a change of model,
 // and provider faults.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <thread>
 
+#include "support/data_dir_database.h"
 #include "support/fake_provider_fixture.h"
 
 namespace on {
@@ -66,19 +66,13 @@ class EmbeddingsTest : public test::FakeProviderTest {
   // Rows of the embedding table by model, read from the database file.
   std::map<std::string, std::pair<int, int>> StoredModels() {
     std::map<std::string, std::pair<int, int>> models;  // model -> (rows, dimension)
-    sqlite3* db = nullptr;
-    const std::string path = (dir_.path() / "data" / "open-notebook.db").string();
-    EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-    sqlite3_stmt* statement = nullptr;
-    sqlite3_prepare_v2(db, "SELECT model, count(*), max(dimension), min(dimension) FROM embedding GROUP BY model", -1,
-                       &statement, nullptr);
-    while (sqlite3_step(statement) == SQLITE_ROW) {
-      const std::string model = reinterpret_cast<const char*>(sqlite3_column_text(statement, 0));
-      EXPECT_EQ(sqlite3_column_int(statement, 2), sqlite3_column_int(statement, 3)) << "one dimension per model";
-      models[model] = {sqlite3_column_int(statement, 1), sqlite3_column_int(statement, 2)};
+    const test::SqlResult rows = test::QueryDataDir(
+        dir_.path() / "data", "SELECT model, count(*), max(dimension), min(dimension) FROM embedding GROUP BY model");
+    EXPECT_EQ(rows.error, "");
+    for (const test::SqlRow& row : rows.rows) {
+      EXPECT_EQ(row[2], row[3]) << "one dimension per model";
+      models[row[0].value_or("")] = {std::stoi(row[1].value_or("0")), std::stoi(row[2].value_or("0"))};
     }
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
     return models;
   }
 

@@ -9,19 +9,16 @@
 #include <mutex>
 #include <thread>
 
+#include "support/data_dir_database.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
+#include "support/test_backend.h"
 
 namespace on {
 namespace {
 
-void ExecuteOnFile(const std::filesystem::path& path, const std::string& sql) {
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
-  char* error = nullptr;
-  EXPECT_EQ(sqlite3_exec(db, sql.c_str(), nullptr, nullptr, &error), SQLITE_OK) << (error ? error : "");
-  sqlite3_free(error);
-  sqlite3_close(db);
+void ExecuteOnDatabase(const std::filesystem::path& data_dir, const std::string& sql) {
+  EXPECT_EQ(test::QueryDataDir(data_dir, sql).error, "");
 }
 
 std::string IntegrityCheck(const std::filesystem::path& path) {
@@ -43,7 +40,7 @@ TEST(Lifecycle, TamperedMigrationStopsStartup) {
     ASSERT_TRUE(server.Start()) << server.log();
     EXPECT_EQ(server.Stop(), 0);
   }
-  ExecuteOnFile(data / "open-notebook.db", "UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1");
+  ExecuteOnDatabase(data, "UPDATE schema_migrations SET checksum = 'tampered' WHERE version = 1");
 
   test::ServerProcess restarted(data);
   EXPECT_FALSE(restarted.Start(std::chrono::seconds(10)));
@@ -60,7 +57,7 @@ TEST(Lifecycle, NewerDatabaseStopsStartup) {
     ASSERT_TRUE(server.Start()) << server.log();
     EXPECT_EQ(server.Stop(), 0);
   }
-  ExecuteOnFile(data / "open-notebook.db", "INSERT INTO schema_migrations VALUES (9999, 'future', 'x', '2031-01-01')");
+  ExecuteOnDatabase(data, "INSERT INTO schema_migrations VALUES (9999, 'future', 'x', '2031-01-01')");
 
   test::ServerProcess restarted(data);
   EXPECT_FALSE(restarted.Start(std::chrono::seconds(10)));
@@ -157,7 +154,9 @@ TEST(Lifecycle, SigkillDuringWritesLosesNoAcknowledgedWrite) {
   ASSERT_GT(acknowledged.size(), 0u);
   EXPECT_LT(acknowledged.size(), static_cast<size_t>(kWrites)) << "the kill should land while writes are in flight";
 
-  EXPECT_EQ(IntegrityCheck(data / "open-notebook.db"), "ok");
+  if (!test::TestBackendIsPostgres()) {
+    EXPECT_EQ(IntegrityCheck(data / "open-notebook.db"), "ok");
+  }
   test::ServerProcess restarted(data);
   ASSERT_TRUE(restarted.Start()) << restarted.log();
   auto after = restarted.Client();
@@ -215,7 +214,12 @@ TEST(Lifecycle, MigrateCommand) {
   test::TempDir dir;
   const auto data = dir.path() / "data";
   const std::string binary = ON_BINARY_PATH;
-  const std::string prefix = "OPEN_NOTEBOOK_DATA_DIR=" + data.string() + " " + binary + " migrate ";
+  std::string prefix = "OPEN_NOTEBOOK_DATA_DIR=" + data.string() + " " + binary + " migrate ";
+  if (test::TestBackendIsPostgres()) {
+    std::string error;
+    prefix = "OPEN_NOTEBOOK_DATABASE_URL='" + test::PostgresUrlForDataDir(data, &error) + "' " + prefix;
+    ASSERT_EQ(error, "");
+  }
   EXPECT_EQ(WEXITSTATUS(std::system((prefix + "status > /dev/null 2>&1").c_str())), 2) << "no database yet";
   EXPECT_FALSE(std::filesystem::exists(data / "open-notebook.db")) << "status must not create the database";
   EXPECT_EQ(WEXITSTATUS(std::system((prefix + "up > /dev/null 2>&1").c_str())), 0);

@@ -2,7 +2,6 @@
 // generation from a notebook of real documents, speech faults, voice checks before any model
 // call, audio streaming with Range requests and containment of audio paths.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <filesystem>
 #include <fstream>
@@ -10,6 +9,7 @@
 #include <thread>
 
 #include "podcast/audio.h"
+#include "support/data_dir_database.h"
 #include "support/fake_provider_process.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -154,17 +154,9 @@ class PodcastsTest : public ::testing::Test {
   // Rewrites an episode's stored audio path behind the server's back, as a damaged or hostile
   // database row would.
   void SetAudioFile(const std::string& episode_id, const std::string& audio_file) {
-    sqlite3* db = nullptr;
-    ASSERT_EQ(sqlite3_open((dir_.path() / "data" / "open-notebook.db").c_str(), &db), SQLITE_OK);
-    sqlite3_busy_timeout(db, 5000);
-    sqlite3_stmt* statement = nullptr;
-    ASSERT_EQ(sqlite3_prepare_v2(db, "UPDATE episode SET audio_file = ?1 WHERE id = ?2", -1, &statement, nullptr),
-              SQLITE_OK);
-    sqlite3_bind_text(statement, 1, audio_file.c_str(), -1, SQLITE_TRANSIENT);
-    sqlite3_bind_text(statement, 2, episode_id.c_str(), -1, SQLITE_TRANSIENT);
-    EXPECT_EQ(sqlite3_step(statement), SQLITE_DONE) << sqlite3_errmsg(db);
-    sqlite3_finalize(statement);
-    sqlite3_close(db);
+    const test::SqlResult updated = test::QueryDataDir(dir_.path() / "data", "UPDATE episode SET audio_file = $1 WHERE id = $2",
+                                                       {audio_file, episode_id});
+    EXPECT_EQ(updated.error, "");
   }
 
   test::TempDir dir_;

@@ -3,7 +3,6 @@
 // Needs postgresql-doc-15, r-doc-pdf and debian-faq (scripts/install-deps.sh installs them);
 // skips with the package name when one is missing.
 #include <gtest/gtest.h>
-#include <sqlite3.h>
 
 #include <algorithm>
 #include <filesystem>
@@ -12,6 +11,7 @@
 #include <sstream>
 #include <thread>
 
+#include "support/data_dir_database.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
 
@@ -147,10 +147,6 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
 
   // Recall@5: the chunk holding the question's section (heading and answer) must be among the
   // five best chunks of the search. The question is the query, as a user would type it.
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open_v2((dir_.path() / "data" / "open-notebook.db").c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
-  sqlite3_stmt* chunk_text = nullptr;
-  sqlite3_prepare_v2(db, "SELECT content FROM source_chunk WHERE source_id = ?1 AND chunk_index = ?2", -1, &chunk_text, nullptr);
 
   const auto questions = FaqQuestions();
   ASSERT_GE(questions.size(), 40u);
@@ -174,13 +170,11 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
     bool hit = false;
     for (size_t i = 0; i < std::min<size_t>(chunks.size(), 5) && !hit; ++i) {
       if (std::get<1>(chunks[i]) != expected_source) continue;
-      sqlite3_bind_text(chunk_text, 1, expected_source.c_str(), -1, SQLITE_TRANSIENT);
-      sqlite3_bind_int64(chunk_text, 2, std::get<2>(chunks[i]));
-      if (sqlite3_step(chunk_text) == SQLITE_ROW) {
-        const std::string content = reinterpret_cast<const char*>(sqlite3_column_text(chunk_text, 0));
-        hit = HoldsSection(content, question.question);
-      }
-      sqlite3_reset(chunk_text);
+      const test::SqlResult content =
+          test::QueryDataDir(dir_.path() / "data", "SELECT content FROM source_chunk WHERE source_id = $1 AND chunk_index = $2",
+                             {expected_source, std::to_string(std::get<2>(chunks[i]))});
+      ASSERT_EQ(content.error, "");
+      if (!content.rows.empty()) hit = HoldsSection(content.rows[0][0].value_or(""), question.question);
     }
     found += hit ? 1 : 0;
     if (!hit && questions_searched - found <= 3) {
@@ -191,8 +185,6 @@ TEST_F(RealDocumentsTest, IngestAndFindFaqAnswers) {
       std::printf(" (expected %s)\n", expected_source.c_str());
     }
   }
-  sqlite3_finalize(chunk_text);
-  sqlite3_close(db);
 
   const double recall = static_cast<double>(found) / questions_searched;
   std::printf("debian-faq keyword recall@5: %d of %d questions (%.3f)\n", found, questions_searched, recall);

@@ -1,12 +1,12 @@
 // Sources over HTTP against the real binary: creation, processing, search, files and faults.
 #include <gtest/gtest.h>
 #include <signal.h>
-#include <sqlite3.h>
 
 #include <fstream>
 #include <sstream>
 #include <thread>
 
+#include "support/data_dir_database.h"
 #include "support/local_http_server.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -313,14 +313,12 @@ TEST_F(SourcesTest, WorkerKilledMidProcessingLosesNothing) {
         << id << " " << status.dump();
   }
 
-  sqlite3* db = nullptr;
-  ASSERT_EQ(sqlite3_open((dir_.path() / "data" / "open-notebook.db").c_str(), &db), SQLITE_OK);
-  sqlite3_stmt* stmt = nullptr;
-  sqlite3_prepare_v2(db, "SELECT count(*) FROM (SELECT source_id, chunk_index FROM source_chunk GROUP BY 1, 2 HAVING count(*) > 1)", -1, &stmt, nullptr);
-  ASSERT_EQ(sqlite3_step(stmt), SQLITE_ROW);
-  EXPECT_EQ(sqlite3_column_int(stmt, 0), 0) << "no chunk is duplicated";
-  sqlite3_finalize(stmt);
-  sqlite3_close(db);
+  const test::SqlResult duplicated = test::QueryDataDir(
+      dir_.path() / "data",
+      "SELECT count(*) FROM (SELECT source_id, chunk_index FROM source_chunk GROUP BY 1, 2 HAVING count(*) > 1) d");
+  ASSERT_EQ(duplicated.error, "");
+  ASSERT_EQ(duplicated.rows.size(), 1u);
+  EXPECT_EQ(duplicated.rows[0][0], "0") << "no chunk is duplicated";
 }
 
 }  // namespace

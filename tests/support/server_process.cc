@@ -12,6 +12,8 @@
 #include <sstream>
 #include <thread>
 
+#include "support/test_backend.h"
+
 namespace on::test {
 
 ServerProcess::ServerProcess(std::filesystem::path data_dir, std::map<std::string, std::string> env,
@@ -37,6 +39,11 @@ void ServerProcess::Spawn() {
       {"FRONTEND_PORT", std::to_string(ui_port_)},
       {"OPEN_NOTEBOOK_DATA_DIR", data_dir_.string()},
   };
+  if (TestBackendIsPostgres()) {
+    std::string error;
+    env["OPEN_NOTEBOOK_DATABASE_URL"] = PostgresUrlForDataDir(data_dir_, &error);
+    if (!error.empty()) ADD_FAILURE() << "no PostgreSQL database for " << data_dir_ << ": " << error;
+  }
   for (const auto& [key, value] : env_) env[key] = value;
 
   std::vector<std::string> env_strings;
