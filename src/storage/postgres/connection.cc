@@ -168,7 +168,17 @@ int Connection::Socket() const { return PQsocket(handle_); }
 
 Result<std::vector<Notification>> Connection::ReadNotifications() {
   if (PQconsumeInput(handle_) == 0 || PQstatus(handle_) != CONNECTION_OK) {
-    return Status(ErrorCode::kUnavailable, "the PostgreSQL connection failed: " + TrimMessage(PQerrorMessage(handle_)));
+    // libpq breaks this message into indented lines, and a log line must stay one line.
+    std::string message;
+    for (char c : TrimMessage(PQerrorMessage(handle_))) {
+      const bool space = c == '\n' || c == '\t' || c == ' ';
+      if (!space) {
+        message += c;
+      } else if (!message.empty() && message.back() != ' ') {
+        message += ' ';
+      }
+    }
+    return Status(ErrorCode::kUnavailable, "the PostgreSQL connection failed: " + message);
   }
   std::vector<Notification> received;
   while (PGnotify* notify = PQnotifies(handle_)) {

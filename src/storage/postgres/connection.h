@@ -129,7 +129,7 @@ class Connection {
   int BackendPid() const;
 
   // True when a statement since the previous call inserted, updated or deleted rows; resets it.
-  // The pool counts such leases, so this process sees its own writes at once (see Pool::writes).
+  // The pool counts such leases, so DataVersion changes at once after this process's own writes.
   bool TakeWrote();
 
   // The socket to poll for notifications; -1 when the connection is closed.

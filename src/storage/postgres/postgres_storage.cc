@@ -69,7 +69,8 @@ PostgresStorage::PostgresStorage(std::unique_ptr<Pool> pool)
     : pool_(std::move(pool)), jobs_(std::make_unique<PostgresJobStore>(*pool_)) {
   ListenerOptions options;
   options.connection = pool_->options().connection;
-  // The listener connects in the background and retries; a short time-out keeps Stop() prompt.
+  // The listener connects in the background and retries, so a short time-out costs nothing and
+  // keeps Stop() prompt.
   options.connection.connect_timeout_s = std::min(options.connection.connect_timeout_s, 5);
   options.connection.keepalive_idle_s = 30;
   options.channels = {kDataChannel, kJobQueuedChannel, kJobCancelChannel, kConfigChannel};
@@ -90,11 +91,10 @@ Result<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(const PoolOptions
 }
 
 uint64_t PostgresStorage::DataVersion() {
-  // A sum of counters that only rise changes whenever one of them does.
-  uint64_t version = pool_->writes() + announced_changes_.load(std::memory_order_acquire);
-  if (!listener_->connected()) version += unobserved_reads_.fetch_add(1, std::memory_order_acq_rel) + 1;
-  else version += unobserved_reads_.load(std::memory_order_acquire);
-  return version;
+  // The counters only rise, so their sum changes whenever one of them does.
+  const uint64_t changes = pool_->writes() + announced_changes_.load(std::memory_order_acquire);
+  if (listener_->connected()) return changes + unobserved_reads_.load(std::memory_order_acquire);
+  return changes + unobserved_reads_.fetch_add(1, std::memory_order_acq_rel) + 1;
 }
 
 void PostgresStorage::OnNotification(const Notification& notification) {

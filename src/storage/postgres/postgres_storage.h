@@ -33,8 +33,9 @@ class PostgresStorage final : public Storage {
   // Rises after every commit of this process that changed rows (Pool::writes) and after every
   // change notification from any process. While the listening connection is down notifications
   // are lost, so it changes on every call then: a cache validated with it misses rather than
-  // serves stale data. NOTE: a commit of another process reaches this one as a notification, a
-  // few milliseconds after the commit, so a cache may answer with the previous data for that long.
+  // serves stale data. NOTE: a commit of another process reaches this one as a notification
+  // shortly after the commit (milliseconds in the tests), and a cache returns the previous data
+  // until then.
   uint64_t DataVersion() override;
   Result<SchemaStatus> GetSchemaStatus() override;
   // Each migration runs in its own transaction under a transaction-level advisory lock, so
@@ -157,7 +158,8 @@ class PostgresStorage final : public Storage {
   explicit PostgresStorage(std::unique_ptr<Pool> pool);
 
   void OnNotification(const Notification& notification);
-  // After the listener (re)connected: announcements may have been missed, so everything changed.
+  // Treats everything as changed after the listener (re)connected, because notifications sent
+  // while it was down are lost.
   void OnListening();
   void CallConfigListeners();
 
