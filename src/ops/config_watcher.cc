@@ -10,11 +10,23 @@ ConfigWatcher::ConfigWatcher(RuntimeConfig& config, storage::Storage& storage, s
 ConfigWatcher::~ConfigWatcher() { Stop(); }
 
 void ConfigWatcher::Start() {
+  // Registered before the first check, so a change committed between the two is not missed.
+  config_listener_ = storage_.AddConfigListener([this] {
+    {
+      std::lock_guard lock(mutex_);
+      announced_ = true;
+    }
+    wake_.notify_all();
+  });
   Check();
   thread_ = std::thread([this] { Loop(); });
 }
 
 void ConfigWatcher::Stop() {
+  if (config_listener_ != 0) {
+    storage_.RemoveConfigListener(config_listener_);
+    config_listener_ = 0;
+  }
   {
     std::lock_guard lock(mutex_);
     stopping_ = true;
@@ -27,7 +39,9 @@ void ConfigWatcher::Loop() {
   for (;;) {
     {
       std::unique_lock lock(mutex_);
-      if (wake_.wait_for(lock, interval_, [this] { return stopping_; })) return;
+      wake_.wait_for(lock, interval_, [this] { return stopping_ || announced_; });
+      if (stopping_) return;
+      announced_ = false;
     }
     Check();
   }

@@ -145,10 +145,12 @@ struct QueueStats {
   std::optional<std::string> oldest_queued_created;  // created time of the oldest queued job
 };
 
-// A change to a job, sent to the listeners of the store object that made it.
+// A change to a job, sent to the listeners of the store object that made it, and on PostgreSQL
+// also to the listeners in every other process on the database.
 struct JobEvent {
   enum class Kind { kSubmitted, kCancelRequested };
   Kind kind;
+  // Empty for kSubmitted from another process: one event may stand for several jobs.
   std::string job_id;
 };
 
@@ -216,8 +218,12 @@ class JobStore {
   virtual Result<QueueStats> GetQueueStats() = 0;
 
   // Adds a listener for submits and cancel requests made through this store object, that is, in
-  // this process. Workers use it to react at once and find other processes' changes by polling.
-  // A listener runs on the thread that made the change, after the commit. It must return quickly
+  // this process. The PostgreSQL store also passes on those of other processes, which it learns
+  // through LISTEN/NOTIFY; a job queued again (retry, expired lease) counts as a submit there.
+  // Workers use it to react at once and still poll, because the SQLite store has no such
+  // announcements and a PostgreSQL one is lost while its listening connection is down.
+  // A listener runs on the thread that made the change (or the store's listening thread), after
+  // the commit. It must return quickly
   // and must not call AddListener or RemoveListener. Returns a handle for RemoveListener, which
   // waits for running calls of the listener to return.
   virtual int AddListener(std::function<void(const JobEvent&)> listener) = 0;

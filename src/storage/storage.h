@@ -141,6 +141,14 @@ class Storage {
   // changes) raises the configuration version by one in the same transaction, so a process that
   // polls GetConfigVersion notices every change with one primary-key read.
   virtual Result<int64_t> GetConfigVersion() = 0;
+  // Adds a listener that is called soon after any process on the database raises the
+  // configuration version, and also when such announcements may have been missed (after the
+  // backend reconnected), so a watcher reads GetConfigVersion at once instead of at its next
+  // poll. It runs on a thread of the storage and must return quickly. The SQLite backend
+  // announces nothing and never calls it: watchers find changes by polling. Returns a handle for
+  // RemoveConfigListener, which waits for running calls of the listener to return.
+  virtual int AddConfigListener(std::function<void()> /*listener*/) { return 0; }
+  virtual void RemoveConfigListener(int /*handle*/) {}
   virtual Result<StoredSettings> GetStoredSettings() = 0;
   // Applies `changes` (member name to text; nullopt deletes the stored value) in one transaction
   // and returns the stored settings after it. The caller has validated the values.

@@ -4,6 +4,7 @@
 #include <poll.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include <spdlog/spdlog.h>
 
@@ -80,9 +81,18 @@ bool Rows::Bool(int row, int column) const { return PQgetvalue(result_, row, col
 Result<std::unique_ptr<Connection>> Connection::Open(const ConnectionOptions& options) {
   const std::string connect_timeout = std::to_string(std::max(options.connect_timeout_s, 2));
   // expand_dbname = 1 parses the URL given as dbname; the keywords after it override the URL's.
-  const char* keywords[] = {"dbname", "connect_timeout", "application_name", nullptr};
-  const char* values[] = {options.url.c_str(), connect_timeout.c_str(), "open-notebook", nullptr};
-  PGconn* handle = PQconnectdbParams(keywords, values, 1);
+  std::vector<const char*> keywords = {"dbname", "connect_timeout", "application_name"};
+  std::vector<const char*> values = {options.url.c_str(), connect_timeout.c_str(), "open-notebook"};
+  const std::string keepalive_idle = std::to_string(options.keepalive_idle_s);
+  if (options.keepalive_idle_s > 0) {
+    // Three unanswered probes 10 s apart end the connection, so a dead peer is found within
+    // keepalive_idle_s + 30 s.
+    keywords.insert(keywords.end(), {"keepalives", "keepalives_idle", "keepalives_interval", "keepalives_count"});
+    values.insert(values.end(), {"1", keepalive_idle.c_str(), "10", "3"});
+  }
+  keywords.push_back(nullptr);
+  values.push_back(nullptr);
+  PGconn* handle = PQconnectdbParams(keywords.data(), values.data(), 1);
   if (handle == nullptr) return Status(ErrorCode::kUnavailable, "cannot connect to PostgreSQL: libpq is out of memory");
   if (PQstatus(handle) != CONNECTION_OK) {
     // libpq's message names the host and port and the reason, never the password.
@@ -132,7 +142,51 @@ Result<Rows> Connection::Query(std::string_view sql, const Params& params) {
                            nullptr, 0));
   const ExecStatusType status = PQresultStatus(rows.result_);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return StatusFromResult(rows.result_, "statement failed");
+  NoteCommand(rows.result_);
   return rows;
+}
+
+void Connection::NoteCommand(PGresult* result) {
+  // The command tag is "INSERT 0 3", "UPDATE 1", "DELETE 0" and so on. A statement that changed
+  // no row leaves cached reads valid.
+  const std::string_view tag = PQcmdStatus(result);
+  if (tag.starts_with("TRUNCATE")) {
+    wrote_ = true;
+    return;
+  }
+  if (!tag.starts_with("INSERT") && !tag.starts_with("UPDATE") && !tag.starts_with("DELETE") &&
+      !tag.starts_with("MERGE") && !tag.starts_with("COPY")) {
+    return;
+  }
+  const char* count = PQcmdTuples(result);
+  if (count != nullptr && std::strtoll(count, nullptr, 10) > 0) wrote_ = true;
+}
+
+bool Connection::TakeWrote() { return std::exchange(wrote_, false); }
+
+int Connection::Socket() const { return PQsocket(handle_); }
+
+Result<std::vector<Notification>> Connection::ReadNotifications() {
+  if (PQconsumeInput(handle_) == 0 || PQstatus(handle_) != CONNECTION_OK) {
+    // libpq breaks this message into indented lines, and a log line must stay one line.
+    std::string message;
+    for (char c : TrimMessage(PQerrorMessage(handle_))) {
+      const bool space = c == '\n' || c == '\t' || c == ' ';
+      if (!space) {
+        message += c;
+      } else if (!message.empty() && message.back() != ' ') {
+        message += ' ';
+      }
+    }
+    return Status(ErrorCode::kUnavailable, "the PostgreSQL connection failed: " + message);
+  }
+  std::vector<Notification> received;
+  while (PGnotify* notify = PQnotifies(handle_)) {
+    received.push_back(Notification{notify->relname != nullptr ? notify->relname : "",
+                                    notify->extra != nullptr ? notify->extra : "", notify->be_pid});
+    PQfreemem(notify);
+  }
+  return received;
 }
 
 Status Connection::Execute(std::string_view sql) {
@@ -140,6 +194,7 @@ Status Connection::Execute(std::string_view sql) {
   Rows rows(PQexec(handle_, script.c_str()));
   const ExecStatusType status = PQresultStatus(rows.result_);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) return StatusFromResult(rows.result_, "statement failed");
+  NoteCommand(rows.result_);
   return Status::Ok();
 }
 

@@ -28,6 +28,17 @@ struct ConnectionOptions {
   int statement_timeout_ms = 30000;
   // Seconds libpq waits for the TCP connection and start-up; libpq's minimum is 2.
   int connect_timeout_s = 10;
+  // Seconds a connection may sit silent before TCP keepalive probes start; 0 keeps the system's
+  // default (two hours on Linux). A connection that only waits for notifications sets it, so a
+  // server that vanished without closing the socket is noticed.
+  int keepalive_idle_s = 0;
+};
+
+// A NOTIFY received on a connection that ran LISTEN.
+struct Notification {
+  std::string channel;
+  std::string payload;
+  int sender_pid = 0;  // the server process of the notifying session
 };
 
 // Parameters of one statement, in text format: $1 is params[0]. nullopt binds NULL.
@@ -117,14 +128,26 @@ class Connection {
   // The server process id of this connection, as pg_stat_activity shows it.
   int BackendPid() const;
 
+  // True when a statement since the previous call inserted, updated or deleted rows; resets it.
+  // The pool counts such leases, so DataVersion changes at once after this process's own writes.
+  bool TakeWrote();
+
+  // The socket to poll for notifications; -1 when the connection is closed.
+  int Socket() const;
+  // Reads what the server sent without blocking and returns the notifications that arrived.
+  // kUnavailable when the connection failed.
+  Result<std::vector<Notification>> ReadNotifications();
+
  private:
   explicit Connection(pg_conn* handle) : handle_(handle) {}
 
   Status StatusFromResult(pg_result* result, std::string_view context) const;
+  void NoteCommand(pg_result* result);
 
   pg_conn* handle_;
   // SQL text to the name of its prepared statement on this connection.
   std::unordered_map<std::string, std::string> prepared_;
+  bool wrote_ = false;
 };
 
 // Runs `body` between BEGIN and COMMIT on `connection`, or ROLLBACK when `body` or COMMIT fails.

@@ -78,6 +78,9 @@ Result<Pool::Lease> Pool::Acquire() {
 }
 
 void Pool::Return(std::unique_ptr<Connection> connection) {
+  // Counted even when the transaction rolled back, because a needless change of DataVersion costs
+  // one cache miss and a missed one serves stale data.
+  if (connection->TakeWrote()) writes_.fetch_add(1, std::memory_order_acq_rel);
   // A lease that ended inside a transaction (an error path that skipped ROLLBACK) must not hand
   // that transaction to the next user.
   if (!connection->IsIdle() && !connection->Execute("ROLLBACK").ok()) connection.reset();

@@ -6,7 +6,9 @@
 // moment.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -59,6 +61,11 @@ class Pool {
 
   const PoolOptions& options() const { return options_; }
 
+  // How many leases ended after a statement that changed rows. It rises after the change is
+  // committed (a lease ends after its COMMIT), so a value read before a write differs from any
+  // value read after it.
+  uint64_t writes() const { return writes_.load(std::memory_order_acquire); }
+
  private:
   explicit Pool(const PoolOptions& options) : options_(options) {}
 
@@ -71,6 +78,7 @@ class Pool {
   std::condition_variable returned_;
   std::vector<std::unique_ptr<Connection>> idle_;
   int open_ = 0;  // idle plus leased connections, and those being opened
+  std::atomic<uint64_t> writes_{0};
 };
 
 }  // namespace on::storage::postgres

@@ -419,6 +419,10 @@ void PostgresJobStore::RemoveListener(int handle) {
 
 void PostgresJobStore::NotifySubmitted(const std::string& job_id) { Notify(JobEvent{JobEvent::Kind::kSubmitted, job_id}); }
 
+void PostgresJobStore::NotifyCancelRequested(const std::string& job_id) {
+  Notify(JobEvent{JobEvent::Kind::kCancelRequested, job_id});
+}
+
 void PostgresJobStore::Notify(const JobEvent& event) {
   std::lock_guard lock(listeners_mutex_);
   for (const auto& [handle, listener] : listeners_) listener(event);

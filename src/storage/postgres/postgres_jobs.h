@@ -55,6 +55,9 @@ class PostgresJobStore final : public JobStore {
   int AddListener(std::function<void(const JobEvent&)> listener) override;
   void RemoveListener(int handle) override;
   void NotifySubmitted(const std::string& job_id) override;
+  // Tells the listeners that cancellation of running job `job_id` was requested in another
+  // process (a notification on kJobCancelChannel).
+  void NotifyCancelRequested(const std::string& job_id);
 
  private:
   // Runs a fenced UPDATE that ends or changes one attempt. `sql` uses $1 job id, $2 worker id,

@@ -29,11 +29,13 @@ Result<StoredSettings> SelectStoredSettings(Connection& db) {
 
 Status BumpConfigVersion(Connection& db, const std::string& now) {
   // The upsert takes the row lock, so concurrent bumps from several processes each add one.
-  return db
-      .Query("INSERT INTO app_setting (key, value, updated) VALUES ($1, '1', $2) "
-             "ON CONFLICT (key) DO UPDATE SET value = (app_setting.value::bigint + 1)::text, updated = $2",
-             Params().Add(kVersionKey).Add(now))
-      .status();
+  ON_ASSIGN_OR_RETURN(auto bumped,
+                      db.Query("INSERT INTO app_setting (key, value, updated) VALUES ($1, '1', $2) "
+                               "ON CONFLICT (key) DO UPDATE SET value = (app_setting.value::bigint + 1)::text, "
+                               "updated = $2 RETURNING value",
+                               Params().Add(kVersionKey).Add(now)));
+  // Delivered at COMMIT and dropped on ROLLBACK, so every process reloads only settings that exist.
+  return db.Query("SELECT pg_notify($1, $2)", Params().Add(kConfigChannel).Add(bumped.Text(0, 0))).status();
 }
 
 Result<int64_t> PostgresStorage::GetConfigVersion() {

@@ -1,5 +1,6 @@
 #include "storage/postgres/postgres_storage.h"
 
+#include <algorithm>
 #include <map>
 
 #include <spdlog/spdlog.h>
@@ -66,13 +67,70 @@ PoolOptions PoolOptionsFromSettings(const Settings& settings) {
 }
 
 PostgresStorage::PostgresStorage(std::unique_ptr<Pool> pool)
-    : pool_(std::move(pool)), jobs_(std::make_unique<PostgresJobStore>(*pool_)) {}
+    : pool_(std::move(pool)), jobs_(std::make_unique<PostgresJobStore>(*pool_)) {
+  ListenerOptions options;
+  options.connection = pool_->options().connection;
+  // The listener connects in the background and retries, so a short time-out costs nothing and
+  // keeps Stop() prompt.
+  options.connection.connect_timeout_s = std::min(options.connection.connect_timeout_s, 5);
+  options.connection.keepalive_idle_s = 30;
+  options.channels = {kDataChannel, kJobQueuedChannel, kJobCancelChannel, kConfigChannel};
+  options.reconnect_initial_delay = pool_->options().reconnect_initial_delay;
+  options.reconnect_max_delay = pool_->options().reconnect_max_delay;
+  listener_ = std::make_unique<NotificationListener>(
+      std::move(options), [this](const Notification& notification) { OnNotification(notification); },
+      [this] { OnListening(); });
+}
 
-PostgresStorage::~PostgresStorage() = default;
+PostgresStorage::~PostgresStorage() { listener_->Stop(); }
 
 Result<std::unique_ptr<PostgresStorage>> PostgresStorage::Open(const PoolOptions& options) {
   ON_ASSIGN_OR_RETURN(auto pool, Pool::Open(options));
-  return std::unique_ptr<PostgresStorage>(new PostgresStorage(std::move(pool)));
+  std::unique_ptr<PostgresStorage> storage(new PostgresStorage(std::move(pool)));
+  ON_RETURN_IF_ERROR(storage->listener_->Start());
+  return storage;
+}
+
+uint64_t PostgresStorage::DataVersion() {
+  // The counters only rise, so their sum changes whenever one of them does.
+  const uint64_t changes = pool_->writes() + announced_changes_.load(std::memory_order_acquire);
+  if (listener_->connected()) return changes + unobserved_reads_.load(std::memory_order_acquire);
+  return changes + unobserved_reads_.fetch_add(1, std::memory_order_acq_rel) + 1;
+}
+
+void PostgresStorage::OnNotification(const Notification& notification) {
+  if (notification.channel == kDataChannel) {
+    announced_changes_.fetch_add(1, std::memory_order_acq_rel);
+  } else if (notification.channel == kJobQueuedChannel) {
+    jobs_->NotifySubmitted("");
+  } else if (notification.channel == kJobCancelChannel) {
+    jobs_->NotifyCancelRequested(notification.payload);
+  } else if (notification.channel == kConfigChannel) {
+    CallConfigListeners();
+  }
+}
+
+void PostgresStorage::OnListening() {
+  announced_changes_.fetch_add(1, std::memory_order_acq_rel);
+  jobs_->NotifySubmitted("");
+  CallConfigListeners();
+}
+
+int PostgresStorage::AddConfigListener(std::function<void()> listener) {
+  std::lock_guard lock(config_listeners_mutex_);
+  const int handle = next_config_listener_++;
+  config_listeners_.emplace(handle, std::move(listener));
+  return handle;
+}
+
+void PostgresStorage::RemoveConfigListener(int handle) {
+  std::lock_guard lock(config_listeners_mutex_);
+  config_listeners_.erase(handle);
+}
+
+void PostgresStorage::CallConfigListeners() {
+  std::lock_guard lock(config_listeners_mutex_);
+  for (const auto& [handle, listener] : config_listeners_) listener();
 }
 
 JobStore& PostgresStorage::jobs() { return *jobs_; }

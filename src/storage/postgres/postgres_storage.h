@@ -1,13 +1,18 @@
 // Storage on PostgreSQL 15 with pgvector, for several API and worker processes on several hosts
-// sharing one database. Every statement runs on a connection leased from a Pool.
+// sharing one database. Every statement runs on a connection leased from a Pool. One more
+// connection per process, outside the pool, listens for the change notifications of the others
+// (notification_listener.h), so a process uses up to OPEN_NOTEBOOK_DB_POOL_SIZE + 1 connections.
 // OpenStorage (storage/open_storage.cc) selects it for a postgresql:// OPEN_NOTEBOOK_DATABASE_URL.
 #pragma once
 
 #include <atomic>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 
 #include "search/tokenizer.h"
+#include "storage/postgres/notification_listener.h"
 #include "storage/postgres/pool.h"
 #include "storage/storage.h"
 
@@ -22,9 +27,13 @@ class PostgresStorage final : public Storage {
   ~PostgresStorage() override;
 
   Status Ping() override;
-  // NOTE: changes on every call, because commits of other processes are not observed yet, so a
-  // cache validated with it never serves stale data and never hits.
-  uint64_t DataVersion() override { return data_version_.fetch_add(1) + 1; }
+  // Rises after every commit of this process that changed rows (Pool::writes) and after every
+  // change notification from any process. While the listening connection is down notifications
+  // are lost, so it changes on every call then: a cache validated with it misses rather than
+  // serves stale data. NOTE: a commit of another process reaches this one as a notification
+  // shortly after the commit (milliseconds in the tests), and a cache returns the previous data
+  // until then.
+  uint64_t DataVersion() override;
   Result<SchemaStatus> GetSchemaStatus() override;
   // Each migration runs in its own transaction under a transaction-level advisory lock, so
   // processes that migrate one database at the same time apply every migration once.
@@ -78,6 +87,8 @@ class PostgresStorage final : public Storage {
   Result<DefaultModels> SetDefaultModels(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
   Result<int64_t> GetConfigVersion() override;
+  int AddConfigListener(std::function<void()> listener) override;
+  void RemoveConfigListener(int handle) override;
   Result<StoredSettings> GetStoredSettings() override;
   Result<StoredSettings> SaveSettings(
       const std::vector<std::pair<std::string, std::optional<std::string>>>& changes) override;
@@ -137,9 +148,17 @@ class PostgresStorage final : public Storage {
   JobStore& jobs() override;
 
   Pool& pool() { return *pool_; }
+  // The connection that receives notifications from other processes (notification_listener.h).
+  const NotificationListener& listener() const { return *listener_; }
 
  private:
   explicit PostgresStorage(std::unique_ptr<Pool> pool);
+
+  void OnNotification(const Notification& notification);
+  // Treats everything as changed after the listener (re)connected, because notifications sent
+  // while it was down are lost.
+  void OnListening();
+  void CallConfigListeners();
 
   // Runs `body` in one transaction on a leased connection and returns its value after COMMIT.
   template <typename T>
@@ -157,7 +176,15 @@ class PostgresStorage final : public Storage {
 
   std::unique_ptr<Pool> pool_;
   std::unique_ptr<PostgresJobStore> jobs_;
-  std::atomic<uint64_t> data_version_{0};
+  // Data notifications and reconnects of the listener.
+  std::atomic<uint64_t> announced_changes_{0};
+  // DataVersion calls while the listener was disconnected.
+  std::atomic<uint64_t> unobserved_reads_{0};
+  std::mutex config_listeners_mutex_;  // held while listeners run, so RemoveConfigListener waits
+  std::map<int, std::function<void()>> config_listeners_;  // guarded by config_listeners_mutex_
+  int next_config_listener_ = 1;                           // guarded by config_listeners_mutex_
+  // Last member, so it stops before the job store and the listeners it calls are destroyed.
+  std::unique_ptr<NotificationListener> listener_;
   // The keyword index's tokenizer: English stemming, as the on_icu tables of the SQLite schema.
   search::Tokenizer tokenizer_{"english"};
 };
