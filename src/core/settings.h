@@ -96,8 +96,9 @@ namespace on {
   X(db_busy_timeout_ms, "OPEN_NOTEBOOK_DB_BUSY_TIMEOUT_MS", Int, "5000", 0, 600000, "", 0,               \
     "Milliseconds SQLite waits for a lock held by another process before failing a statement.")        \
   X(db_pool_size, "OPEN_NOTEBOOK_DB_POOL_SIZE", Int, "10", 1, 1000, "", 0,                              \
-    "PostgreSQL only: connections each process keeps open; a request that finds all of them busy "    \
-    "waits up to OPEN_NOTEBOOK_DB_STATEMENT_TIMEOUT_MS for one (without a limit when that is 0).")      \
+    "PostgreSQL only: connections each process keeps open for statements, plus one that listens for "  \
+    "changes; a request that finds all of them busy waits up to OPEN_NOTEBOOK_DB_STATEMENT_TIMEOUT_MS " \
+    "for one (without a limit when that is 0).")                                                         \
   X(db_statement_timeout_ms, "OPEN_NOTEBOOK_DB_STATEMENT_TIMEOUT_MS", Int, "30000", 0, 3600000, "", 0,   \
     "PostgreSQL only: milliseconds a statement may run before the server cancels it; 0 means no "       \
     "limit.")                                                                                            \
