@@ -1,0 +1,634 @@
+// Keyword search on PostgreSQL, ranked like the SQLite backend (storage/sqlite/sqlite_search.cc)
+// so both return the same hits in the same order with the same scores.
+//
+// Matching uses the GIN indexes of migration 0003: each query word becomes a tsquery phrase of
+// the terms the project's tokenizer gives for it, as FTS5 tokenizes a quoted string. Ranking is
+// FTS5's BM25 (k1 1.2, b 0.75) computed in SQL from the tsvector positions of the matched row:
+// a phrase's frequency is the number of places where its terms stand at consecutive positions.
+// Chunks are ranked like on_bm25 (storage/sqlite/fts5_rank.cc), with the plan of the SQLite
+// chunk query: every word AND-ed, plus the rare words OR-ed within kRankedRowBudget rows, and a
+// plain OR only when that finds nothing. As in FTS5, a phrase of the AND group counts no instances
+// in a row that lacks one of the other words. Titles and notes are ranked like FTS5's bm25():
+// document frequencies counted exactly, frequencies summed over a note's title and content.
+//
+// NOTE: a tsvector keeps at most 256 positions per lexeme and positions up to 16383 (tsvector.h),
+// so a word repeated more often than that in one chunk, title or note ranks lower than in SQLite.
+// NOTE: rows with equal scores come in row order, as in SQLite, for chunks. Titles and notes have
+// no row number here, so equal scores come by creation time (titles) or update time (notes), which
+// is SQLite's order unless a title was renamed or a note edited after a later one was written.
+#include <algorithm>
+#include <charconv>
+#include <chrono>
+#include <cmath>
+#include <mutex>
+#include <set>
+#include <unordered_map>
+
+#include "core/metrics.h"
+#include "storage/postgres/postgres_storage.h"
+
+namespace on::storage::postgres {
+
+struct SearchStatistics {
+  struct Count {
+    int64_t rows = 0;
+    int64_t tokens = 0;
+    std::chrono::steady_clock::time_point counted;
+  };
+  std::mutex mutex;
+  std::unordered_map<std::string, Count> chunk_terms;  // chunks per term (`tokens` is unused)
+  std::unordered_map<int, Count> totals;               // per SearchedTable
+};
+
+std::shared_ptr<SearchStatistics> NewSearchStatistics() { return std::make_shared<SearchStatistics>(); }
+
+namespace {
+
+// As in sqlite_search.cc: how many rows the rare words matched on their own may contribute.
+constexpr int64_t kRankedRowBudget = 2000;
+
+// As in sqlite_search.cc: counts of at least kCachedFrequency rows are kept for kFrequencyMaxAge,
+// smaller ones are counted on every query. Here this applies to the row and token totals of each
+// table too, which PostgreSQL can only count by reading every row.
+constexpr int64_t kCachedFrequency = 1000;
+constexpr auto kFrequencyMaxAge = std::chrono::seconds(60);
+constexpr size_t kMaxCachedTerms = 100'000;
+
+// FTS5's bm25() floor for the weight of a phrase found in more than half of the rows.
+constexpr double kMinimumIdf = 1e-6;
+
+enum class SearchedTable { kChunks, kTitles, kNotes };
+
+// One query word as FTS5 matches a quoted string: its terms at consecutive positions.
+struct Phrase {
+  std::vector<std::string> terms;  // empty when the word gives no term; it then matches nothing
+  int64_t rows = 0;                // rows that contain it, for its idf
+  bool in_all_words = false;       // part of the AND group of the chunk plan
+};
+
+struct Totals {
+  int64_t rows = 0;
+  int64_t tokens = 0;
+};
+
+// Appends `text` as a quoted lexeme of tsvector or tsquery input. A backslash escapes quotes and
+// backslashes, so no byte of the term is read as an operator.
+void AppendQuotedLexeme(std::string_view text, std::string& out) {
+  out += '\'';
+  for (char c : text) {
+    if (c == '\'' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '\'';
+}
+
+// The phrase as tsquery text: 'a' or ('a' <-> 'b'). Empty for a phrase without terms.
+std::string PhraseQuery(const Phrase& phrase) {
+  std::string query;
+  for (const std::string& term : phrase.terms) {
+    if (!query.empty()) query += " <-> ";
+    AppendQuotedLexeme(term, query);
+  }
+  if (phrase.terms.size() > 1) query = "(" + query + ")";
+  return query;
+}
+
+// The tsquery of the phrases: the AND of those in the AND group, OR-ed with the others. A group
+// holding a phrase without terms can never match and is left out. Empty when nothing can match.
+std::string MatchQuery(const std::vector<Phrase>& phrases) {
+  std::string all_words;
+  bool all_words_possible = true;
+  std::string any_word;
+  for (const Phrase& phrase : phrases) {
+    const std::string query = PhraseQuery(phrase);
+    if (phrase.in_all_words) {
+      if (query.empty()) all_words_possible = false;
+      if (!all_words.empty()) all_words += " & ";
+      all_words += query;
+    } else if (!query.empty()) {
+      if (!any_word.empty()) any_word += " | ";
+      any_word += query;
+    }
+  }
+  std::string match;
+  if (all_words_possible && !all_words.empty()) match = "(" + all_words + ")";
+  if (!any_word.empty()) match += (match.empty() ? "" : " | ") + any_word;
+  return match;
+}
+
+// Appends `value` as an element of a PostgreSQL array literal, quoted so that commas, braces,
+// quotes, backslashes and the word NULL stay data.
+void AppendArrayElement(std::string_view value, std::string& out) {
+  out += '"';
+  for (char c : value) {
+    if (c == '"' || c == '\\') out += '\\';
+    out += c;
+  }
+  out += '"';
+}
+
+std::string TextArray(const std::vector<std::string>& values) {
+  std::string array = "{";
+  for (const std::string& value : values) {
+    if (array.size() > 1) array += ',';
+    AppendArrayElement(value, array);
+  }
+  return array + "}";
+}
+
+// A double in the shortest text that reads back as the same double, so the server computes with
+// exactly the value computed here.
+std::string ExactDouble(double value) {
+  char buffer[64];
+  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
+  return error == std::errc() ? std::string(buffer, end) : std::to_string(value);
+}
+
+// The statement parameters that describe the phrases, $2 to $9 and $12 of the search statements.
+struct PhraseParams {
+  std::string slot_phrases = "{";  // $2: for each term of each phrase, the phrase's number from 1
+  std::string slot_offsets = "{";  // $3: the term's offset inside its phrase
+  std::string slot_terms;          // $4
+  std::string idf = "{";           // $5: per phrase
+  std::string in_all_words = "{";  // $6: per phrase
+  std::string lengths = "{";       // $7: terms per phrase
+  int64_t all_words_count = 0;     // $8: phrases in the AND group
+  std::string terms;               // $12: every distinct term, to filter the row's tsvector
+  bool single_terms = true;        // every phrase has at most one term
+};
+
+PhraseParams MakePhraseParams(const std::vector<Phrase>& phrases, const std::vector<double>& idf) {
+  PhraseParams params;
+  std::vector<std::string> slot_terms;
+  std::set<std::string> distinct;
+  for (size_t i = 0; i < phrases.size(); ++i) {
+    const Phrase& phrase = phrases[i];
+    for (size_t offset = 0; offset < phrase.terms.size(); ++offset) {
+      if (!slot_terms.empty()) {
+        params.slot_phrases += ',';
+        params.slot_offsets += ',';
+      }
+      params.slot_phrases += std::to_string(i + 1);
+      params.slot_offsets += std::to_string(offset);
+      slot_terms.push_back(phrase.terms[offset]);
+      distinct.insert(phrase.terms[offset]);
+    }
+    if (i > 0) {
+      params.idf += ',';
+      params.in_all_words += ',';
+      params.lengths += ',';
+    }
+    params.idf += ExactDouble(idf[i]);
+    params.in_all_words += phrase.in_all_words ? "true" : "false";
+    params.lengths += std::to_string(phrase.terms.size());
+    if (phrase.in_all_words) ++params.all_words_count;
+    if (phrase.terms.size() > 1) params.single_terms = false;
+  }
+  params.slot_phrases += '}';
+  params.slot_offsets += '}';
+  params.idf += '}';
+  params.in_all_words += '}';
+  params.lengths += '}';
+  params.slot_terms = TextArray(slot_terms);
+  params.terms = TextArray(std::vector<std::string>(distinct.begin(), distinct.end()));
+  return params;
+}
+
+// The phrases and their terms, as tables for the statements below.
+constexpr std::string_view kPhraseTables =
+    "WITH slots AS (SELECT * FROM unnest($2::int[], $3::int[], $4::text[]) AS s(phrase, term_offset, lexeme)), "
+    "phrases AS (SELECT * FROM unnest($5::float8[], $6::bool[], $7::int[]) WITH ORDINALITY "
+    "AS p(idf, in_all_words, length, phrase)) ";
+
+// The query's lexemes of one tsvector, with their positions: setweight marks the lexemes of $12
+// and ts_filter keeps only those, in C, before anything is unnested.
+std::string QueryLexemes(std::string_view vector, int column) {
+  return "SELECT " + std::to_string(column) + " AS column_number, u.lexeme, u.positions FROM unnest(ts_filter(setweight(" +
+         std::string(vector) + ", 'A', $12::text[]), '{a}')) u";
+}
+
+// Rows (phrase, tf): how often each phrase occurs in the row's `vectors` (the columns of one FTS5
+// row). A phrase of several terms occurs where its terms stand at consecutive positions of one
+// column: the starts at which every one of its terms is found.
+std::string PhraseFrequencies(const std::vector<std::string_view>& vectors, bool single_terms) {
+  std::string lexemes;
+  for (size_t i = 0; i < vectors.size(); ++i) {
+    if (i > 0) lexemes += " UNION ALL ";
+    lexemes += QueryLexemes(vectors[i], static_cast<int>(i));
+  }
+  if (single_terms) {
+    return "SELECT s.phrase, sum(cardinality(v.positions))::float8 AS tf FROM (" + lexemes +
+           ") v JOIN slots s ON s.lexeme = v.lexeme GROUP BY s.phrase";
+  }
+  return "SELECT g.phrase, count(*)::float8 AS tf FROM ("
+         "SELECT s.phrase, v.column_number, position - s.term_offset AS start, count(*) AS found FROM (" +
+         lexemes +
+         ") v JOIN slots s ON s.lexeme = v.lexeme CROSS JOIN LATERAL unnest(v.positions) AS position "
+         "GROUP BY s.phrase, v.column_number, position - s.term_offset) g "
+         "JOIN phrases p ON p.phrase = g.phrase AND g.found = p.length GROUP BY g.phrase";
+}
+
+// A lateral subquery giving the row's BM25 `score` and `found`, the number of phrases it contains.
+// `length` is the row's token count; $8 is the size of the AND group and $9 the average length.
+// The arithmetic follows fts5_rank.cc step by step so that both compute the same doubles.
+std::string ScoreSubquery(const std::vector<std::string_view>& vectors, std::string_view length, bool single_terms) {
+  return "CROSS JOIN LATERAL (SELECT coalesce(sum(f.idf * f.tf * (1.2::float8 + 1) / (f.tf + 1.2::float8 * "
+         "(1 - 0.75::float8 + 0.75::float8 * (" +
+         std::string(length) +
+         ")::float8 / $9::float8))) FILTER (WHERE NOT f.in_all_words OR f.all_words_found = $8::int), 0) AS score, "
+         "count(*) AS found FROM (SELECT p.idf, p.in_all_words, t.tf, "
+         "count(*) FILTER (WHERE p.in_all_words) OVER () AS all_words_found FROM (" +
+         PhraseFrequencies(vectors, single_terms) + ") t JOIN phrases p ON p.phrase = t.phrase) f) r ";
+}
+
+// Each statement returns: id, parent id, title, score, chunk index, page, row. $1 is the match
+// tsquery, $10 the optional notebook and $11 the row limit.
+std::string ChunkSearchSql(bool single_terms) {
+  return std::string(kPhraseTables) +
+         "SELECT s.id, s.id, coalesce(s.title, ''), r.score, c.chunk_index, c.page, c.id FROM source_chunk c " +
+         ScoreSubquery({"c.search_vector"}, "c.search_tokens", single_terms) +
+         "JOIN source s ON s.id = c.source_id WHERE c.search_vector @@ $1::tsquery AND ($10::text IS NULL OR EXISTS "
+         "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = c.source_id AND sn.notebook_id = $10)) "
+         "ORDER BY r.score DESC, c.id LIMIT $11";
+}
+
+std::string TitleSearchSql(bool single_terms) {
+  return std::string(kPhraseTables) +
+         "SELECT s.id, s.id, s.title, r.score, NULL, NULL, 0 FROM source s " +
+         ScoreSubquery({"s.title_vector"}, "s.title_tokens", single_terms) +
+         "WHERE s.title_vector @@ $1::tsquery AND s.title IS NOT NULL AND r.found > 0 AND ($10::text IS NULL OR EXISTS "
+         "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id AND sn.notebook_id = $10)) "
+         "ORDER BY r.score DESC, s.created, s.id LIMIT $11";
+}
+
+// The match runs on the concatenated vectors because the GIN index covers that expression. A
+// phrase may then match across the end of the title and the start of the content, which FTS5
+// does not do, so `found` drops rows where no phrase occurs inside one column.
+std::string NoteSearchSql(bool single_terms) {
+  return std::string(kPhraseTables) +
+         "SELECT n.id, coalesce(n.notebook_id, ''), coalesce(n.title, ''), r.score, NULL, NULL, 0 FROM note n " +
+         ScoreSubquery({"n.title_vector", "n.content_vector"}, "n.title_tokens + n.content_tokens", single_terms) +
+         "WHERE (n.title_vector || n.content_vector) @@ $1::tsquery AND r.found > 0 "
+         "AND ($10::text IS NULL OR n.notebook_id = $10) ORDER BY r.score DESC, n.updated, n.id LIMIT $11";
+}
+
+// The number of rows matching each tsquery of $1 (a text[]), in one statement.
+constexpr std::string_view kChunkFrequencies =
+    "SELECT (SELECT count(*) FROM source_chunk WHERE search_vector @@ t.q) "
+    "FROM unnest($1::text[]::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i";
+constexpr std::string_view kTitleFrequencies =
+    "SELECT (SELECT count(*) FROM source WHERE title_vector @@ t.q AND title IS NOT NULL) "
+    "FROM unnest($1::text[]::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i";
+constexpr std::string_view kNoteFrequencies =
+    "SELECT (SELECT count(*) FROM note WHERE (title_vector || content_vector) @@ t.q "
+    "AND (title_vector @@ t.q OR content_vector @@ t.q)) "
+    "FROM unnest($1::text[]::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i";
+
+std::string_view TotalsSql(SearchedTable table) {
+  switch (table) {
+    case SearchedTable::kChunks:
+      return "SELECT count(*), coalesce(sum(search_tokens), 0) FROM source_chunk";
+    case SearchedTable::kTitles:
+      // FTS5 indexes only the sources that have a title.
+      return "SELECT count(*), coalesce(sum(title_tokens), 0) FROM source WHERE title IS NOT NULL";
+    case SearchedTable::kNotes:
+      return "SELECT count(*), coalesce(sum(title_tokens + content_tokens), 0) FROM note";
+  }
+  return {};
+}
+
+// The number of rows and tokens of one searched table, as FTS5's xRowCount and xColumnTotalSize.
+Result<Totals> TableTotals(Connection& db, SearchStatistics& statistics, SearchedTable table) {
+  const auto now = std::chrono::steady_clock::now();
+  const int key = static_cast<int>(table);
+  {
+    std::lock_guard lock(statistics.mutex);
+    auto found = statistics.totals.find(key);
+    if (found != statistics.totals.end() && now - found->second.counted < kFrequencyMaxAge) {
+      return Totals{found->second.rows, found->second.tokens};
+    }
+  }
+  ON_ASSIGN_OR_RETURN(auto rows, db.Query(TotalsSql(table)));
+  const Totals totals{rows.Int(0, 0), rows.Int(0, 1)};
+  if (totals.rows >= kCachedFrequency) {
+    std::lock_guard lock(statistics.mutex);
+    statistics.totals[key] = {totals.rows, totals.tokens, now};
+  }
+  return totals;
+}
+
+// For each tsquery of `queries`, the number of rows of the statement's table that match it.
+Result<std::vector<int64_t>> CountMatches(Connection& db, std::string_view sql, const std::vector<std::string>& queries) {
+  std::vector<int64_t> counts;
+  if (queries.empty()) return counts;
+  ON_ASSIGN_OR_RETURN(auto rows, db.Query(sql, Params().Add(TextArray(queries))));
+  for (int row = 0; row < rows.size(); ++row) counts.push_back(rows.Int(row, 0));
+  return counts;
+}
+
+// The number of chunks that contain each term, from the cache where it has a fresh count.
+Result<std::vector<int64_t>> ChunkFrequencies(Connection& db, SearchStatistics& statistics,
+                                              const std::vector<SearchTerm>& terms) {
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<int64_t> frequencies(terms.size(), -1);
+  std::vector<size_t> uncounted;
+  {
+    std::lock_guard lock(statistics.mutex);
+    for (size_t i = 0; i < terms.size(); ++i) {
+      auto found = statistics.chunk_terms.find(terms[i].term);
+      if (found != statistics.chunk_terms.end() && now - found->second.counted < kFrequencyMaxAge) {
+        frequencies[i] = found->second.rows;
+      } else {
+        uncounted.push_back(i);
+      }
+    }
+  }
+  std::vector<std::string> queries;
+  for (size_t i : uncounted) {
+    std::string query;
+    AppendQuotedLexeme(terms[i].term, query);
+    queries.push_back(std::move(query));
+  }
+  ON_ASSIGN_OR_RETURN(auto counts, CountMatches(db, kChunkFrequencies, queries));
+  std::lock_guard lock(statistics.mutex);
+  for (size_t k = 0; k < uncounted.size(); ++k) {
+    frequencies[uncounted[k]] = counts[k];
+    if (counts[k] >= kCachedFrequency) {
+      if (statistics.chunk_terms.size() >= kMaxCachedTerms) statistics.chunk_terms.clear();
+      statistics.chunk_terms[terms[uncounted[k]].term] = {counts[k], 0, now};
+    }
+  }
+  return frequencies;
+}
+
+Phrase MakePhrase(const SearchTerm& term, const search::Tokenizer& tokenizer, int64_t rows, bool in_all_words) {
+  Phrase phrase;
+  // The surface text, as sqlite_search.cc puts it into the FTS5 expression, which tokenizes it.
+  for (search::Token& token : tokenizer.Tokenize(term.surface)) phrase.terms.push_back(std::move(token.term));
+  phrase.rows = rows;
+  phrase.in_all_words = in_all_words;
+  return phrase;
+}
+
+struct ChunkPlan {
+  std::vector<Phrase> match;     // empty when no word occurs in any chunk
+  std::vector<Phrase> fallback;  // the plain OR, when `match` leaves words out; empty otherwise
+};
+
+// The plan of PlanChunkQuery in sqlite_search.cc, with its phrases in the same order.
+Result<ChunkPlan> PlanChunkQuery(Connection& db, SearchStatistics& statistics, const std::vector<SearchTerm>& terms,
+                                 const search::Tokenizer& tokenizer) {
+  ON_ASSIGN_OR_RETURN(auto frequencies, ChunkFrequencies(db, statistics, terms));
+  std::vector<std::pair<int64_t, const SearchTerm*>> present;
+  for (size_t i = 0; i < terms.size(); ++i) {
+    if (frequencies[i] > 0) present.emplace_back(frequencies[i], &terms[i]);
+  }
+  ChunkPlan plan;
+  if (present.empty()) return plan;
+  std::stable_sort(present.begin(), present.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+
+  std::vector<std::pair<int64_t, const SearchTerm*>> rare;
+  int64_t rare_rows = 0;
+  for (const auto& word : present) {
+    if (rare_rows + word.first > kRankedRowBudget) break;
+    rare.push_back(word);
+    rare_rows += word.first;
+  }
+  if (present.size() == 1) {
+    plan.match.push_back(MakePhrase(*present[0].second, tokenizer, present[0].first, false));
+    return plan;
+  }
+  for (const auto& [rows, term] : present) plan.match.push_back(MakePhrase(*term, tokenizer, rows, true));
+  for (const auto& [rows, term] : rare) plan.match.push_back(MakePhrase(*term, tokenizer, rows, false));
+  if (rare.size() < present.size()) {
+    for (const auto& [rows, term] : present) plan.fallback.push_back(MakePhrase(*term, tokenizer, rows, false));
+  }
+  return plan;
+}
+
+// on_bm25's idf: the given row count clamped to the table's, floored at kMinimumIdf.
+double ChunkIdf(int64_t containing, int64_t rows) {
+  const double count = std::clamp(static_cast<double>(containing), 0.0, static_cast<double>(rows));
+  const double idf = std::log((static_cast<double>(rows) - count + 0.5) / (count + 0.5));
+  return std::max(idf, kMinimumIdf);
+}
+
+// bm25()'s idf, which replaces a weight of zero or less by kMinimumIdf.
+double Bm25Idf(int64_t containing, int64_t rows) {
+  const double idf =
+      std::log((static_cast<double>(rows) - static_cast<double>(containing) + 0.5) / (static_cast<double>(containing) + 0.5));
+  return idf <= 0.0 ? kMinimumIdf : idf;
+}
+
+// Runs one search statement and appends its hits.
+Status RunSearch(Connection& db, const std::string& sql, const std::vector<Phrase>& phrases,
+                 const std::vector<double>& idf, double average_length, const TextSearchQuery& query,
+                 std::string_view type, std::string_view match_field, std::vector<TextSearchHit>& hits) {
+  const std::string match = MatchQuery(phrases);
+  if (match.empty()) return Status::Ok();
+  const PhraseParams phrase_params = MakePhraseParams(phrases, idf);
+  Params params;
+  params.Add(match)
+      .Add(phrase_params.slot_phrases)
+      .Add(phrase_params.slot_offsets)
+      .Add(phrase_params.slot_terms)
+      .Add(phrase_params.idf)
+      .Add(phrase_params.in_all_words)
+      .Add(phrase_params.lengths)
+      .Add(phrase_params.all_words_count)
+      .Add(ExactDouble(average_length))
+      .Add(query.notebook_id)
+      .Add(static_cast<int64_t>(query.limit))
+      .Add(phrase_params.terms);
+  ON_ASSIGN_OR_RETURN(auto rows, db.Query(sql, params));
+  for (int row = 0; row < rows.size(); ++row) {
+    TextSearchHit hit;
+    hit.type = std::string(type);
+    hit.id = rows.Text(row, 0);
+    hit.parent_id = rows.Text(row, 1);
+    hit.title = rows.Text(row, 2);
+    hit.score = rows.Double(row, 3);
+    hit.chunk_index = rows.OptionalInt(row, 4);
+    if (auto page = rows.OptionalInt(row, 5)) hit.page = static_cast<int>(*page);
+    hit.match_field = std::string(match_field);
+    hit.row = rows.Int(row, 6);
+    hits.push_back(std::move(hit));
+  }
+  return Status::Ok();
+}
+
+// on_bm25's average row length, 1 for an empty table.
+double ChunkAverageLength(const Totals& totals) {
+  const double average =
+      totals.rows > 0 ? static_cast<double>(totals.tokens) / static_cast<double>(totals.rows) : 1;
+  return average <= 0 ? 1 : average;
+}
+
+Status SearchChunks(Connection& db, SearchStatistics& statistics, const search::Tokenizer& tokenizer,
+                    const TextSearchQuery& query, std::vector<TextSearchHit>& hits) {
+  ON_ASSIGN_OR_RETURN(ChunkPlan plan, PlanChunkQuery(db, statistics, query.terms, tokenizer));
+  if (plan.match.empty()) return Status::Ok();
+  ON_ASSIGN_OR_RETURN(Totals totals, TableTotals(db, statistics, SearchedTable::kChunks));
+  const double average_length = ChunkAverageLength(totals);
+
+  auto run = [&](const std::vector<Phrase>& phrases) -> Status {
+    std::vector<double> idf;
+    bool single_terms = true;
+    for (const Phrase& phrase : phrases) {
+      idf.push_back(ChunkIdf(phrase.rows, totals.rows));
+      if (phrase.terms.size() > 1) single_terms = false;
+    }
+    return RunSearch(db, ChunkSearchSql(single_terms), phrases, idf, average_length, query, "source", "chunk", hits);
+  };
+  const size_t before = hits.size();
+  ON_RETURN_IF_ERROR(run(plan.match));
+  if (hits.size() == before && !plan.fallback.empty()) ON_RETURN_IF_ERROR(run(plan.fallback));
+  return Status::Ok();
+}
+
+// Titles and notes: every word OR-ed, ranked like bm25() with exact document frequencies.
+Status SearchTable(Connection& db, SearchStatistics& statistics, const search::Tokenizer& tokenizer,
+                   const TextSearchQuery& query, SearchedTable table, std::vector<TextSearchHit>& hits,
+                   std::vector<Phrase>& phrases) {
+  phrases.clear();
+  std::vector<std::string> queries;
+  bool single_terms = true;
+  for (const SearchTerm& term : query.terms) {
+    phrases.push_back(MakePhrase(term, tokenizer, 0, false));
+    const std::string phrase_query = PhraseQuery(phrases.back());
+    if (!phrase_query.empty()) queries.push_back(phrase_query);
+    if (phrases.back().terms.size() > 1) single_terms = false;
+  }
+  if (queries.empty()) return Status::Ok();
+
+  const bool titles = table == SearchedTable::kTitles;
+  ON_ASSIGN_OR_RETURN(auto counts, CountMatches(db, titles ? kTitleFrequencies : kNoteFrequencies, queries));
+  ON_ASSIGN_OR_RETURN(Totals totals, TableTotals(db, statistics, table));
+  std::vector<double> idf;
+  size_t next_count = 0;
+  for (Phrase& phrase : phrases) {
+    if (!phrase.terms.empty()) phrase.rows = counts[next_count++];
+    idf.push_back(Bm25Idf(phrase.rows, totals.rows));
+  }
+  // bm25() divides by the average without a guard: a table whose rows are all empty has no match.
+  const double average_length =
+      totals.rows > 0 ? static_cast<double>(totals.tokens) / static_cast<double>(totals.rows) : 1;
+  if (titles) {
+    return RunSearch(db, TitleSearchSql(single_terms), phrases, idf, average_length, query, "source", "title", hits);
+  }
+  return RunSearch(db, NoteSearchSql(single_terms), phrases, idf, average_length, query, "note", "content", hits);
+}
+
+// The title with each match between \x01 and \x02, as FTS5's highlight() marks it: a phrase's
+// instance covers its terms, and overlapping instances merge into one mark.
+std::string HighlightTitle(const std::string& title, const std::vector<Phrase>& phrases,
+                           const search::Tokenizer& tokenizer) {
+  const std::vector<search::Token> tokens = tokenizer.Tokenize(title);
+  std::vector<std::pair<size_t, size_t>> instances;  // first and last token
+  for (size_t start = 0; start < tokens.size(); ++start) {
+    for (const Phrase& phrase : phrases) {
+      if (phrase.terms.empty() || start + phrase.terms.size() > tokens.size()) continue;
+      bool matches = true;
+      for (size_t k = 0; k < phrase.terms.size() && matches; ++k) matches = tokens[start + k].term == phrase.terms[k];
+      if (matches) instances.emplace_back(start, start + phrase.terms.size() - 1);
+    }
+  }
+  std::sort(instances.begin(), instances.end());
+
+  std::string marked;
+  size_t copied = 0;
+  for (size_t i = 0; i < instances.size();) {
+    const size_t first = instances[i].first;
+    size_t last = instances[i].second;
+    for (++i; i < instances.size() && instances[i].first <= last; ++i) last = std::max(last, instances[i].second);
+    marked.append(title, copied, tokens[first].begin - copied);
+    marked += '\x01';
+    marked.append(title, tokens[first].begin, tokens[last].end - tokens[first].begin);
+    marked += '\x02';
+    copied = tokens[last].end;
+  }
+  marked.append(title, copied);
+  return marked;
+}
+
+}  // namespace
+
+Result<std::vector<TextSearchHit>> PostgresStorage::SearchText(const TextSearchQuery& query) {
+  metrics::DbTimer timer("search");
+  std::vector<TextSearchHit> hits;
+  if (query.terms.empty() || query.limit <= 0) return hits;
+
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  if (query.notebook_id) {
+    ON_ASSIGN_OR_RETURN(auto found, db->Query("SELECT 1 FROM notebook WHERE id = $1", Params().Add(*query.notebook_id)));
+    if (found.empty()) return NotFound("notebook " + *query.notebook_id + " was not found");
+  }
+  // FTS5 reads its expression as a C string, so SQLite rejects a word that contains a NUL byte
+  // as an unterminated string. The same query is rejected here.
+  if (query.search_sources || query.search_notes) {
+    for (const SearchTerm& term : query.terms) {
+      if (term.surface.find('\0') != std::string::npos) return InvalidInput("the search query cannot be parsed");
+    }
+  }
+
+  if (query.search_sources) {
+    ON_RETURN_IF_ERROR(SearchChunks(*db, *search_statistics_, tokenizer_, query, hits));
+    const size_t first_title = hits.size();
+    std::vector<Phrase> phrases;
+    ON_RETURN_IF_ERROR(SearchTable(*db, *search_statistics_, tokenizer_, query, SearchedTable::kTitles, hits, phrases));
+    for (size_t i = first_title; i < hits.size(); ++i) hits[i].snippet = HighlightTitle(hits[i].title, phrases, tokenizer_);
+  }
+  if (query.search_notes) {
+    std::vector<Phrase> phrases;
+    ON_RETURN_IF_ERROR(SearchTable(*db, *search_statistics_, tokenizer_, query, SearchedTable::kNotes, hits, phrases));
+  }
+
+  std::stable_sort(hits.begin(), hits.end(), [](const TextSearchHit& a, const TextSearchHit& b) { return a.score > b.score; });
+  return hits;
+}
+
+Result<std::vector<std::string>> PostgresStorage::LoadSearchTexts(const std::vector<const TextSearchHit*>& hits) {
+  metrics::DbTimer timer("search_texts");
+  std::vector<std::string> texts(hits.size());
+  if (hits.empty()) return texts;
+
+  std::vector<std::string> chunk_rows;
+  std::vector<std::string> note_ids;
+  for (const TextSearchHit* hit : hits) {
+    if (hit->match_field == "title") continue;
+    if (hit->match_field == "chunk") {
+      chunk_rows.push_back(std::to_string(hit->row));
+    } else {
+      note_ids.push_back(hit->id);
+    }
+  }
+  std::unordered_map<int64_t, std::string> chunks;
+  std::unordered_map<std::string, std::string> notes;
+  if (!chunk_rows.empty() || !note_ids.empty()) {
+    ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+    if (!chunk_rows.empty()) {
+      ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT id, content FROM source_chunk WHERE id = ANY($1::bigint[])",
+                                               Params().Add(TextArray(chunk_rows))));
+      for (int row = 0; row < rows.size(); ++row) chunks.emplace(rows.Int(row, 0), rows.Text(row, 1));
+    }
+    if (!note_ids.empty()) {
+      ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT id, content FROM note WHERE id = ANY($1::text[])",
+                                               Params().Add(TextArray(note_ids))));
+      for (int row = 0; row < rows.size(); ++row) notes.emplace(rows.Text(row, 0), rows.Text(row, 1));
+    }
+  }
+
+  for (size_t i = 0; i < hits.size(); ++i) {
+    const TextSearchHit& hit = *hits[i];
+    if (hit.match_field == "title") {
+      texts[i] = hit.title;
+    } else if (hit.match_field == "chunk") {
+      if (auto found = chunks.find(hit.row); found != chunks.end()) texts[i] = found->second;
+    } else if (auto found = notes.find(hit.id); found != notes.end()) {
+      texts[i] = found->second;
+    }
+  }
+  return texts;
+}
+
+}  // namespace on::storage::postgres
