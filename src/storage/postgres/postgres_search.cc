@@ -2,9 +2,10 @@
 // so both return the same hits in the same order with the same scores.
 //
 // Matching uses the GIN indexes of migration 0003: each query word becomes a tsquery phrase of
-// the terms the project's tokenizer gives for it, as FTS5 tokenizes a quoted string. Ranking is
-// FTS5's BM25 (k1 1.2, b 0.75) computed in SQL from the tsvector positions of the matched row:
-// a phrase's frequency is the number of places where its terms stand at consecutive positions.
+// the terms the project's tokenizer gives for it, as FTS5 tokenizes a quoted string. Each matched
+// row comes back with its token count and the positions of the query's lexemes (a few bytes),
+// and is ranked here with the arithmetic of FTS5, so the scores are the same doubles as SQLite's.
+// A phrase's frequency is the number of places where its terms stand at consecutive positions.
 // Chunks are ranked like on_bm25 (storage/sqlite/fts5_rank.cc), with the plan of the SQLite
 // chunk query: every word AND-ed, plus the rare words OR-ed within kRankedRowBudget rows, and a
 // plain OR only when that finds nothing. As in FTS5, a phrase of the AND group counts no instances
@@ -13,9 +14,9 @@
 //
 // NOTE: a tsvector keeps at most 256 positions per lexeme and positions up to 16383 (tsvector.h),
 // so a word repeated more often than that in one chunk, title or note ranks lower than in SQLite.
-// NOTE: rows with equal scores come in row order, as in SQLite, for chunks. Titles and notes have
-// no row number here, so equal scores come by creation time (titles) or update time (notes), which
-// is SQLite's order unless a title was renamed or a note edited after a later one was written.
+// NOTE: equal scores come in row order for chunks, as in SQLite. Titles and notes have no row
+// number here, so equal scores come by creation time (titles) or update time (notes). That is
+// SQLite's order unless a title was renamed or a note edited after a later one was written.
 #include <algorithm>
 #include <charconv>
 #include <chrono>
@@ -54,7 +55,10 @@ constexpr int64_t kCachedFrequency = 1000;
 constexpr auto kFrequencyMaxAge = std::chrono::seconds(60);
 constexpr size_t kMaxCachedTerms = 100'000;
 
-// FTS5's bm25() floor for the weight of a phrase found in more than half of the rows.
+// BM25's parameters as FTS5's bm25() and on_bm25 fix them, and bm25()'s floor for the weight of
+// a phrase found in more than half of the rows.
+constexpr double kK1 = 1.2;
+constexpr double kB = 0.75;
 constexpr double kMinimumIdf = 1e-6;
 
 enum class SearchedTable { kChunks, kTitles, kNotes };
@@ -136,141 +140,42 @@ std::string TextArray(const std::vector<std::string>& values) {
   return array + "}";
 }
 
-// A double in the shortest text that reads back as the same double, so the server computes with
-// exactly the value computed here.
-std::string ExactDouble(double value) {
-  char buffer[64];
-  auto [end, error] = std::to_chars(buffer, buffer + sizeof(buffer), value);
-  return error == std::errc() ? std::string(buffer, end) : std::to_string(value);
+// Every distinct term of the phrases, as a text[] literal.
+std::string PhraseTerms(const std::vector<Phrase>& phrases) {
+  std::set<std::string> terms;
+  for (const Phrase& phrase : phrases) terms.insert(phrase.terms.begin(), phrase.terms.end());
+  return TextArray(std::vector<std::string>(terms.begin(), terms.end()));
 }
 
-// The statement parameters that describe the phrases, $2 to $9 and $12 of the search statements.
-struct PhraseParams {
-  std::string slot_phrases = "{";  // $2: for each term of each phrase, the phrase's number from 1
-  std::string slot_offsets = "{";  // $3: the term's offset inside its phrase
-  std::string slot_terms;          // $4
-  std::string idf = "{";           // $5: per phrase
-  std::string in_all_words = "{";  // $6: per phrase
-  std::string lengths = "{";       // $7: terms per phrase
-  int64_t all_words_count = 0;     // $8: phrases in the AND group
-  std::string terms;               // $12: every distinct term, to filter the row's tsvector
-  bool single_terms = true;        // every phrase has at most one term
-};
-
-PhraseParams MakePhraseParams(const std::vector<Phrase>& phrases, const std::vector<double>& idf) {
-  PhraseParams params;
-  std::vector<std::string> slot_terms;
-  std::set<std::string> distinct;
-  for (size_t i = 0; i < phrases.size(); ++i) {
-    const Phrase& phrase = phrases[i];
-    for (size_t offset = 0; offset < phrase.terms.size(); ++offset) {
-      if (!slot_terms.empty()) {
-        params.slot_phrases += ',';
-        params.slot_offsets += ',';
-      }
-      params.slot_phrases += std::to_string(i + 1);
-      params.slot_offsets += std::to_string(offset);
-      slot_terms.push_back(phrase.terms[offset]);
-      distinct.insert(phrase.terms[offset]);
-    }
-    if (i > 0) {
-      params.idf += ',';
-      params.in_all_words += ',';
-      params.lengths += ',';
-    }
-    params.idf += ExactDouble(idf[i]);
-    params.in_all_words += phrase.in_all_words ? "true" : "false";
-    params.lengths += std::to_string(phrase.terms.size());
-    if (phrase.in_all_words) ++params.all_words_count;
-    if (phrase.terms.size() > 1) params.single_terms = false;
-  }
-  params.slot_phrases += '}';
-  params.slot_offsets += '}';
-  params.idf += '}';
-  params.in_all_words += '}';
-  params.lengths += '}';
-  params.slot_terms = TextArray(slot_terms);
-  params.terms = TextArray(std::vector<std::string>(distinct.begin(), distinct.end()));
-  return params;
+// The query's lexemes of one tsvector with their positions, as tsvector text: setweight marks
+// the lexemes of $2 and ts_filter keeps only those, so the row sends a few bytes.
+std::string QueryLexemes(std::string_view vector) {
+  return "ts_filter(setweight(" + std::string(vector) + ", 'A', $2::text[]), '{a}')::text";
 }
 
-// The phrases and their terms, as tables for the statements below.
-constexpr std::string_view kPhraseTables =
-    "WITH slots AS (SELECT * FROM unnest($2::int[], $3::int[], $4::text[]) AS s(phrase, term_offset, lexeme)), "
-    "phrases AS (SELECT * FROM unnest($5::float8[], $6::bool[], $7::int[]) WITH ORDINALITY "
-    "AS p(idf, in_all_words, length, phrase)) ";
+// Each statement returns every matching row with its token count, its query lexemes and the key
+// that orders equal scores. $1 is the match tsquery, $2 the query's terms, $3 the optional
+// notebook. The rows are ranked here, not in SQL, so that the arithmetic is the one of FTS5.
+const std::string kChunkSearch =
+    "SELECT c.id, s.id, coalesce(s.title, ''), c.chunk_index, c.page, c.search_tokens, " +
+    QueryLexemes("c.search_vector") +
+    " FROM source_chunk c JOIN source s ON s.id = c.source_id WHERE c.search_vector @@ $1::tsquery "
+    "AND ($3::text IS NULL OR EXISTS "
+    "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = c.source_id AND sn.notebook_id = $3))";
 
-// The query's lexemes of one tsvector, with their positions: setweight marks the lexemes of $12
-// and ts_filter keeps only those, in C, before anything is unnested.
-std::string QueryLexemes(std::string_view vector, int column) {
-  return "SELECT " + std::to_string(column) + " AS column_number, u.lexeme, u.positions FROM unnest(ts_filter(setweight(" +
-         std::string(vector) + ", 'A', $12::text[]), '{a}')) u";
-}
-
-// Rows (phrase, tf): how often each phrase occurs in the row's `vectors` (the columns of one FTS5
-// row). A phrase of several terms occurs where its terms stand at consecutive positions of one
-// column: the starts at which every one of its terms is found.
-std::string PhraseFrequencies(const std::vector<std::string_view>& vectors, bool single_terms) {
-  std::string lexemes;
-  for (size_t i = 0; i < vectors.size(); ++i) {
-    if (i > 0) lexemes += " UNION ALL ";
-    lexemes += QueryLexemes(vectors[i], static_cast<int>(i));
-  }
-  if (single_terms) {
-    return "SELECT s.phrase, sum(cardinality(v.positions))::float8 AS tf FROM (" + lexemes +
-           ") v JOIN slots s ON s.lexeme = v.lexeme GROUP BY s.phrase";
-  }
-  return "SELECT g.phrase, count(*)::float8 AS tf FROM ("
-         "SELECT s.phrase, v.column_number, position - s.term_offset AS start, count(*) AS found FROM (" +
-         lexemes +
-         ") v JOIN slots s ON s.lexeme = v.lexeme CROSS JOIN LATERAL unnest(v.positions) AS position "
-         "GROUP BY s.phrase, v.column_number, position - s.term_offset) g "
-         "JOIN phrases p ON p.phrase = g.phrase AND g.found = p.length GROUP BY g.phrase";
-}
-
-// A lateral subquery giving the row's BM25 `score` and `found`, the number of phrases it contains.
-// `length` is the row's token count; $8 is the size of the AND group and $9 the average length.
-// The arithmetic follows fts5_rank.cc step by step so that both compute the same doubles.
-std::string ScoreSubquery(const std::vector<std::string_view>& vectors, std::string_view length, bool single_terms) {
-  return "CROSS JOIN LATERAL (SELECT coalesce(sum(f.idf * f.tf * (1.2::float8 + 1) / (f.tf + 1.2::float8 * "
-         "(1 - 0.75::float8 + 0.75::float8 * (" +
-         std::string(length) +
-         ")::float8 / $9::float8))) FILTER (WHERE NOT f.in_all_words OR f.all_words_found = $8::int), 0) AS score, "
-         "count(*) AS found FROM (SELECT p.idf, p.in_all_words, t.tf, "
-         "count(*) FILTER (WHERE p.in_all_words) OVER () AS all_words_found FROM (" +
-         PhraseFrequencies(vectors, single_terms) + ") t JOIN phrases p ON p.phrase = t.phrase) f) r ";
-}
-
-// Each statement returns: id, parent id, title, score, chunk index, page, row. $1 is the match
-// tsquery, $10 the optional notebook and $11 the row limit.
-std::string ChunkSearchSql(bool single_terms) {
-  return std::string(kPhraseTables) +
-         "SELECT s.id, s.id, coalesce(s.title, ''), r.score, c.chunk_index, c.page, c.id FROM source_chunk c " +
-         ScoreSubquery({"c.search_vector"}, "c.search_tokens", single_terms) +
-         "JOIN source s ON s.id = c.source_id WHERE c.search_vector @@ $1::tsquery AND ($10::text IS NULL OR EXISTS "
-         "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = c.source_id AND sn.notebook_id = $10)) "
-         "ORDER BY r.score DESC, c.id LIMIT $11";
-}
-
-std::string TitleSearchSql(bool single_terms) {
-  return std::string(kPhraseTables) +
-         "SELECT s.id, s.id, s.title, r.score, NULL, NULL, 0 FROM source s " +
-         ScoreSubquery({"s.title_vector"}, "s.title_tokens", single_terms) +
-         "WHERE s.title_vector @@ $1::tsquery AND s.title IS NOT NULL AND r.found > 0 AND ($10::text IS NULL OR EXISTS "
-         "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id AND sn.notebook_id = $10)) "
-         "ORDER BY r.score DESC, s.created, s.id LIMIT $11";
-}
+const std::string kTitleSearch =
+    "SELECT s.id, s.title, s.created, s.title_tokens, " + QueryLexemes("s.title_vector") +
+    " FROM source s WHERE s.title_vector @@ $1::tsquery AND s.title IS NOT NULL AND ($3::text IS NULL OR EXISTS "
+    "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id AND sn.notebook_id = $3))";
 
 // The match runs on the concatenated vectors because the GIN index covers that expression. A
 // phrase may then match across the end of the title and the start of the content, which FTS5
-// does not do, so `found` drops rows where no phrase occurs inside one column.
-std::string NoteSearchSql(bool single_terms) {
-  return std::string(kPhraseTables) +
-         "SELECT n.id, coalesce(n.notebook_id, ''), coalesce(n.title, ''), r.score, NULL, NULL, 0 FROM note n " +
-         ScoreSubquery({"n.title_vector", "n.content_vector"}, "n.title_tokens + n.content_tokens", single_terms) +
-         "WHERE (n.title_vector || n.content_vector) @@ $1::tsquery AND r.found > 0 "
-         "AND ($10::text IS NULL OR n.notebook_id = $10) ORDER BY r.score DESC, n.updated, n.id LIMIT $11";
-}
+// does not do, so rows where no phrase occurs inside one column are dropped when ranked.
+const std::string kNoteSearch =
+    "SELECT n.id, coalesce(n.notebook_id, ''), coalesce(n.title, ''), n.updated, n.title_tokens + n.content_tokens, " +
+    QueryLexemes("n.title_vector") + ", " + QueryLexemes("n.content_vector") +
+    " FROM note n WHERE (n.title_vector || n.content_vector) @@ $1::tsquery "
+    "AND ($3::text IS NULL OR n.notebook_id = $3)";
 
 // The number of rows matching each tsquery of $1 (a text[]), in one statement.
 constexpr std::string_view kChunkFrequencies =
@@ -283,6 +188,116 @@ constexpr std::string_view kNoteFrequencies =
     "SELECT (SELECT count(*) FROM note WHERE (title_vector || content_vector) @@ t.q "
     "AND (title_vector @@ t.q OR content_vector @@ t.q)) "
     "FROM unnest($1::text[]::tsquery[]) WITH ORDINALITY AS t(q, i) ORDER BY t.i";
+
+// Lexemes with their positions, sorted, parsed from tsvector text ("'a':1A,4A 'b':2A").
+using LexemePositions = std::vector<std::pair<std::string, std::vector<int>>>;
+
+LexemePositions ParseTsvector(std::string_view text) {
+  LexemePositions lexemes;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] != '\'') {
+      ++i;
+      continue;
+    }
+    // The output doubles quotes and backslashes inside a lexeme.
+    std::string lexeme;
+    for (++i; i < text.size(); ++i) {
+      if ((text[i] == '\'' || text[i] == '\\') && i + 1 < text.size() && text[i + 1] == text[i]) {
+        lexeme += text[i++];
+      } else if (text[i] == '\'') {
+        break;
+      } else {
+        lexeme += text[i];
+      }
+    }
+    ++i;
+    std::vector<int> positions;
+    if (i < text.size() && text[i] == ':') {
+      ++i;
+      while (i < text.size() && text[i] != ' ') {
+        int position = 0;
+        auto [next, error] = std::from_chars(text.data() + i, text.data() + text.size(), position);
+        if (error != std::errc()) break;
+        positions.push_back(position);
+        i = static_cast<size_t>(next - text.data());
+        while (i < text.size() && text[i] != ',' && text[i] != ' ') ++i;  // the weight letter
+        if (i < text.size() && text[i] == ',') ++i;
+      }
+    }
+    lexemes.emplace_back(std::move(lexeme), std::move(positions));
+  }
+  return lexemes;
+}
+
+const std::vector<int>* FindPositions(const LexemePositions& lexemes, const std::string& lexeme) {
+  for (const auto& [name, positions] : lexemes) {
+    if (name == lexeme) return &positions;
+  }
+  return nullptr;
+}
+
+// How often `phrase` occurs in one column: the positions where its terms follow each other.
+int PhraseFrequency(const Phrase& phrase, const LexemePositions& column) {
+  if (phrase.terms.empty()) return 0;
+  std::vector<const std::vector<int>*> positions;
+  for (const std::string& term : phrase.terms) {
+    const std::vector<int>* found = FindPositions(column, term);
+    if (found == nullptr) return 0;
+    positions.push_back(found);
+  }
+  if (positions.size() == 1) return static_cast<int>(positions[0]->size());
+  int frequency = 0;
+  for (int start : *positions[0]) {
+    bool follows = true;
+    for (size_t k = 1; k < positions.size() && follows; ++k) {
+      follows = std::binary_search(positions[k]->begin(), positions[k]->end(), start + static_cast<int>(k));
+    }
+    if (follows) ++frequency;
+  }
+  return frequency;
+}
+
+// Each phrase's frequency in a row of `columns`, with FTS5's rule for the AND group: when a phrase
+// of the group is missing, the group did not match and none of its phrases counts.
+std::vector<int> PhraseFrequencies(const std::vector<Phrase>& phrases, const std::vector<LexemePositions>& columns) {
+  std::vector<int> frequencies(phrases.size(), 0);
+  bool all_words = true;
+  for (size_t i = 0; i < phrases.size(); ++i) {
+    for (const LexemePositions& column : columns) frequencies[i] += PhraseFrequency(phrases[i], column);
+    if (phrases[i].in_all_words && frequencies[i] == 0) all_words = false;
+  }
+  if (!all_words) {
+    for (size_t i = 0; i < phrases.size(); ++i) {
+      if (phrases[i].in_all_words) frequencies[i] = 0;
+    }
+  }
+  return frequencies;
+}
+
+// on_bm25 of fts5_rank.cc, operation by operation, so the doubles are the same.
+double ChunkScore(const std::vector<double>& idf, const std::vector<int>& frequencies, int64_t length,
+                  double average_length) {
+  const double normalization = kK1 * (1 - kB + kB * static_cast<double>(length) / average_length);
+  double score = 0;
+  for (size_t phrase = 0; phrase < frequencies.size(); ++phrase) {
+    const double frequency = frequencies[phrase];
+    if (frequency > 0) score += idf[phrase] * frequency * (kK1 + 1) / (frequency + normalization);
+  }
+  return score;
+}
+
+// FTS5's bm25() (fts5_aux.c of SQLite 3.40) with every column weighing 1, operation by operation.
+double Bm25Score(const std::vector<double>& idf, const std::vector<int>& frequencies, int64_t length,
+                 double average_length) {
+  const double document_length = static_cast<double>(length);
+  double score = 0;
+  for (size_t phrase = 0; phrase < frequencies.size(); ++phrase) {
+    const double frequency = frequencies[phrase];
+    score += idf[phrase] * ((frequency * (kK1 + 1.0)) / (frequency + kK1 * (1 - kB + kB * document_length / average_length)));
+  }
+  return score;
+}
 
 std::string_view TotalsSql(SearchedTable table) {
   switch (table) {
@@ -420,41 +435,47 @@ double Bm25Idf(int64_t containing, int64_t rows) {
   return idf <= 0.0 ? kMinimumIdf : idf;
 }
 
-// Runs one search statement and appends its hits.
-Status RunSearch(Connection& db, const std::string& sql, const std::vector<Phrase>& phrases,
-                 const std::vector<double>& idf, double average_length, const TextSearchQuery& query,
-                 std::string_view type, std::string_view match_field, std::vector<TextSearchHit>& hits) {
-  const std::string match = MatchQuery(phrases);
-  if (match.empty()) return Status::Ok();
-  const PhraseParams phrase_params = MakePhraseParams(phrases, idf);
-  Params params;
-  params.Add(match)
-      .Add(phrase_params.slot_phrases)
-      .Add(phrase_params.slot_offsets)
-      .Add(phrase_params.slot_terms)
-      .Add(phrase_params.idf)
-      .Add(phrase_params.in_all_words)
-      .Add(phrase_params.lengths)
-      .Add(phrase_params.all_words_count)
-      .Add(ExactDouble(average_length))
-      .Add(query.notebook_id)
-      .Add(static_cast<int64_t>(query.limit))
-      .Add(phrase_params.terms);
-  ON_ASSIGN_OR_RETURN(auto rows, db.Query(sql, params));
-  for (int row = 0; row < rows.size(); ++row) {
-    TextSearchHit hit;
-    hit.type = std::string(type);
-    hit.id = rows.Text(row, 0);
-    hit.parent_id = rows.Text(row, 1);
-    hit.title = rows.Text(row, 2);
-    hit.score = rows.Double(row, 3);
-    hit.chunk_index = rows.OptionalInt(row, 4);
-    if (auto page = rows.OptionalInt(row, 5)) hit.page = static_cast<int>(*page);
-    hit.match_field = std::string(match_field);
-    hit.row = rows.Int(row, 6);
-    hits.push_back(std::move(hit));
+// A matched row before ranking: its hit, its token count, the key that orders equal scores
+// (the row number, creation or update time) and its query lexemes per column.
+struct Candidate {
+  TextSearchHit hit;
+  int64_t length = 0;
+  std::string tie_key;
+  std::vector<LexemePositions> columns;
+};
+
+// Scores the candidates, drops those that contain no phrase, and appends the best `limit` to
+// `hits` in the order of FTS5's ORDER BY rank: best first, equal scores in row order.
+void AppendBest(std::vector<Candidate>& candidates, const std::vector<Phrase>& phrases, const std::vector<double>& idf,
+                double average_length, bool chunk_rank, int limit, std::vector<TextSearchHit>& hits) {
+  std::vector<Candidate*> ranked;
+  for (Candidate& candidate : candidates) {
+    const std::vector<int> frequencies = PhraseFrequencies(phrases, candidate.columns);
+    if (std::all_of(frequencies.begin(), frequencies.end(), [](int frequency) { return frequency == 0; })) continue;
+    candidate.hit.score = chunk_rank ? ChunkScore(idf, frequencies, candidate.length, average_length)
+                                     : Bm25Score(idf, frequencies, candidate.length, average_length);
+    ranked.push_back(&candidate);
   }
-  return Status::Ok();
+  auto better = [](const Candidate* a, const Candidate* b) {
+    if (a->hit.score != b->hit.score) return a->hit.score > b->hit.score;
+    if (a->tie_key != b->tie_key) return a->tie_key < b->tie_key;
+    return a->hit.id < b->hit.id;
+  };
+  const size_t kept = std::min(ranked.size(), static_cast<size_t>(limit));
+  std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(kept), ranked.end(), better);
+  for (size_t i = 0; i < kept; ++i) hits.push_back(std::move(ranked[i]->hit));
+}
+
+// Row numbers as text that sorts like the numbers.
+std::string RowKey(int64_t row) {
+  std::string digits = std::to_string(row);
+  return std::string(20 - std::min<size_t>(digits.size(), 20), '0') + digits;
+}
+
+Params SearchParams(const std::string& match, const std::vector<Phrase>& phrases, const TextSearchQuery& query) {
+  Params params;
+  params.Add(match).Add(PhraseTerms(phrases)).Add(query.notebook_id);
+  return params;
 }
 
 // on_bm25's average row length, 1 for an empty table.
@@ -472,13 +493,28 @@ Status SearchChunks(Connection& db, SearchStatistics& statistics, const search::
   const double average_length = ChunkAverageLength(totals);
 
   auto run = [&](const std::vector<Phrase>& phrases) -> Status {
-    std::vector<double> idf;
-    bool single_terms = true;
-    for (const Phrase& phrase : phrases) {
-      idf.push_back(ChunkIdf(phrase.rows, totals.rows));
-      if (phrase.terms.size() > 1) single_terms = false;
+    const std::string match = MatchQuery(phrases);
+    if (match.empty()) return Status::Ok();
+    ON_ASSIGN_OR_RETURN(auto rows, db.Query(kChunkSearch, SearchParams(match, phrases, query)));
+    std::vector<Candidate> candidates(static_cast<size_t>(rows.size()));
+    for (int row = 0; row < rows.size(); ++row) {
+      Candidate& candidate = candidates[static_cast<size_t>(row)];
+      candidate.hit.type = "source";
+      candidate.hit.row = rows.Int(row, 0);
+      candidate.hit.id = rows.Text(row, 1);
+      candidate.hit.parent_id = candidate.hit.id;
+      candidate.hit.title = rows.Text(row, 2);
+      candidate.hit.chunk_index = rows.Int(row, 3);
+      if (auto page = rows.OptionalInt(row, 4)) candidate.hit.page = static_cast<int>(*page);
+      candidate.hit.match_field = "chunk";
+      candidate.length = rows.Int(row, 5);
+      candidate.columns.push_back(ParseTsvector(rows.Text(row, 6)));
+      candidate.tie_key = RowKey(candidate.hit.row);
     }
-    return RunSearch(db, ChunkSearchSql(single_terms), phrases, idf, average_length, query, "source", "chunk", hits);
+    std::vector<double> idf;
+    for (const Phrase& phrase : phrases) idf.push_back(ChunkIdf(phrase.rows, totals.rows));
+    AppendBest(candidates, phrases, idf, average_length, true, query.limit, hits);
+    return Status::Ok();
   };
   const size_t before = hits.size();
   ON_RETURN_IF_ERROR(run(plan.match));
@@ -492,16 +528,41 @@ Status SearchTable(Connection& db, SearchStatistics& statistics, const search::T
                    std::vector<Phrase>& phrases) {
   phrases.clear();
   std::vector<std::string> queries;
-  bool single_terms = true;
   for (const SearchTerm& term : query.terms) {
     phrases.push_back(MakePhrase(term, tokenizer, 0, false));
     const std::string phrase_query = PhraseQuery(phrases.back());
     if (!phrase_query.empty()) queries.push_back(phrase_query);
-    if (phrases.back().terms.size() > 1) single_terms = false;
   }
-  if (queries.empty()) return Status::Ok();
+  const std::string match = MatchQuery(phrases);
+  if (match.empty()) return Status::Ok();
 
   const bool titles = table == SearchedTable::kTitles;
+  ON_ASSIGN_OR_RETURN(auto rows, db.Query(titles ? kTitleSearch : kNoteSearch, SearchParams(match, phrases, query)));
+  if (rows.empty()) return Status::Ok();
+  std::vector<Candidate> candidates(static_cast<size_t>(rows.size()));
+  for (int row = 0; row < rows.size(); ++row) {
+    Candidate& candidate = candidates[static_cast<size_t>(row)];
+    candidate.hit.id = rows.Text(row, 0);
+    if (titles) {
+      candidate.hit.type = "source";
+      candidate.hit.parent_id = candidate.hit.id;
+      candidate.hit.title = rows.Text(row, 1);
+      candidate.tie_key = rows.Text(row, 2);
+      candidate.hit.match_field = "title";
+      candidate.length = rows.Int(row, 3);
+      candidate.columns.push_back(ParseTsvector(rows.Text(row, 4)));
+    } else {
+      candidate.hit.type = "note";
+      candidate.hit.parent_id = rows.Text(row, 1);
+      candidate.hit.title = rows.Text(row, 2);
+      candidate.tie_key = rows.Text(row, 3);
+      candidate.hit.match_field = "content";
+      candidate.length = rows.Int(row, 4);
+      candidate.columns.push_back(ParseTsvector(rows.Text(row, 5)));
+      candidate.columns.push_back(ParseTsvector(rows.Text(row, 6)));
+    }
+  }
+
   ON_ASSIGN_OR_RETURN(auto counts, CountMatches(db, titles ? kTitleFrequencies : kNoteFrequencies, queries));
   ON_ASSIGN_OR_RETURN(Totals totals, TableTotals(db, statistics, table));
   std::vector<double> idf;
@@ -510,13 +571,11 @@ Status SearchTable(Connection& db, SearchStatistics& statistics, const search::T
     if (!phrase.terms.empty()) phrase.rows = counts[next_count++];
     idf.push_back(Bm25Idf(phrase.rows, totals.rows));
   }
-  // bm25() divides by the average without a guard: a table whose rows are all empty has no match.
+  // bm25() divides by the average without a guard. Every row that matches has a token.
   const double average_length =
       totals.rows > 0 ? static_cast<double>(totals.tokens) / static_cast<double>(totals.rows) : 1;
-  if (titles) {
-    return RunSearch(db, TitleSearchSql(single_terms), phrases, idf, average_length, query, "source", "title", hits);
-  }
-  return RunSearch(db, NoteSearchSql(single_terms), phrases, idf, average_length, query, "note", "content", hits);
+  AppendBest(candidates, phrases, idf, average_length, false, query.limit, hits);
+  return Status::Ok();
 }
 
 // The title with each match between \x01 and \x02, as FTS5's highlight() marks it: a phrase's
