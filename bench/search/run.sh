@@ -40,7 +40,8 @@ if [ -n "${POSTGRES_URL:-}" ]; then
   sources=$(psql "$POSTGRES_URL" -Atc "SELECT count(*) FROM information_schema.tables WHERE table_name = 'source'")
   [ "$sources" = 1 ] && sources=$(psql "$POSTGRES_URL" -Atc "SELECT count(*) FROM source")
   if [ "$sources" = 0 ]; then
-    build/bench/bench_search_copy "$work/data/open-notebook.db" "$POSTGRES_URL" 2>/dev/null
+    build/bench/bench_search_copy "$work/data/open-notebook.db" "$POSTGRES_URL" > "$work/copy.log" 2>&1
+    grep -E "^(copied|in) " "$work/copy.log"
     psql "$POSTGRES_URL" -qc "VACUUM ANALYZE"
   fi
   echo "PostgreSQL: $(psql "$POSTGRES_URL" -Atc "SELECT count(*) FROM source_chunk") chunks," \
