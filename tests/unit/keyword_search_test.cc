@@ -226,6 +226,18 @@ TEST_P(KeywordSearchTest, WordWithNulByteIsInvalid) {
   EXPECT_TRUE(nothing->empty());
 }
 
+// The chunk plan looks words up by term, titles and notes by surface, as in SQLite.
+TEST_P(KeywordSearchTest, EmptyTermFindsNoChunk) {
+  AddSource("harbors", {"the harbor at dawn"});
+  TextSearchQuery query;
+  query.terms.push_back({"", "harbor"});
+  auto hits = storage_->SearchText(query);
+  ASSERT_TRUE(hits.ok()) << hits.status().ToString();
+  ASSERT_EQ(hits->size(), 1u);
+  EXPECT_EQ(hits->front().match_field, "title");
+  EXPECT_EQ(hits->front().snippet, "\x01harbors\x02");
+}
+
 // The surface "harbor-keeper" gives two terms, which FTS5 matches as a phrase: next to each other.
 TEST_P(KeywordSearchTest, WordOfSeveralTermsIsPhrase) {
   AddSource("phrases", {"the harbor keeper sleeps", "a keeper of the harbor", "harbor keeper and harbor keeper"});

@@ -98,7 +98,7 @@ std::string PhraseQuery(const Phrase& phrase) {
 }
 
 // The tsquery of the phrases: the AND of those in the AND group, OR-ed with the others. A group
-// holding a phrase without terms can never match and is left out. Empty when nothing can match.
+// containing a phrase without terms can never match and is left out. Empty when nothing can match.
 std::string MatchQuery(const std::vector<Phrase>& phrases) {
   std::string all_words;
   bool all_words_possible = true;
@@ -350,6 +350,11 @@ Result<std::vector<int64_t>> ChunkFrequencies(Connection& db, SearchStatistics& 
   {
     std::lock_guard lock(statistics.mutex);
     for (size_t i = 0; i < terms.size(); ++i) {
+      // The tokenizer never makes such a term, no chunk contains one, and neither fits in a tsquery.
+      if (terms[i].term.empty() || terms[i].term.find('\0') != std::string::npos) {
+        frequencies[i] = 0;
+        continue;
+      }
       auto found = statistics.chunk_terms.find(terms[i].term);
       if (found != statistics.chunk_terms.end() && now - found->second.counted < kFrequencyMaxAge) {
         frequencies[i] = found->second.rows;
