@@ -1,7 +1,7 @@
-// Runs keyword queries straight on an Open Notebook SQLite file, without HTTP, and prints the
-// latency percentiles: the baseline for bench/search/run.sh.
+// Runs keyword queries straight on an Open Notebook SQLite file or PostgreSQL database, without
+// HTTP, and prints the latency percentiles: the baseline for bench/search/run.sh.
 //
-//   bench_search_direct <database file> <queries file, one per line> <rounds>
+//   bench_search_direct <database file or postgresql:// URL> <queries file, one per line> <rounds>
 //   (PER_QUERY=1 also prints each query's time in the first round to stderr; SNIPPETS=1 also loads
 //   the texts of the shown hits and builds their snippets, as POST /api/search does, in blocks on
 //   the same helper threads)
@@ -17,16 +17,33 @@
 #include "core/parallel.h"
 #include "search/snippet.h"
 #include "search/tokenizer.h"
+#include "storage/postgres/postgres_storage.h"
 #include "storage/sqlite/sqlite_storage.h"
+
+namespace {
+
+on::Result<std::unique_ptr<on::storage::Storage>> OpenStorage(const std::string& database) {
+  if (database.starts_with("postgresql://") || database.starts_with("postgres://")) {
+    on::storage::postgres::PoolOptions options;
+    options.connection.url = database;
+    options.size = 4;  // the snippet blocks load texts on parallel connections
+    ON_ASSIGN_OR_RETURN(auto storage, on::storage::postgres::PostgresStorage::Open(options));
+    return std::unique_ptr<on::storage::Storage>(std::move(storage));
+  }
+  on::storage::sqlite::ConnectionOptions options;
+  options.path = database;
+  ON_ASSIGN_OR_RETURN(auto storage, on::storage::sqlite::SqliteStorage::Open(options));
+  return std::unique_ptr<on::storage::Storage>(std::move(storage));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   if (argc != 4) {
-    std::fprintf(stderr, "usage: %s <database file> <queries file> <rounds>\n", argv[0]);
+    std::fprintf(stderr, "usage: %s <database file or postgresql:// URL> <queries file> <rounds>\n", argv[0]);
     return 2;
   }
-  on::storage::sqlite::ConnectionOptions options;
-  options.path = argv[1];
-  auto storage = on::storage::sqlite::SqliteStorage::Open(options);
+  auto storage = OpenStorage(argv[1]);
   if (!storage.ok()) {
     std::fprintf(stderr, "%s\n", storage.status().ToString().c_str());
     return 1;

@@ -215,10 +215,10 @@ TEST_F(PostgresMigrationTest, TriggersKeepEmbeddingsConsistent) {
 
 TEST_F(PostgresMigrationTest, UnimplementedMethodNamesItself) {
   ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
-  auto hits = storage_->SearchText(TextSearchQuery{});
-  ASSERT_FALSE(hits.ok());
-  EXPECT_EQ(hits.status().code(), ErrorCode::kUnavailable);
-  EXPECT_NE(hits.status().message().find("PostgresStorage::SearchText"), std::string::npos) << hits.status().message();
+  const Status backup = storage_->BackupTo("/nonexistent/backup.dump");
+  ASSERT_FALSE(backup.ok());
+  EXPECT_EQ(backup.code(), ErrorCode::kUnavailable);
+  EXPECT_NE(backup.message().find("PostgresStorage::BackupTo"), std::string::npos) << backup.message();
 }
 
 TEST(PostgresSelection, UrlNamesNoSqliteFile) {

@@ -19,6 +19,9 @@
 namespace on::storage::postgres {
 
 class PostgresJobStore;
+// Document frequencies and table totals that keyword search keeps between queries.
+struct SearchStatistics;
+std::shared_ptr<SearchStatistics> NewSearchStatistics();
 
 class PostgresStorage final : public Storage {
  public:
@@ -187,6 +190,7 @@ class PostgresStorage final : public Storage {
   std::unique_ptr<NotificationListener> listener_;
   // The keyword index's tokenizer: English stemming, as the on_icu tables of the SQLite schema.
   search::Tokenizer tokenizer_{"english"};
+  std::shared_ptr<SearchStatistics> search_statistics_ = NewSearchStatistics();
 };
 
 // Raises the configuration version stored in app_setting by one, inside the caller's
