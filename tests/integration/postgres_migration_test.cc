@@ -213,14 +213,6 @@ TEST_F(PostgresMigrationTest, TriggersKeepEmbeddingsConsistent) {
             ErrorCode::kInvalidInput);
 }
 
-TEST_F(PostgresMigrationTest, UnimplementedMethodNamesItself) {
-  ASSERT_TRUE(storage_->MigrateUp(std::nullopt).ok());
-  const Status backup = storage_->BackupTo("/nonexistent/backup.dump");
-  ASSERT_FALSE(backup.ok());
-  EXPECT_EQ(backup.code(), ErrorCode::kUnavailable);
-  EXPECT_NE(backup.message().find("PostgresStorage::BackupTo"), std::string::npos) << backup.message();
-}
-
 TEST(PostgresSelection, UrlNamesNoSqliteFile) {
   Settings settings;
   settings.database_url = "postgresql://user:secret@127.0.0.1:5432/notebook";

@@ -52,11 +52,6 @@ Status RunLockedStep(Connection& db, const std::function<Status(bool& done)>& st
 
 }  // namespace
 
-Status Unimplemented(std::string_view method) {
-  return Status(ErrorCode::kUnavailable,
-                "PostgresStorage::" + std::string(method) + " is not implemented yet; use the SQLite backend");
-}
-
 PoolOptions PoolOptionsFromSettings(const Settings& settings) {
   PoolOptions options;
   options.connection.url = settings.database_url;

@@ -202,7 +202,4 @@ Status BumpConfigVersion(Connection& db, const std::string& now);
 // statement may run.
 PoolOptions PoolOptionsFromSettings(const Settings& settings);
 
-// Returns kUnavailable naming `method` of the PostgreSQL backend as not implemented yet.
-Status Unimplemented(std::string_view method);
-
 }  // namespace on::storage::postgres
