@@ -171,6 +171,11 @@ Filled FillEveryKind(Storage& storage) {
   extraction.chunks = {{0, "Influenza viruses spread through droplets.", 0, 42, 1, 7},
                        {1, "病毒通过飞沫传播。", 43, 70, std::nullopt, 5},
                        {2, "Vaccines reduce spreading; it's 'quoted' \\ text.", 71, 120, 2, 9}};
+  // More than nine chunks and vectors, so sorting ids as text ("10" before "9") would reorder them.
+  for (int i = 3; i < 12; ++i) {
+    const int64_t begin = 120 + 40 * i;
+    extraction.chunks.push_back({i, "Filler chunk " + std::to_string(i) + " about ventilation.", begin, begin + 35, 3, 6});
+  }
   MustOk(storage.SaveExtraction(filled.source, extraction));
 
   SourceCreate pasted;
@@ -532,8 +537,8 @@ TEST_F(DbCopyTest, RoundTripKeepsEveryRecord) {
   for (const TableComparison& table : to_postgres->tables) rows[table.table] = table.source_rows;
   EXPECT_EQ(rows["notebook"], 2);
   EXPECT_EQ(rows["source"], 2);
-  EXPECT_EQ(rows["source_chunk"], 3);
-  EXPECT_EQ(rows["embedding"], 4);
+  EXPECT_EQ(rows["source_chunk"], 12);
+  EXPECT_EQ(rows["embedding"], 13);
   EXPECT_EQ(rows["embedding_model_state"], 1);
   EXPECT_EQ(rows["chat_message"], 2);
   EXPECT_EQ(rows["transformation"], 7);
@@ -548,7 +553,7 @@ TEST_F(DbCopyTest, RoundTripKeepsEveryRecord) {
   EXPECT_EQ(ReadEverything(*sqlite_back), expected);
 
   const auto vectors = ReadVectors(*sqlite_original);
-  ASSERT_EQ(vectors.size(), 4u);
+  ASSERT_EQ(vectors.size(), 13u);
   EXPECT_EQ(vectors.begin()->second, Bytes(VectorFor(0)));
   EXPECT_EQ(ReadVectors(*postgres), vectors);
   EXPECT_EQ(ReadVectors(*sqlite_back), vectors);

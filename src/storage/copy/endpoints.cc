@@ -288,17 +288,19 @@ class PostgresEndpoint final : public Endpoint {
       }
     }
     // COLLATE "C" orders text by bytes, as SQLite's BINARY collation does, so both sides hash
-    // their rows in the same order whatever the database's collation.
+    // their rows in the same order whatever the database's collation. The keys are qualified
+    // with the table alias because a bare name would sort by the text output column of that
+    // name ("10" before "9").
     std::string order;
     for (const std::string& key : table.primary_key) {
       const bool text = std::any_of(table.columns.begin(), table.columns.end(), [&](const Column& column) {
         return column.name == key && column.kind == Kind::kText;
       });
-      order += (order.empty() ? "" : ", ") + key + (text ? " COLLATE \"C\"" : "");
+      order += (order.empty() ? "t." : ", t.") + key + (text ? " COLLATE \"C\"" : "");
     }
     const std::string cursor = "copy_cursor_" + std::to_string(++cursors_);
     ON_RETURN_IF_ERROR(db_->Execute("DECLARE " + cursor + " NO SCROLL CURSOR FOR SELECT " + select + " FROM " +
-                                    table.name + " ORDER BY " + order));
+                                    table.name + " AS t ORDER BY " + order));
     return std::unique_ptr<RowReader>(new PostgresReader(*db_, cursor, table));
   }
 
