@@ -562,8 +562,9 @@ TEST_F(DbCopyTest, RoundTripKeepsEveryRecord) {
     const auto hits = Must(SearchHits(*sqlite_original, query));
     EXPECT_FALSE(hits.empty()) << query;
     EXPECT_EQ(Must(SearchHits(*sqlite_back, query)), hits) << query;
-    // NOTE: PostgresStorage::SearchText is not implemented on this branch. Until it is, only
-    // that error is accepted; afterwards the copied tsvectors must give the same hits.
+    // NOTE: PostgresStorage::SearchText returns "not implemented yet" until the PostgreSQL
+    // keyword search exists. Only that error is accepted, and once it exists the copied
+    // tsvectors must give the same hits as SQLite.
     auto postgres_hits = SearchHits(*postgres, query);
     if (postgres_hits.ok()) {
       EXPECT_EQ(*postgres_hits, hits) << query;
