@@ -14,6 +14,7 @@
 #include "core/settings.h"
 #include "ops/api_service.h"
 #include "ops/credentials_command.h"
+#include "ops/db_command.h"
 #include "ops/frontend_service.h"
 #include "ops/backup_command.h"
 #include "ops/migrate_command.h"
@@ -127,6 +128,23 @@ int main(int argc, char** argv) {
   CLI::App* backup_list = backup->add_subcommand("list", "List the archives in the backup directory and the last backup");
   backup_list->add_option("--data-dir", data_dir, "Data directory (overrides OPEN_NOTEBOOK_DATA_DIR)");
 
+  CLI::App* db = app.add_subcommand("db", "Copy all data between SQLite and PostgreSQL, or compare two databases");
+  db->require_subcommand(1);
+  std::string db_from, db_to;
+  const char* kLocationHelp = "a SQLite file (a path or sqlite:///path) or a postgresql:// URL";
+  CLI::App* db_copy = db->add_subcommand(
+      "copy", "Copy every record from one database into an empty one in one transaction, then check each table's "
+              "row count and checksum on both sides (stop the API and workers first)");
+  db_copy->add_option("--from", db_from, std::string("Source database, at this binary's schema version: ") + kLocationHelp)
+      ->required();
+  db_copy->add_option("--to", db_to, std::string("Target database, migrated first and then required to hold no data: ") +
+                                         kLocationHelp)
+      ->required();
+  CLI::App* db_verify = db->add_subcommand(
+      "verify", "Compare the row count and checksum of every table of two databases; exit 1 when one differs");
+  db_verify->add_option("--from", db_from, std::string("First database: ") + kLocationHelp)->required();
+  db_verify->add_option("--to", db_to, std::string("Second database: ") + kLocationHelp)->required();
+
   CLI11_PARSE(app, argc, argv);
 
   // Only the long-running commands handle SIGHUP; for the others it keeps its default action.
@@ -182,6 +200,8 @@ int main(int argc, char** argv) {
   if (backup_create->parsed()) {
     exit_code = on::ops::RunBackupCreate(*settings, output ? std::optional<std::filesystem::path>(*output) : std::nullopt);
   }
+  if (db_copy->parsed()) exit_code = on::ops::RunDbCopy(db_from, db_to);
+  if (db_verify->parsed()) exit_code = on::ops::RunDbVerify(db_from, db_to);
   if (backup_verify->parsed()) exit_code = on::ops::RunBackupVerify(archive);
   if (backup_restore->parsed()) exit_code = on::ops::RunBackupRestore(*settings, archive);
   if (backup_list->parsed()) exit_code = on::ops::RunBackupList(*settings);

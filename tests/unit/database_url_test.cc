@@ -22,6 +22,10 @@ TEST(DatabaseUrl, RedactHidesEveryPassword) {
   EXPECT_EQ(RedactUrl("postgresql://notebook@db.example/notes"), "postgresql://notebook@db.example/notes");
   EXPECT_EQ(RedactUrl("postgresql://[::1]:5432/notes"), "postgresql://[::1]:5432/notes");
   EXPECT_EQ(RedactUrl("sqlite:///data/open-notebook.db"), "sqlite:///data/open-notebook.db");
+  EXPECT_EQ(RedactUrl("postgres://u@h/db?sslmode=require&password=secret"),
+            "postgres://u@h/db?sslmode=require&password=***");
+  EXPECT_EQ(RedactUrl("postgresql://u:p%40ss@h/db?password=x"), "postgresql://u:***@h/db?password=***");
+  EXPECT_EQ(RedactUrl("/data/open-notebook.db"), "/data/open-notebook.db");
 }
 
 }  // namespace

@@ -17,8 +17,16 @@ constexpr size_t kMaxHnswDimensions = 2000;
 // The key of the transaction-level advisory lock under which the per-dimension index is created.
 constexpr int64_t kIndexLockKey = 0x6f6e5f686e7377;  // "on_hnsw"
 
-// Writes `vector` in pgvector's text form "[0.5,1,-2]", each value the shortest text that reads
-// back as the same float.
+Result<std::vector<std::string>> ListIds(Pool& pool, std::string_view sql) {
+  ON_ASSIGN_OR_RETURN(auto db, pool.Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query(sql));
+  std::vector<std::string> ids;
+  for (int row = 0; row < rows.size(); ++row) ids.push_back(rows.Text(row, 0));
+  return ids;
+}
+
+}  // namespace
+
 std::string VectorText(const std::vector<float>& vector) {
   std::string text = "[";
   char buffer[32];
@@ -31,7 +39,6 @@ std::string VectorText(const std::vector<float>& vector) {
   return text;
 }
 
-// Parses pgvector's text form.
 std::vector<float> ParseVector(const std::string& text) {
   std::vector<float> vector;
   const char* cursor = text.c_str();
@@ -46,8 +53,7 @@ std::vector<float> ParseVector(const std::string& text) {
   return vector;
 }
 
-// Creates the HNSW index for vectors of `dimension` unless it exists. HNSW needs a fixed
-// dimension, so each dimension gets a partial index over its own rows.
+// HNSW needs a fixed dimension, so each dimension gets a partial index over its own rows.
 Status EnsureHnswIndex(Connection& db, size_t dimension) {
   if (dimension > kMaxHnswDimensions) return Status::Ok();
   const std::string name = "embedding_hnsw_" + std::to_string(dimension);
@@ -65,16 +71,6 @@ Status EnsureHnswIndex(Connection& db, size_t dimension) {
   spdlog::info("created the HNSW index {} for {}-dimensional embeddings", name, dimension);
   return Status::Ok();
 }
-
-Result<std::vector<std::string>> ListIds(Pool& pool, std::string_view sql) {
-  ON_ASSIGN_OR_RETURN(auto db, pool.Acquire());
-  ON_ASSIGN_OR_RETURN(auto rows, db->Query(sql));
-  std::vector<std::string> ids;
-  for (int row = 0; row < rows.size(); ++row) ids.push_back(rows.Text(row, 0));
-  return ids;
-}
-
-}  // namespace
 
 Result<std::vector<EmbeddingItem>> PostgresStorage::ListUnembedded(const std::string& model, const EmbeddingOwner& owner,
                                                                    int limit) {

@@ -202,4 +202,13 @@ Status BumpConfigVersion(Connection& db, const std::string& now);
 // statement may run.
 PoolOptions PoolOptionsFromSettings(const Settings& settings);
 
+// Writes `vector` in pgvector's text form "[0.5,1,-2]", each value the shortest text that reads
+// back as the same float.
+std::string VectorText(const std::vector<float>& vector);
+// Parses pgvector's text form.
+std::vector<float> ParseVector(const std::string& text);
+// Creates the HNSW index for vectors of `dimension` inside the caller's transaction, unless it
+// exists or the dimension is above pgvector's limit for HNSW (2000).
+Status EnsureHnswIndex(Connection& db, size_t dimension);
+
 }  // namespace on::storage::postgres
