@@ -19,6 +19,7 @@
 #include <thread>
 
 #include "ops/backup_archive.h"
+#include "support/cli_command.h"
 #include "support/data_dir_database.h"
 #include "support/server_process.h"
 #include "support/temp_dir.h"
@@ -31,52 +32,8 @@ namespace fs = std::filesystem;
 using json = nlohmann::json;
 using namespace std::chrono_literals;
 
-struct CliResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
-// Runs `open-notebook args...` with only PATH, HOME and `env` in its environment.
-CliResult RunCli(const std::vector<std::string>& args, const std::map<std::string, std::string>& env,
-                 const fs::path& log_dir) {
-  const fs::path log = log_dir / ("cli-" + std::to_string(getpid()) + "-" + std::to_string(rand()) + ".log");
-  std::vector<std::string> env_strings = {"PATH=/usr/bin:/bin", "HOME=" + log_dir.string()};
-  // On the PostgreSQL run, the command works on the database of the servers of its data directory.
-  auto data_dir = env.find("OPEN_NOTEBOOK_DATA_DIR");
-  if (test::TestBackendIsPostgres() && data_dir != env.end() && env.count("OPEN_NOTEBOOK_DATABASE_URL") == 0) {
-    std::string error;
-    env_strings.push_back("OPEN_NOTEBOOK_DATABASE_URL=" + test::PostgresUrlForDataDir(data_dir->second, &error));
-    EXPECT_EQ(error, "");
-  }
-  for (const auto& [key, value] : env) env_strings.push_back(key + "=" + value);
-  std::vector<char*> envp;
-  for (auto& entry : env_strings) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_strings = {ON_BINARY_PATH};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::fopen(log.c_str(), "w");
-    dup2(fileno(out), 1);
-    dup2(fileno(out), 2);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CliResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  result.output = text.str();
-  fs::remove(log);
-  return result;
-}
+using test::CliResult;
+using test::RunCli;
 
 std::string FileSha256(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -17,6 +17,7 @@
 #include "storage/postgres/connection.h"
 #include "storage/postgres/postgres_storage.h"
 #include "storage/sqlite/sqlite_storage.h"
+#include "support/cli_command.h"
 #include "support/postgres_database.h"
 #include "support/temp_dir.h"
 
@@ -436,42 +437,9 @@ Result<std::vector<std::string>> SearchHits(Storage& storage, const std::string&
 
 const std::vector<std::string> kQueries = {"droplets", "spread", "病毒", "pasted", "kept note", "quoted"};
 
-struct CliResult {
-  int exit_code = -1;
-  std::string output;  // stdout and stderr together
-};
-
 // Runs `open-notebook args...` with only PATH and HOME in its environment.
-CliResult RunCli(const std::vector<std::string>& args, const fs::path& log_dir) {
-  const fs::path log = log_dir / ("cli-" + std::to_string(getpid()) + ".log");
-  std::vector<std::string> env_strings = {"PATH=/usr/bin:/bin", "HOME=" + log_dir.string()};
-  std::vector<char*> envp;
-  for (auto& entry : env_strings) envp.push_back(entry.data());
-  envp.push_back(nullptr);
-  std::vector<std::string> argv_strings = {ON_BINARY_PATH};
-  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& arg : argv_strings) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-
-  const pid_t pid = fork();
-  if (pid == 0) {
-    FILE* out = std::fopen(log.c_str(), "w");
-    dup2(fileno(out), 1);
-    dup2(fileno(out), 2);
-    execve(argv[0], argv.data(), envp.data());
-    _exit(127);
-  }
-  int status = 0;
-  waitpid(pid, &status, 0);
-  CliResult result;
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  std::ifstream in(log);
-  std::stringstream text;
-  text << in.rdbuf();
-  result.output = text.str();
-  fs::remove(log);
-  return result;
+test::CliResult RunCli(const std::vector<std::string>& args, const fs::path& log_dir) {
+  return test::RunCli(args, {}, log_dir);
 }
 
 class DbCopyTest : public ::testing::Test {
@@ -694,7 +662,7 @@ TEST_F(DbCopyTest, CommandPrintsSummaryWithoutPassword) {
   url.insert(url.find('@'), ":s3cret-pw");
   ASSERT_NE(url.find("postgres:s3cret-pw@"), std::string::npos) << url;
 
-  const CliResult copied = RunCli({"db", "copy", "--from", original, "--to", url}, dir_.path());
+  const test::CliResult copied = RunCli({"db", "copy", "--from", original, "--to", url}, dir_.path());
   EXPECT_EQ(copied.exit_code, 0) << copied.output;
   EXPECT_EQ(copied.output.find("s3cret-pw"), std::string::npos) << copied.output;
   EXPECT_NE(copied.output.find("postgres:***@"), std::string::npos) << copied.output;
@@ -703,15 +671,15 @@ TEST_F(DbCopyTest, CommandPrintsSummaryWithoutPassword) {
       << copied.output;
   EXPECT_EQ(copied.output.find("DIFFERS"), std::string::npos) << copied.output;
 
-  const CliResult verified = RunCli({"db", "verify", "--from", original, "--to", url}, dir_.path());
+  const test::CliResult verified = RunCli({"db", "verify", "--from", original, "--to", url}, dir_.path());
   EXPECT_EQ(verified.exit_code, 0) << verified.output;
 
-  const CliResult refused = RunCli({"db", "copy", "--from", original, "--to", url}, dir_.path());
+  const test::CliResult refused = RunCli({"db", "copy", "--from", original, "--to", url}, dir_.path());
   EXPECT_EQ(refused.exit_code, 1) << refused.output;
   EXPECT_NE(refused.output.find("is not empty: table notebook has rows"), std::string::npos) << refused.output;
   EXPECT_EQ(refused.output.find("s3cret-pw"), std::string::npos) << refused.output;
 
-  const CliResult unreachable =
+  const test::CliResult unreachable =
       RunCli({"db", "copy", "--from", original, "--to", "postgresql://user:s3cret-pw@127.0.0.1:1/none"}, dir_.path());
   EXPECT_EQ(unreachable.exit_code, 1) << unreachable.output;
   EXPECT_EQ(unreachable.output.find("s3cret-pw"), std::string::npos) << unreachable.output;
