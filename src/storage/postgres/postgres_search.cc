@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "core/metrics.h"
+#include "storage/chunk_query_words.h"
 #include "storage/postgres/postgres_storage.h"
 
 namespace on::storage::postgres {
@@ -44,9 +45,6 @@ struct SearchStatistics {
 std::shared_ptr<SearchStatistics> NewSearchStatistics() { return std::make_shared<SearchStatistics>(); }
 
 namespace {
-
-// As in sqlite_search.cc: how many rows the rare words matched on their own may contribute.
-constexpr int64_t kRankedRowBudget = 2000;
 
 // As in sqlite_search.cc: counts of at least kCachedFrequency rows are kept for kFrequencyMaxAge,
 // smaller ones are counted on every query. Here this applies to the row and token totals of each
@@ -399,21 +397,9 @@ struct ChunkPlan {
 Result<ChunkPlan> PlanChunkQuery(Connection& db, SearchStatistics& statistics, const std::vector<SearchTerm>& terms,
                                  const search::Tokenizer& tokenizer) {
   ON_ASSIGN_OR_RETURN(auto frequencies, ChunkFrequencies(db, statistics, terms));
-  std::vector<std::pair<int64_t, const SearchTerm*>> present;
-  for (size_t i = 0; i < terms.size(); ++i) {
-    if (frequencies[i] > 0) present.emplace_back(frequencies[i], &terms[i]);
-  }
+  const auto [present, rare] = ChooseChunkQueryWords(terms, frequencies);
   ChunkPlan plan;
   if (present.empty()) return plan;
-  std::stable_sort(present.begin(), present.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-
-  std::vector<std::pair<int64_t, const SearchTerm*>> rare;
-  int64_t rare_rows = 0;
-  for (const auto& word : present) {
-    if (rare_rows + word.first > kRankedRowBudget) break;
-    rare.push_back(word);
-    rare_rows += word.first;
-  }
   if (present.size() == 1) {
     plan.match.push_back(MakePhrase(*present[0].second, tokenizer, present[0].first, false));
     return plan;

@@ -18,14 +18,12 @@
 
 #include "core/metrics.h"
 #include "search/tokenizer.h"
+#include "storage/chunk_query_words.h"
 #include "storage/sqlite/fts5_rank.h"
 #include "storage/sqlite/sqlite_storage.h"
 
 namespace on::storage::sqlite {
 namespace {
-
-// How many rows the words matched on their own may contribute; about 1 µs of ranking each.
-constexpr int64_t kRankedRowBudget = 2000;
 
 // Counts of at least kCachedFrequency rows are kept for kFrequencyMaxAge. Smaller counts are
 // read on every query: they cost little to count, and a stale count of 0 would hide a word that
@@ -136,23 +134,14 @@ void AppendPhrases(const std::vector<std::pair<int64_t, const SearchTerm*>>& wor
 }
 
 Result<ChunkPlan> PlanChunkQuery(Connection& db, TermFrequencyCache& cache, const std::vector<SearchTerm>& terms) {
-  std::vector<std::pair<int64_t, const SearchTerm*>> present;
+  std::vector<int64_t> rows;
   for (const SearchTerm& term : terms) {
-    ON_ASSIGN_OR_RETURN(int64_t rows, ChunkFrequency(db, cache, term.term));
-    // A word no chunk contains would empty the AND and adds nothing to the OR.
-    if (rows > 0) present.emplace_back(rows, &term);
+    ON_ASSIGN_OR_RETURN(int64_t count, ChunkFrequency(db, cache, term.term));
+    rows.push_back(count);
   }
+  const auto [present, rare] = ChooseChunkQueryWords(terms, rows);
   ChunkPlan plan;
   if (present.empty()) return plan;
-  std::stable_sort(present.begin(), present.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-
-  std::vector<std::pair<int64_t, const SearchTerm*>> rare;
-  int64_t rare_rows = 0;
-  for (const auto& word : present) {
-    if (rare_rows + word.first > kRankedRowBudget) break;
-    rare.push_back(word);
-    rare_rows += word.first;
-  }
   const std::string call = std::string(kFts5RankFunctionName) + "(";
   plan.rank = call;
   if (present.size() == 1) {
