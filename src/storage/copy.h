@@ -3,7 +3,7 @@
 //
 // A location is a PostgreSQL URL (postgresql:// or postgres://), sqlite:///path/to/file.db, or a
 // plain path to a SQLite file. The copy reads the source in one snapshot and writes the target in
-// one transaction. Before committing it checks, table by table, that the target holds the same
+// one transaction. Before committing it checks, table by table, that the target contains the same
 // number of rows with the same content checksum as the source, and rolls back otherwise.
 #pragma once
 
@@ -43,7 +43,7 @@ struct CopyReport {
 // profiles, default-model slots), unchanged; those are replaced by the source's. Errors:
 // kInvalidInput for an unusable location or the same database on both sides, kNotFound for a
 // missing SQLite source file, kMigration when the source is not at the latest schema version,
-// kConflict when the target holds data (the message names the table), kDatabase when the
+// kConflict when the target contains data (the message names the table), kDatabase when the
 // verification finds a difference (nothing is committed then; the message names the tables).
 Result<CopyReport> CopyDatabase(const std::string& from, const std::string& to);
 

@@ -142,9 +142,9 @@ class Storage {
   // polls GetConfigVersion notices every change with one primary-key read.
   virtual Result<int64_t> GetConfigVersion() = 0;
   // Adds a listener that is called soon after any process on the database raises the
-  // configuration version, and also when such announcements may have been missed (after the
-  // backend reconnected), so a watcher reads GetConfigVersion at once instead of at its next
-  // poll. It runs on a thread of the storage and must return quickly. The SQLite backend
+  // configuration version. It is also called when such announcements may have been missed (after
+  // the backend reconnected). A watcher then reads GetConfigVersion at once instead of at its
+  // next poll. It runs on a thread of the storage and must return quickly. The SQLite backend
   // announces nothing and never calls it: watchers find changes by polling. Returns a handle for
   // RemoveConfigListener, which waits for running calls of the listener to return.
   virtual int AddConfigListener(std::function<void()> /*listener*/) { return 0; }

@@ -65,8 +65,8 @@ std::string IntegrityCheck(const fs::path& path) {
   return verdict;
 }
 
-// The database of `data_dir` passes its integrity check. PostgreSQL's own is what `backup
-// restore` ran; the test sees its result in the command's exit code.
+// The database of `data_dir` passes its integrity check. On PostgreSQL, `backup restore` runs
+// that check itself, so the command's exit code reports it.
 std::string DatabaseCheck(const fs::path& data_dir) {
   if (test::TestBackendIsPostgres()) return "ok";
   return IntegrityCheck(data_dir / "open-notebook.db");

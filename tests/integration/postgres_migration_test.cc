@@ -231,7 +231,7 @@ TEST_F(PostgresMigrationTest, OpenStorageSelectsPostgresForItsUrl) {
   ASSERT_TRUE((*selected)->MigrateUp(std::nullopt).ok());
   auto notebook = (*selected)->CreateNotebook("Selected", "");
   ASSERT_TRUE(notebook.ok()) << notebook.status().ToString();
-  // The row is in this test's PostgreSQL database, where a storage of its own sees it.
+  // The row is in this test's PostgreSQL database, read here through another connection.
   EXPECT_EQ(Column("SELECT name FROM notebook"), (std::vector<std::string>{"Selected"}));
 }
 

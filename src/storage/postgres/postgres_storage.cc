@@ -240,9 +240,9 @@ Status PostgresStorage::MigrateDown(int target) {
 }
 
 // PostgreSQL keeps its files consistent by itself (write-ahead log, checksummed pages when the
-// cluster has them), so this checks what can still go wrong at the level of the schema: an index
-// left invalid by a failed CREATE INDEX CONCURRENTLY or REINDEX, a constraint added NOT VALID,
-// and, when the amcheck extension is installed, the structure of every B-tree index.
+// cluster has them). So this checks what can still go wrong in the schema: an index left invalid
+// by a failed CREATE INDEX CONCURRENTLY or REINDEX, a constraint added NOT VALID, and, when the
+// amcheck extension is installed, the structure of every B-tree index.
 Status PostgresStorage::CheckIntegrity() {
   const std::string schema = "(SELECT oid FROM pg_namespace WHERE nspname = current_schema())";
   ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
