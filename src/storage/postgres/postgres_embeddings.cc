@@ -1,6 +1,7 @@
 // Embedding vectors in pgvector columns, one row per chunk, note or insight and model.
 #include <charconv>
 #include <cstdlib>
+#include <set>
 
 #include <spdlog/spdlog.h>
 
@@ -62,6 +63,11 @@ Status EnsureHnswIndex(Connection& db, size_t dimension) {
 
   // Two processes saving the first vectors of a dimension at once would both try to create it.
   ON_RETURN_IF_ERROR(db.Query("SELECT pg_advisory_xact_lock($1)", Params().Add(kIndexLockKey)).status());
+  // The check above may have read a stale catalog cache. This session keeps the name as missing
+  // until it reads the catalog changes that other sessions committed. It reads them when it locks
+  // a table, not when it takes an advisory lock, so the table lock comes before the second check.
+  // CREATE INDEX takes the SHARE mode anyway, and it waits for running writers.
+  ON_RETURN_IF_ERROR(db.Execute("LOCK TABLE embedding IN SHARE MODE"));
   ON_ASSIGN_OR_RETURN(auto created_meanwhile, db.Query("SELECT to_regclass($1) IS NOT NULL", Params().Add(name)));
   if (created_meanwhile.Bool(0, 0)) return Status::Ok();
   // DDL takes no parameters; the dimension is a number this function formats itself.
@@ -108,14 +114,20 @@ Result<int64_t> PostgresStorage::SaveEmbeddings(const std::string& model, const 
     return InvalidInput("SaveEmbeddings got " + std::to_string(items.size()) + " items and " +
                         std::to_string(vectors.size()) + " vectors");
   }
+  std::set<size_t> dimensions;
+  for (const auto& vector : vectors) {
+    if (vector.empty()) return InvalidInput("an embedding vector is empty");
+    dimensions.insert(vector.size());
+  }
   const std::string now = NowTimestamp();
   return InTransaction<int64_t>([&](Connection& db) -> Result<int64_t> {
+    // Before any write: creating an index waits for other writers of the table, and a transaction
+    // that had written already while waiting for the index lock could deadlock with another.
+    for (size_t dimension : dimensions) ON_RETURN_IF_ERROR(EnsureHnswIndex(db, dimension));
     int64_t stored = 0;
     for (size_t i = 0; i < items.size(); ++i) {
       const EmbeddingItem& item = items[i];
       const std::vector<float>& vector = vectors[i];
-      if (vector.empty()) return InvalidInput("an embedding vector is empty");
-      ON_RETURN_IF_ERROR(EnsureHnswIndex(db, vector.size()));
 
       // The owner column and table are literals chosen here; INSERT ... SELECT inserts nothing
       // when the chunk, note or insight is gone.
