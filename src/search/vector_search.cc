@@ -110,12 +110,10 @@ Result<std::shared_ptr<VectorIndex>> VectorSearcher::Current(storage::Storage& s
   return entry.index;
 }
 
-Result<std::vector<VectorSearchHit>> VectorSearcher::Search(storage::Storage& storage, const std::string& model_key,
-                                                            std::span<const float> query, size_t k, float min_score,
-                                                            const std::optional<std::string>& notebook_id) {
-  if (query.empty()) return InvalidInput("the query vector is empty");
+Result<std::vector<VectorMatch>> VectorSearcher::SearchInProcess(storage::Storage& storage, const std::string& model_key,
+                                                                  std::span<const float> query, size_t k, float min_score,
+                                                                  const std::optional<std::string>& notebook_id) {
   ON_ASSIGN_OR_RETURN(auto index, Current(storage, model_key, static_cast<uint32_t>(query.size())));
-
   VectorSearchOptions options;
   options.k = Overfetch(k);
   options.min_score = min_score;
@@ -125,7 +123,22 @@ Result<std::vector<VectorSearchHit>> VectorSearcher::Search(storage::Storage& st
     for (int64_t id : ids) in_notebook.insert(static_cast<uint64_t>(id));
     options.filter = [&in_notebook](uint64_t label) { return in_notebook.contains(label); };
   }
-  ON_ASSIGN_OR_RETURN(auto matches, index->Search(query, options));
+  return index->Search(query, options);
+}
+
+Result<std::vector<VectorSearchHit>> VectorSearcher::Search(storage::Storage& storage, const std::string& model_key,
+                                                            std::span<const float> query, size_t k, float min_score,
+                                                            const std::optional<std::string>& notebook_id) {
+  if (query.empty()) return InvalidInput("the query vector is empty");
+  std::vector<VectorMatch> matches;
+  ON_ASSIGN_OR_RETURN(auto in_database, storage.SearchEmbeddings(model_key, query, Overfetch(k), notebook_id));
+  if (in_database) {
+    for (const auto& match : *in_database) {
+      if (match.similarity >= min_score) matches.push_back(VectorMatch{static_cast<uint64_t>(match.id), match.similarity});
+    }
+  } else {
+    ON_ASSIGN_OR_RETURN(matches, SearchInProcess(storage, model_key, query, k, min_score, notebook_id));
+  }
 
   std::vector<int64_t> ids;
   for (const auto& match : matches) ids.push_back(static_cast<int64_t>(match.label));

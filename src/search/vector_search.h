@@ -1,5 +1,6 @@
-// Vector search over the stored embeddings of one model, through an in-memory VectorIndex per
-// model that follows the database and is saved beside it.
+// Vector search over the stored embeddings of one model. A backend that indexes vectors itself
+// (PostgreSQL with pgvector) answers in the database; otherwise an in-memory VectorIndex per model
+// follows the database and is saved beside it.
 #pragma once
 
 #include <filesystem>
@@ -21,10 +22,10 @@ struct VectorSearchHit {
   float similarity = 0;  // cosine similarity
 };
 
-// Thread-safe. Each process keeps its own indexes. Before a search, the model's index loads the
-// vectors stored since its last search, by any process. It is rebuilt from the database when its
-// file is missing, damaged or stale, or when many of its vectors were deleted. Hits are checked
-// against the database, so a deleted chunk or note is never returned.
+// Thread-safe. Without a database index, each process keeps its own indexes. Before a search,
+// the model's index loads the vectors stored since its last search, by any process. It is rebuilt
+// from the database when its file is missing, damaged or stale, or when many of its vectors were
+// deleted. Hits are checked against the database, so a deleted chunk or note is never returned.
 class VectorSearcher {
  public:
   // `directory` is where the index files go (data/vectors), created when missing.
@@ -46,6 +47,9 @@ class VectorSearcher {
     int64_t saved_max_id = 0;
   };
 
+  Result<std::vector<VectorMatch>> SearchInProcess(storage::Storage& storage, const std::string& model_key,
+                                                   std::span<const float> query, size_t k, float min_score,
+                                                   const std::optional<std::string>& notebook_id);
   Result<std::shared_ptr<VectorIndex>> Current(storage::Storage& storage, const std::string& model_key, uint32_t dimension);
   Result<std::shared_ptr<VectorIndex>> Rebuild(storage::Storage& storage, const std::string& model_key, uint32_t dimension,
                                                Entry& entry, int64_t deletions);

@@ -11,6 +11,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -174,6 +175,16 @@ class Storage {
                                                                  const std::optional<std::string>& notebook_id) = 0;
   // Ids of the vectors of `model` that belong to a notebook's sources, their insights and notes.
   virtual Result<std::vector<int64_t>> ListNotebookEmbeddingIds(const std::string& model, const std::string& notebook_id) = 0;
+  // Searches the nearest vectors inside the database, for backends that index vectors themselves
+  // (PostgreSQL with pgvector). Returns up to `k` vectors of `model` with the dimension of `query`,
+  // most similar first by cosine similarity. With `notebook_id`, only vectors of the notebook's
+  // sources, their insights and the notebook's notes. Backends without such an index return
+  // nullopt, and the caller searches an in-process index loaded through ListEmbeddings.
+  virtual Result<std::optional<std::vector<EmbeddingMatch>>> SearchEmbeddings(
+      const std::string& /*model*/, std::span<const float> /*query*/, size_t /*k*/,
+      const std::optional<std::string>& /*notebook_id*/) {
+    return std::optional<std::vector<EmbeddingMatch>>();
+  }
   // The number of chunks, notes with content and insights: what a full rebuild embeds.
   virtual Result<int64_t> CountEmbeddableItems() = 0;
   // The number of chunks of `source_id` that have a vector of `model`.

@@ -337,6 +337,12 @@ struct StoredEmbedding {
   std::vector<float> vector;
 };
 
+// A vector found by the database's own nearest-neighbour search.
+struct EmbeddingMatch {
+  int64_t id = 0;        // the embedding row
+  float similarity = 0;  // cosine similarity
+};
+
 // The state of one model's vectors. A vector index that contains every row up to max_id and was
 // built when `deletions` had this value is current.
 struct EmbeddingModelState {

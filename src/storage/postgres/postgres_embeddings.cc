@@ -1,5 +1,7 @@
 // Embedding vectors in pgvector columns, one row per chunk, note or insight and model.
+#include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <cstdlib>
 #include <set>
 
@@ -14,6 +16,13 @@ namespace {
 // pgvector 0.8.0 rejects an HNSW index over more than 2000 dimensions ("column cannot have more
 // than 2000 dimensions for hnsw index"). NOTE: larger vectors are stored without an index.
 constexpr size_t kMaxHnswDimensions = 2000;
+
+// pgvector's limit for the vector type.
+constexpr size_t kMaxVectorDimensions = 16000;
+// The maximum number of rows one vector search returns.
+constexpr size_t kMaxSearchLimit = 4096;
+// Notebooks with at most this many vectors of a model are searched exactly, row by row.
+constexpr size_t kExactScopeRows = 20000;
 
 // The key of the transaction-level advisory lock under which the per-dimension index is created.
 constexpr int64_t kIndexLockKey = 0x6f6e5f686e7377;  // "on_hnsw"
@@ -70,10 +79,12 @@ Status EnsureHnswIndex(Connection& db, size_t dimension) {
   ON_RETURN_IF_ERROR(db.Execute("LOCK TABLE embedding IN SHARE MODE"));
   ON_ASSIGN_OR_RETURN(auto created_meanwhile, db.Query("SELECT to_regclass($1) IS NOT NULL", Params().Add(name)));
   if (created_meanwhile.Bool(0, 0)) return Status::Ok();
-  // DDL takes no parameters; the dimension is a number this function formats itself.
+  // DDL takes no parameters; the dimension is a number this function formats itself. The graph
+  // parameters are those of the in-process index (search/vector_index.h), so both backends
+  // search graphs of the same quality.
   const std::string dims = std::to_string(dimension);
   ON_RETURN_IF_ERROR(db.Execute("CREATE INDEX " + name + " ON embedding USING hnsw ((vector::vector(" + dims +
-                                ")) vector_cosine_ops) WHERE dimension = " + dims));
+                                ")) vector_cosine_ops) WITH (m = 16, ef_construction = 200) WHERE dimension = " + dims));
   spdlog::info("created the HNSW index {} for {}-dimensional embeddings", name, dimension);
   return Status::Ok();
 }
@@ -249,6 +260,77 @@ Result<std::vector<int64_t>> PostgresStorage::ListNotebookEmbeddingIds(const std
   std::vector<int64_t> ids;
   for (int row = 0; row < rows.size(); ++row) ids.push_back(rows.Int(row, 0));
   return ids;
+}
+
+Result<std::optional<std::vector<EmbeddingMatch>>> PostgresStorage::SearchEmbeddings(
+    const std::string& model, std::span<const float> query, size_t k, const std::optional<std::string>& notebook_id) {
+  std::vector<EmbeddingMatch> matches;
+  // pgvector's vector type has at most 16,000 dimensions, so no stored vector is longer.
+  if (query.empty() || query.size() > kMaxVectorDimensions || k == 0) return std::optional(std::move(matches));
+
+  // The dimension and the limit are literals, not parameters: the planner matches the partial
+  // index of this dimension only against a constant, and costs the index scan for the real limit.
+  // Rounding the limit up to a power of two keeps the prepared statements per connection few.
+  size_t limit = 16;
+  while (limit < k && limit < kMaxSearchLimit) limit *= 2;
+  const std::string dims = std::to_string(query.size());
+  const std::string distance = "e.vector::vector(" + dims + ") <=> $1::vector(" + dims + ")";
+  Params params;
+  params.Add(VectorText(std::vector<float>(query.begin(), query.end()))).Add(model);
+
+  std::string sql;
+  if (notebook_id) {
+    ON_ASSIGN_OR_RETURN(auto ids, ListNotebookEmbeddingIds(model, *notebook_id));
+    if (ids.empty()) return std::optional(std::move(matches));
+    if (ids.size() <= kExactScopeRows) {
+      // A graph search filtered down to a small notebook may stop before it finds `limit` rows
+      // of it, so a small scope is compared row by row: exact, and cheap at this size. OFFSET 0
+      // keeps the planner from ordering through the graph index.
+      std::string array = "{";
+      for (size_t i = 0; i < ids.size(); ++i) array += (i > 0 ? "," : "") + std::to_string(ids[i]);
+      params.Add(array + "}");
+      sql = "SELECT id, distance FROM (SELECT e.id, " + distance + " AS distance FROM embedding e "
+            "WHERE e.id = ANY($3::bigint[]) AND e.dimension = " + dims + " AND e.model = $2 OFFSET 0) scope "
+            "ORDER BY distance LIMIT " + std::to_string(limit);
+    } else {
+      params.Add(*notebook_id);
+      sql = "SELECT e.id, " + distance + " FROM embedding e WHERE e.dimension = " + dims + " AND e.model = $2 "
+            "AND (EXISTS (SELECT 1 FROM source_chunk c JOIN source_notebook sn ON sn.source_id = c.source_id "
+            "WHERE c.id = e.chunk_id AND sn.notebook_id = $3) "
+            "OR EXISTS (SELECT 1 FROM note n WHERE n.id = e.note_id AND n.notebook_id = $3) "
+            "OR EXISTS (SELECT 1 FROM source_insight i JOIN source_notebook sn ON sn.source_id = i.source_id "
+            "WHERE i.id = e.insight_id AND sn.notebook_id = $3)) "
+            "ORDER BY " + distance + " LIMIT " + std::to_string(limit);
+    }
+  } else {
+    sql = "SELECT e.id, " + distance + " FROM embedding e WHERE e.dimension = " + dims + " AND e.model = $2 "
+          "ORDER BY " + distance + " LIMIT " + std::to_string(limit);
+  }
+
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  // The candidate list of the graph search must be at least as long as the limit. Iterative scans
+  // (pgvector 0.8) go on searching the graph while the filter drops rows of other models or
+  // notebooks, so they return `limit` rows when there are that many. Their relaxed order is sorted
+  // again below.
+  // NOTE: an iterative scan stops after hnsw.max_scan_tuples (20,000 by default) rows, so a
+  // notebook above kExactScopeRows that holds a small part of a large table may get fewer rows.
+  const std::string ef_search = "SET hnsw.ef_search = " + std::to_string(std::clamp<size_t>(limit, 128, 1000));
+  if (!db->Execute(ef_search + "; SET hnsw.iterative_scan = relaxed_order").ok()) {
+    // Older pgvector: no iterative scans. A filter may then leave fewer rows than asked for.
+    ON_RETURN_IF_ERROR(db->Execute(ef_search));
+  }
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query(sql, params));
+  for (int row = 0; row < rows.size(); ++row) {
+    if (rows.IsNull(row, 1)) continue;
+    // Cosine distance is 1 - similarity; a zero vector has none (NaN).
+    const double similarity = 1.0 - rows.Double(row, 1);
+    if (std::isnan(similarity)) continue;
+    matches.push_back(EmbeddingMatch{rows.Int(row, 0), static_cast<float>(similarity)});
+  }
+  std::stable_sort(matches.begin(), matches.end(),
+                   [](const EmbeddingMatch& a, const EmbeddingMatch& b) { return a.similarity > b.similarity; });
+  if (matches.size() > k) matches.resize(k);
+  return std::optional(std::move(matches));
 }
 
 Result<int64_t> PostgresStorage::CountEmbeddableItems() {

@@ -104,6 +104,9 @@ class PostgresStorage final : public Storage {
   Result<std::vector<EmbeddingTarget>> ResolveEmbeddings(const std::vector<int64_t>& ids,
                                                          const std::optional<std::string>& notebook_id) override;
   Result<std::vector<int64_t>> ListNotebookEmbeddingIds(const std::string& model, const std::string& notebook_id) override;
+  Result<std::optional<std::vector<EmbeddingMatch>>> SearchEmbeddings(const std::string& model,
+                                                                      std::span<const float> query, size_t k,
+                                                                      const std::optional<std::string>& notebook_id) override;
   Result<int64_t> CountEmbeddableItems() override;
   Result<int64_t> CountSourceEmbeddings(const std::string& model, const std::string& source_id) override;
   Result<std::vector<std::string>> ListEmbeddableSources(bool only_embedded) override;
@@ -208,7 +211,8 @@ std::string VectorText(const std::vector<float>& vector);
 // Parses pgvector's text form.
 std::vector<float> ParseVector(const std::string& text);
 // Creates the HNSW index for vectors of `dimension` inside the caller's transaction, unless it
-// exists or the dimension is above pgvector's limit for HNSW (2000).
+// exists or the dimension is above pgvector's limit for HNSW (2000). Call it before the
+// transaction writes to the embedding table.
 Status EnsureHnswIndex(Connection& db, size_t dimension);
 
 }  // namespace on::storage::postgres
