@@ -2,6 +2,7 @@
 
 #include <libpq-fe.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -101,9 +102,15 @@ Result<std::string> ExplainQuery(PGconn* connection, const std::string& literal)
   const std::string explain = std::string("EXPLAIN EXECUTE ") + kQueryStatement + "(" + quoted + ")";
   PQfreemem(quoted);
   ON_ASSIGN_OR_RETURN(auto result, Execute(connection, explain));
+  // The plan repeats the query vector (in the server's own float format), which would fill the
+  // report with hundreds of numbers.
   std::string plan;
   for (int row = 0; row < PQntuples(result.get()); ++row) {
-    plan += PQgetvalue(result.get(), row, 0);
+    std::string line = PQgetvalue(result.get(), row, 0);
+    const size_t open = line.find("'[");
+    const size_t close = open == std::string::npos ? open : line.find("]'", open);
+    if (close != std::string::npos) line.replace(open + 1, close - open, "[query vector]");
+    plan += line;
     plan += '\n';
   }
   return plan;
@@ -122,6 +129,23 @@ Status RequireIndexScan(PGconn* connection, const std::string& literal, Pgvector
   ON_ASSIGN_OR_RETURN(report.plan, ExplainQuery(connection, literal));
   if (report.plan.find(expected) != std::string::npos) return Status::Ok();
   return DatabaseError("the query plan does not use the HNSW index " + std::string(kIndex) + ":\n" + report.plan);
+}
+
+Result<double> MeasureRoundTrip(PGconn* connection, size_t count) {
+  ResultPtr prepared(PQprepare(connection, "bench_vector_round_trip", "SELECT 1", 0, nullptr));
+  if (PQresultStatus(prepared.get()) != PGRES_COMMAND_OK) {
+    return DatabaseError("preparing SELECT 1: " + TrimmedError(connection));
+  }
+  std::vector<double> latencies_ms;
+  latencies_ms.reserve(count);
+  for (size_t i = 0; i < count; ++i) {
+    const auto start = Clock::now();
+    ResultPtr result(PQexecPrepared(connection, "bench_vector_round_trip", 0, nullptr, nullptr, nullptr, 0));
+    if (PQresultStatus(result.get()) != PGRES_TUPLES_OK) return DatabaseError("SELECT 1: " + TrimmedError(connection));
+    latencies_ms.push_back(SecondsSince(start) * 1000.0);
+  }
+  std::sort(latencies_ms.begin(), latencies_ms.end());
+  return latencies_ms[latencies_ms.size() / 2];
 }
 
 Result<PgvectorPass> RunQueries(PGconn* connection, const std::vector<std::string>& literals,
@@ -204,6 +228,7 @@ Result<PgvectorReport> LoadAndQuery(PGconn* connection, const PgvectorOptions& o
   // One untimed pass reads the index into PostgreSQL's buffers or the page cache, as hnswlib's
   // graph is in memory from the start.
   ON_RETURN_IF_ERROR(RunQueries(connection, literals, exclude, k, 128).status());
+  ON_ASSIGN_OR_RETURN(report.round_trip_p50_ms, MeasureRoundTrip(connection, literals.size()));
   for (const size_t ef_search : ef_search_values) {
     ON_ASSIGN_OR_RETURN(auto pass, RunQueries(connection, literals, exclude, k, ef_search));
     report.passes.push_back(std::move(pass));

@@ -47,13 +47,17 @@ struct PgvectorReport {
   // True when the planner preferred a sequential scan until enable_seqscan was turned off.
   bool seqscan_disabled = false;
   std::vector<PgvectorPass> passes;
+  // Median client-side time of a prepared `SELECT 1` on the same connection: the share of each
+  // query's latency that is protocol and loopback round trip rather than index search.
+  double round_trip_p50_ms = 0;
 };
 
 // Loads `vectors` (row i gets id i) into a scratch table, builds the HNSW index, then runs every
-// query once untimed to warm the caches and once per value of `ef_search_values`, timed. `exclude`
-// has one id per query to drop from its results (UINT64_MAX for none). Each query asks for `k`
-// rows, plus one when it has an id to exclude. The table is dropped on return, also on error.
-// Fails when the query plan does not use the HNSW index.
+// query once untimed to warm the caches and once per value of `ef_search_values`, timed, and
+// times a prepared `SELECT 1`. `exclude` has one id per query to drop from its results
+// (UINT64_MAX for none). Each query requests `k` rows, plus one when it has an id to exclude. The
+// table is dropped on return, also after an error, unless the connection itself failed. The next
+// run drops a table left behind. Fails when the query plan does not use the HNSW index.
 Result<PgvectorReport> RunPgvector(const PgvectorOptions& options, std::span<const float> vectors,
                                    std::span<const float> queries, uint32_t dimension,
                                    std::span<const uint64_t> exclude, size_t k,
