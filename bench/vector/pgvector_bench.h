@@ -22,7 +22,7 @@ struct PgvectorOptions {
   // Seconds any one statement (COPY, CREATE INDEX, a query) may run before the server cancels it.
   int statement_timeout_s = 3600;
   // Passed to SET maintenance_work_mem. pgvector builds the graph in this memory and, once it no
-  // longer fits, builds the rest on disk, which is much slower (it prints a NOTICE then).
+  // longer fits, builds the rest on a much slower path (it prints a NOTICE then).
   std::string maintenance_work_mem = "2GB";
 };
 
