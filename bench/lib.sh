@@ -58,13 +58,18 @@ PY
 }
 
 # wait_sources <port> <ids file>: waits until no source is queued or running; prints failures.
+# Fails after WAIT_SOURCES_SECONDS (default 1800) with the number of sources still pending.
 wait_sources() {
   local port=$1 ids=$2
-  python3 - "$port" "$ids" <<'PY'
+  python3 - "$port" "$ids" "${WAIT_SOURCES_SECONDS:-1800}" <<'PY'
 import json, sys, time, urllib.request
 port, ids = sys.argv[1], [line.strip() for line in open(sys.argv[2]) if line.strip()]
+deadline = time.monotonic() + float(sys.argv[3])
 pending = set(ids)
 while pending:
+    if time.monotonic() > deadline:
+        sys.exit(f"timed out after {sys.argv[3]} s waiting for {len(pending)} of {len(ids)} sources; "
+                 "raise WAIT_SOURCES_SECONDS or check the server log")
     for source in list(pending):
         status = json.load(urllib.request.urlopen(f"http://127.0.0.1:{port}/api/sources/{source}/status"))
         if status["status"] in ("completed", "failed", "cancelled"):
