@@ -3,6 +3,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
+#include <map>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -33,6 +34,16 @@ Result<std::vector<std::string>> ListIds(Pool& pool, std::string_view sql) {
   std::vector<std::string> ids;
   for (int row = 0; row < rows.size(); ++row) ids.push_back(rows.Text(row, 0));
   return ids;
+}
+
+// The text form of a bigint[] parameter: "{1,2,3}".
+std::string BigintArray(const std::vector<int64_t>& ids) {
+  std::string array = "{";
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (i > 0) array += ',';
+    array += std::to_string(ids[i]);
+  }
+  return array + "}";
 }
 
 }  // namespace
@@ -204,43 +215,36 @@ Result<EmbeddingModelState> PostgresStorage::GetEmbeddingState(const std::string
 
 Result<std::vector<EmbeddingTarget>> PostgresStorage::ResolveEmbeddings(const std::vector<int64_t>& ids,
                                                                         const std::optional<std::string>& notebook_id) {
-  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
   std::vector<EmbeddingTarget> targets;
+  if (ids.empty()) return targets;
+  // One statement for every id: with the database on another host, a round trip per hit would
+  // cost more than the search itself.
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(
+      auto rows,
+      db->Query("SELECT e.id, 'source', s.id, s.id, coalesce(s.title, ''), c.chunk_index, c.page, c.content "
+                "FROM embedding e JOIN source_chunk c ON c.id = e.chunk_id JOIN source s ON s.id = c.source_id "
+                "WHERE e.id = ANY($1::bigint[]) AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM source_notebook sn "
+                "WHERE sn.source_id = s.id AND sn.notebook_id = $2)) "
+                "UNION ALL SELECT e.id, 'note', n.id, coalesce(n.notebook_id, ''), coalesce(n.title, ''), NULL, NULL, "
+                "n.content FROM embedding e JOIN note n ON n.id = e.note_id WHERE e.id = ANY($1::bigint[]) "
+                "AND ($2::text IS NULL OR n.notebook_id = $2) "
+                "UNION ALL SELECT e.id, 'insight', i.id, s.id, i.insight_type || ' - ' || coalesce(s.title, ''), NULL, "
+                "NULL, i.content FROM embedding e JOIN source_insight i ON i.id = e.insight_id "
+                "JOIN source s ON s.id = i.source_id WHERE e.id = ANY($1::bigint[]) AND ($2::text IS NULL OR EXISTS "
+                "(SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id AND sn.notebook_id = $2))",
+                Params().Add(BigintArray(ids)).Add(notebook_id)));
+  std::map<int64_t, int> row_of;
+  for (int row = 0; row < rows.size(); ++row) row_of[rows.Int(row, 0)] = row;
+  // In the order of `ids`, as the caller ranked them.
   for (int64_t id : ids) {
-    ON_ASSIGN_OR_RETURN(
-        auto chunk,
-        db->Query("SELECT s.id, coalesce(s.title, ''), c.chunk_index, c.page, c.content FROM embedding e "
-                  "JOIN source_chunk c ON c.id = e.chunk_id JOIN source s ON s.id = c.source_id WHERE e.id = $1 "
-                  "AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id "
-                  "AND sn.notebook_id = $2))",
-                  Params().Add(id).Add(notebook_id)));
-    if (!chunk.empty()) {
-      EmbeddingTarget target{id, "source", chunk.Text(0, 0), chunk.Text(0, 0), chunk.Text(0, 1), chunk.Int(0, 2),
-                             std::nullopt, chunk.Text(0, 4)};
-      if (!chunk.IsNull(0, 3)) target.page = static_cast<int>(chunk.Int(0, 3));
-      targets.push_back(std::move(target));
-      continue;
-    }
-    ON_ASSIGN_OR_RETURN(auto note, db->Query("SELECT n.id, coalesce(n.notebook_id, ''), coalesce(n.title, ''), n.content "
-                                             "FROM embedding e JOIN note n ON n.id = e.note_id WHERE e.id = $1 "
-                                             "AND ($2::text IS NULL OR n.notebook_id = $2)",
-                                             Params().Add(id).Add(notebook_id)));
-    if (!note.empty()) {
-      targets.push_back(EmbeddingTarget{id, "note", note.Text(0, 0), note.Text(0, 1), note.Text(0, 2), std::nullopt,
-                                        std::nullopt, note.Text(0, 3)});
-      continue;
-    }
-    ON_ASSIGN_OR_RETURN(
-        auto insight,
-        db->Query("SELECT i.id, s.id, i.insight_type || ' - ' || coalesce(s.title, ''), i.content FROM embedding e "
-                  "JOIN source_insight i ON i.id = e.insight_id JOIN source s ON s.id = i.source_id WHERE e.id = $1 "
-                  "AND ($2::text IS NULL OR EXISTS (SELECT 1 FROM source_notebook sn WHERE sn.source_id = s.id "
-                  "AND sn.notebook_id = $2))",
-                  Params().Add(id).Add(notebook_id)));
-    if (!insight.empty()) {
-      targets.push_back(EmbeddingTarget{id, "insight", insight.Text(0, 0), insight.Text(0, 1), insight.Text(0, 2),
-                                        std::nullopt, std::nullopt, insight.Text(0, 3)});
-    }
+    const auto found = row_of.find(id);
+    if (found == row_of.end()) continue;
+    const int row = found->second;
+    EmbeddingTarget target{id, rows.Text(row, 1), rows.Text(row, 2), rows.Text(row, 3), rows.Text(row, 4),
+                           rows.OptionalInt(row, 5), std::nullopt, rows.Text(row, 7)};
+    if (!rows.IsNull(row, 6)) target.page = static_cast<int>(rows.Int(row, 6));
+    targets.push_back(std::move(target));
   }
   return targets;
 }
@@ -286,9 +290,7 @@ Result<std::optional<std::vector<EmbeddingMatch>>> PostgresStorage::SearchEmbedd
       // A graph search filtered down to a small notebook may stop before it finds `limit` rows
       // of it, so a small scope is compared row by row: exact, and cheap at this size. OFFSET 0
       // keeps the planner from ordering through the graph index.
-      std::string array = "{";
-      for (size_t i = 0; i < ids.size(); ++i) array += (i > 0 ? "," : "") + std::to_string(ids[i]);
-      params.Add(array + "}");
+      params.Add(BigintArray(ids));
       sql = "SELECT id, distance FROM (SELECT e.id, " + distance + " AS distance FROM embedding e "
             "WHERE e.id = ANY($3::bigint[]) AND e.dimension = " + dims + " AND e.model = $2 OFFSET 0) scope "
             "ORDER BY distance LIMIT " + std::to_string(limit);
