@@ -65,10 +65,20 @@ int RunBackupRestore(const Settings& settings, const std::filesystem::path& arch
     std::printf("  database     %s (pg_restore)\n", storage::RedactUrl(settings.database_url).c_str());
   }
   PrintManifest(result->verified.manifest, result->verified.content_bytes);
-  std::printf("  schema now   version %d (migrations applied, integrity_check ok)\n", result->schema_version_after);
+  std::printf("  schema now   version %d (migrations applied, integrity check ok)\n", result->schema_version_after);
+  if (result->previous_database) {
+    // The extension entries are left out as RestoreDatabase leaves them out: dropping the
+    // extension needs a superuser.
+    const char* dump = result->previous_database->c_str();
+    std::printf("The previous database is dumped to %s. To go back to it, stop the services and run:\n"
+                "  pg_restore --list %s | grep -v ' EXTENSION ' > %s.list\n"
+                "  pg_restore --clean --if-exists --no-owner --no-privileges --single-transaction --use-list=%s.list "
+                "--dbname=\"$OPEN_NOTEBOOK_DATABASE_URL\" %s\n",
+                dump, dump, dump, dump, dump);
+  }
   if (result->previous_data) {
-    std::printf("The previous data is in %s; delete it once the restored notebooks look right.\n",
-                result->previous_data->c_str());
+    std::printf("The previous files are in %s; delete %s once the restored notebooks look right.\n",
+                result->previous_data->c_str(), result->previous_database ? "both" : "it");
   }
   std::printf("Set OPEN_NOTEBOOK_ENCRYPTION_KEY to the key the backed-up instance used, then start the server.\n");
   return 0;

@@ -310,6 +310,9 @@ Result<int> MigrateRestored(const Settings& settings) {
   ON_RETURN_IF_ERROR(storage->MigrateUp(std::nullopt));
   ON_RETURN_IF_ERROR(storage->CheckSchema());
   ON_RETURN_IF_ERROR(storage->CheckIntegrity());
+  // The restored worker rows describe the processes of the backed-up instance, which are gone.
+  ON_ASSIGN_OR_RETURN(auto workers, storage->jobs().ListWorkers());
+  for (const auto& worker : workers) ON_RETURN_IF_ERROR(storage->jobs().RemoveWorker(worker.id));
   ON_ASSIGN_OR_RETURN(auto schema, storage->GetSchemaStatus());
   return schema.current_version;
 }
@@ -375,6 +378,11 @@ Result<RestoreResult> RestoreBackup(const Settings& settings, const fs::path& ar
   ON_RETURN_IF_ERROR(ReadArchive(archive, options).status());
   fs::create_directories(staging / "uploads", error);
   if (postgres) {
+    // The restore replaces every row, so the rows it replaces are dumped first: the way back,
+    // as the previous data directory is for the files.
+    const fs::path previous = parent / (data_dir.filename().string() + ".before-restore-" + stamp + ".pgdump");
+    ON_RETURN_IF_ERROR(storage::postgres::DumpDatabase(settings.database_url, previous.string()));
+    result.previous_database = previous;
     // One transaction: a failed restore leaves the database as it was, and the data directory
     // below has not changed yet. The dump does not stay in the data directory.
     const fs::path dump = staging / kPostgresDumpEntry;

@@ -38,6 +38,8 @@ struct RestoreResult {
   VerifyResult verified;
   std::filesystem::path data_dir;
   std::optional<std::filesystem::path> previous_data;  // where the replaced data was moved
+  // PostgreSQL: a pg_dump of the database as it was before the restore, beside previous_data.
+  std::optional<std::filesystem::path> previous_database;
   int schema_version_after = 0;
 };
 

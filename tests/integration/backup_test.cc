@@ -354,10 +354,25 @@ TEST_F(BackupTest, RestoreRejectedWhileProcessesRun) {
   auto restored = Cli({"backup", "restore", archive.string()});
   EXPECT_EQ(restored.exit_code, 0) << restored.output;
   bool kept_previous = false;
+  bool kept_previous_database = false;
   for (const auto& entry : fs::directory_iterator(dir_.path())) {
-    kept_previous = kept_previous || entry.path().filename().string().rfind("data.before-restore-", 0) == 0;
+    const std::string name = entry.path().filename().string();
+    kept_previous = kept_previous || (name.rfind("data.before-restore-", 0) == 0 && entry.is_directory());
+    kept_previous_database = kept_previous_database || (name.rfind("data.before-restore-", 0) == 0 &&
+                                                        name.ends_with(".pgdump") && entry.is_regular_file());
   }
   EXPECT_TRUE(kept_previous);
+  EXPECT_EQ(kept_previous_database, test::TestBackendIsPostgres()) << restored.output;
+  if (test::TestBackendIsPostgres()) {
+    EXPECT_NE(restored.output.find("pg_restore --list"), std::string::npos) << restored.output;
+  }
+
+  // The archive was made while the server's worker ran, so it contains that worker's row; the
+  // restore removes it, because no process of the backed-up instance runs any more.
+  const test::SqlResult workers = test::QueryDataDir(Data(), "SELECT count(*) FROM job_worker");
+  ASSERT_EQ(workers.error, "");
+  ASSERT_EQ(workers.rows.size(), 1u);
+  EXPECT_EQ(workers.rows[0][0].value_or(""), "0");
 }
 
 TEST_F(BackupTest, FailedRestorePutsDataBack) {

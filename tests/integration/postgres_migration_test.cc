@@ -320,3 +320,40 @@ TEST_F(PostgresMigrationTest, EmbeddingsGetHnswIndexPerDimension) {
 
 }  // namespace
 }  // namespace on::storage::postgres
+
+namespace on::storage::postgres {
+namespace {
+
+// The database owner without superuser rights cannot create pgvector (not a trusted extension):
+// the migration that needs it stops with the command that fixes it, and the earlier ones stay.
+TEST_F(PostgresMigrationTest, MissingVectorExtensionNamesTheFix) {
+  const std::string role = database_->name() + "_owner";
+  ASSERT_EQ(test::PostgresDatabase::ExecuteOnServer("CREATE ROLE " + role + " LOGIN"), "");
+  ASSERT_EQ(test::PostgresDatabase::ExecuteOnServer("ALTER DATABASE " + database_->name() + " OWNER TO " + role), "");
+  std::string url = database_->url();
+  const size_t user_end = url.find('@');
+  ASSERT_NE(user_end, std::string::npos) << url;
+  url = "postgresql://" + role + url.substr(user_end);
+
+  PoolOptions options;
+  options.connection.url = url;
+  options.size = 1;
+  {
+    auto owner_storage = PostgresStorage::Open(options);
+    ASSERT_TRUE(owner_storage.ok()) << owner_storage.status().ToString();
+    const Status migrated = (*owner_storage)->MigrateUp(std::nullopt);
+    EXPECT_EQ(migrated.code(), ErrorCode::kMigration);
+    EXPECT_NE(migrated.message().find("migration 5 (embeddings)"), std::string::npos) << migrated.message();
+    EXPECT_NE(migrated.message().find("CREATE EXTENSION vector"), std::string::npos) << migrated.message();
+    auto schema = (*owner_storage)->GetSchemaStatus();
+    ASSERT_TRUE(schema.ok()) << schema.status().ToString();
+    EXPECT_EQ(schema->current_version, 4);
+  }
+  storage_.reset();
+  EXPECT_EQ(test::PostgresDatabase::ExecuteOnServer("ALTER DATABASE " + database_->name() + " OWNER TO CURRENT_USER"), "");
+  database_.reset();
+  EXPECT_EQ(test::PostgresDatabase::ExecuteOnServer("DROP ROLE " + role), "");
+}
+
+}  // namespace
+}  // namespace on::storage::postgres

@@ -194,8 +194,15 @@ Status PostgresStorage::MigrateUp(std::optional<int> target) {
     const Migration& next = migrations[static_cast<size_t>(current)];
     Status applied_script = db->Execute(next.up_sql);
     if (!applied_script.ok()) {
+      std::string fix;
+      if (applied_script.message().find("extension \"vector\"") != std::string::npos) {
+        // pgvector is not a trusted extension: the database owner cannot create it.
+        fix = "; have a PostgreSQL superuser run CREATE EXTENSION vector in this database (psql -d <database> -c "
+              "'CREATE EXTENSION vector'), then start again. Migrations up to " + std::to_string(current) +
+              " stay applied";
+      }
       return Status(ErrorCode::kMigration, "migration " + std::to_string(next.version) + " (" + next.name +
-                                               ") failed: " + applied_script.message());
+                                               ") failed: " + applied_script.message() + fix);
     }
     ON_RETURN_IF_ERROR(db->Query("INSERT INTO schema_migrations (version, name, checksum, applied_at) "
                                  "VALUES ($1, $2, $3, $4)",
