@@ -99,10 +99,25 @@ Result<http::Response> RebuildStatus(AppContext& context, http::Request& request
                 {"total", total},
                 {"percentage", total == 0 ? 100.0 : 100.0 * static_cast<double>(processed) / static_cast<double>(total)}};
   }
+  // The rebuild job itself ends once it has queued the embed jobs; the rebuild goes on until
+  // those finish, and a client that stops polling at "completed" would keep a partial count.
+  std::string_view status = storage::JobStatusName(job.status);
+  if (job.status == storage::JobStatus::kCompleted) {
+    for (const char* command : {"embed_source", "embed_note", "embed_insight"}) {
+      for (const storage::JobStatus pending : {storage::JobStatus::kQueued, storage::JobStatus::kRunning}) {
+        storage::JobQuery query;
+        query.command = command;
+        query.status = pending;
+        query.limit = 1;
+        ON_ASSIGN_OR_RETURN(auto jobs, context.storage().jobs().List(query));
+        if (!jobs.empty()) status = storage::JobStatusName(storage::JobStatus::kRunning);
+      }
+    }
+  }
   nlohmann::json stats = nlohmann::json::object();
   if (job.result_json) stats = nlohmann::json::parse(*job.result_json, nullptr, false);
   return http::JsonResponse({{"command_id", job.id},
-                             {"status", storage::JobStatusName(job.status)},
+                             {"status", status},
                              {"progress", progress},
                              {"stats", stats},
                              {"started_at", job.started ? nlohmann::json(*job.started) : nlohmann::json()},

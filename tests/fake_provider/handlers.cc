@@ -684,10 +684,13 @@ Reply HandleEmbeddings(const Request& request, Routed& routed, const Options& op
   }
   // Returned in reverse order with explicit indexes, as some servers do, so clients must sort.
   std::reverse(data.begin(), data.end());
-  return JsonReply(200, {{"object", "list"},
-                         {"data", data},
-                         {"model", routed.model},
-                         {"usage", {{"prompt_tokens", words}, {"total_tokens", words}}}});
+  Reply reply = JsonReply(200, {{"object", "list"},
+                                {"data", data},
+                                {"model", routed.model},
+                                {"usage", {{"prompt_tokens", words}, {"total_tokens", words}}}});
+  // slow=MS,N: the vectors come after MS×N ms, as from a busy embedding server.
+  if (routed.fault && routed.fault->kind == Fault::Kind::kSlow) reply.delay = routed.fault->interval * routed.fault->tokens;
+  return reply;
 }
 
 Reply HandleSpeech(Routed& routed) {
