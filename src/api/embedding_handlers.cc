@@ -99,8 +99,8 @@ Result<http::Response> RebuildStatus(AppContext& context, http::Request& request
                 {"total", total},
                 {"percentage", total == 0 ? 100.0 : 100.0 * static_cast<double>(processed) / static_cast<double>(total)}};
   }
-  // The rebuild job itself ends once it has queued the embed jobs; the rebuild goes on until
-  // those finish, and a client that stops polling at "completed" would keep a partial count.
+  // The rebuild job ends once it has queued the embed jobs, but the rebuild goes on until they
+  // finish. A client stops polling at "completed", so it would otherwise keep a partial count.
   std::string_view status = storage::JobStatusName(job.status);
   if (job.status == storage::JobStatus::kCompleted) {
     for (const char* command : {"embed_source", "embed_note", "embed_insight"}) {

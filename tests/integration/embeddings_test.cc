@@ -159,7 +159,7 @@ TEST_F(EmbeddingsTest, ChangingModelRebuildsWithoutMixingDimensions) {
   EXPECT_TRUE(Search("virus", "vector")["results"].empty());
 
   // Each embed job of the rebuild waits a second for its vectors, so the status is read while
-  // they run: it says "running" until they finish, although the rebuild job itself is done.
+  // they run. The status is "running" until they finish, although the rebuild job is done.
   fake_->Script("/v1/embeddings", {"slow=500,2", "slow=500,2"});
   auto rebuild = client_->Post("/api/embeddings/rebuild", {{"mode", "existing"}});
   ASSERT_EQ(rebuild.status, 200) << rebuild.body;
