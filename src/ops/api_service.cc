@@ -15,6 +15,7 @@
 #include "ops/frontend_service.h"
 #include "ops/signal_watcher.h"
 #include "ops/worker_service.h"
+#include "storage/database_url.h"
 
 namespace on::ops {
 namespace {
@@ -56,7 +57,12 @@ Status StartStorage(const Settings& settings, api::AppContext& context, const st
                       jobs::BuildCommandRegistry(jobs::CommandEnvironment{settings, *opened.storage, context.cipher(),
                                                                           context.env, &context.config()}));
   context.SetReady(std::move(opened.storage));
-  spdlog::info("database ready; serving requests");
+  if (storage::IsPostgresUrl(settings.database_url)) {
+    spdlog::info("database ready (PostgreSQL {}); serving requests", storage::RedactUrl(settings.database_url));
+  } else {
+    auto path = settings.SqlitePath();
+    spdlog::info("database ready (SQLite {}); serving requests", path.ok() ? *path : settings.database_url);
+  }
   return Status::Ok();
 }
 

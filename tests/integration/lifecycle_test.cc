@@ -81,6 +81,21 @@ TEST(Lifecycle, NonLoopbackOptInWarnsLoudly) {
   EXPECT_EQ(server.Stop(), 0);
 }
 
+TEST(Lifecycle, StartupLogNamesTheDatabase) {
+  test::TempDir dir;
+  test::ServerProcess server(dir.path() / "data");
+  ASSERT_TRUE(server.Start()) << server.log();
+  const std::string expected = test::TestBackendIsPostgres()
+                                   ? "database ready (PostgreSQL postgresql://"
+                                   : "database ready (SQLite " + (dir.path() / "data" / "open-notebook.db").string() + ")";
+  // /health turns healthy just before the line is written.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  while (server.log().find(expected) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_NE(server.log().find(expected), std::string::npos) << server.log();
+}
+
 TEST(Lifecycle, SigtermDrainsInFlightRequests) {
   test::TempDir dir;
   test::ServerProcess server(dir.path() / "data");
