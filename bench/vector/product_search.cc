@@ -5,8 +5,9 @@
 //
 //   bench_vector_product <postgresql:// URL of an empty database> <count> <queries> [dimension]
 //
-// The vectors are generated clustered points (1,000 clusters), stored as the embeddings of one
-// source's chunks through SaveEmbeddings. The queries are fresh points from the same generator.
+// The vectors are bench_vector's generated clustered points (1,000 clusters, the same seed),
+// stored as the embeddings of one source's chunks through SaveEmbeddings. The queries are fresh
+// points from the same generator.
 // Prints the load time, the first search (which builds the in-process index on SQLite), recall@10
 // against exact search and p50/p99 per query, as Markdown table rows.
 #include <algorithm>
@@ -24,6 +25,7 @@
 
 #include <unistd.h>
 
+#include "clustered_generator.h"
 #include "search/vector_search.h"
 #include "storage/postgres/connection.h"
 #include "storage/postgres/postgres_storage.h"
@@ -35,6 +37,8 @@ using Clock = std::chrono::steady_clock;
 
 constexpr size_t kRecallK = 10;
 constexpr size_t kClusters = 1000;
+// The seed of the synthetic set of bench_vector, so both benchmarks search the same vectors.
+constexpr uint64_t kSeed = 20261204;
 constexpr size_t kSaveBatch = 1000;
 const char* const kModel = "bench/clustered";
 
@@ -49,46 +53,6 @@ double Percentile(std::vector<double> values, double fraction) {
   std::fprintf(stderr, "%s: %s\n", what, status.ToString().c_str());
   std::exit(1);
 }
-
-// SplitMix64 with Box-Muller, so every build generates the same points.
-class Random {
- public:
-  explicit Random(uint64_t seed) : state_(seed) {}
-
-  double Unit() {
-    uint64_t z = (state_ += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    return (static_cast<double>(z >> 11) + 0.5) / static_cast<double>(1ULL << 53);
-  }
-
-  double Normal() { return std::sqrt(-2.0 * std::log(Unit())) * std::cos(6.283185307179586 * Unit()); }
-
- private:
-  uint64_t state_;
-};
-
-class Points {
- public:
-  Points(size_t dimension, uint64_t seed) : dimension_(dimension), random_(seed) {
-    for (size_t i = 0; i < kClusters * dimension; ++i) centers_.push_back(static_cast<float>(random_.Normal()));
-  }
-
-  std::vector<float> Next() {
-    const auto cluster = static_cast<size_t>(random_.Unit() * kClusters) % kClusters;
-    std::vector<float> point(dimension_);
-    for (size_t i = 0; i < dimension_; ++i) {
-      point[i] = centers_[cluster * dimension_ + i] + static_cast<float>(0.35 * random_.Normal());
-    }
-    return point;
-  }
-
- private:
-  size_t dimension_;
-  Random random_;
-  std::vector<float> centers_;
-};
 
 double Cosine(const std::vector<float>& a, const std::vector<float>& b) {
   double dot = 0;
@@ -189,11 +153,16 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  Points generator(dimension, 42);
+  on::bench::ClusteredGenerator generator(static_cast<uint32_t>(dimension), kClusters, kSeed);
+  auto next = [&generator] {
+    std::vector<float> point;
+    generator.Append(point);
+    return point;
+  };
   std::vector<std::vector<float>> points;
-  for (size_t i = 0; i < count; ++i) points.push_back(generator.Next());
+  for (size_t i = 0; i < count; ++i) points.push_back(next());
   std::vector<std::vector<float>> queries;
-  for (size_t i = 0; i < query_count; ++i) queries.push_back(generator.Next());
+  for (size_t i = 0; i < query_count; ++i) queries.push_back(next());
   std::vector<std::set<size_t>> exact;
   for (const auto& query : queries) {
     std::vector<std::pair<double, size_t>> scored;
