@@ -39,8 +39,8 @@ class Random {
 class ClusteredGenerator {
  public:
   static constexpr size_t kClusterRank = 16;
-  // Centres and basis directions have an expected norm of 1; kSpread is the standard deviation of
-  // each basis weight and kNoise the expected norm of the isotropic noise.
+  // Centres and basis directions have an expected norm of 1. kSpread is the standard deviation of
+  // each basis weight, and kNoise the expected norm of the isotropic noise.
   static constexpr float kSpread = 0.15F;
   static constexpr float kNoise = 0.2F;
 

@@ -1,6 +1,6 @@
 // Vector search over the stored embeddings of one model. A backend that indexes vectors itself
-// (PostgreSQL with pgvector) answers in the database; otherwise an in-memory VectorIndex per model
-// follows the database and is saved beside it.
+// (PostgreSQL with pgvector) runs the search in the database. Otherwise an in-memory VectorIndex
+// per model follows the database and is saved beside it.
 #pragma once
 
 #include <filesystem>

@@ -367,8 +367,8 @@ TEST_F(BackupTest, RestoreRejectedWhileProcessesRun) {
     EXPECT_NE(restored.output.find("pg_restore --list"), std::string::npos) << restored.output;
   }
 
-  // The archive was made while the server's worker ran, so it contains that worker's row; the
-  // restore removes it, because no process of the backed-up instance runs any more.
+  // The archive was made while the server's worker ran, so it contains that worker's row. The
+  // restore removes it because no process of the backed-up instance runs any more.
   const test::SqlResult workers = test::QueryDataDir(Data(), "SELECT count(*) FROM job_worker");
   ASSERT_EQ(workers.error, "");
   ASSERT_EQ(workers.rows.size(), 1u);

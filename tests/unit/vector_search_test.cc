@@ -163,7 +163,7 @@ TEST_P(VectorSearchTest, FindsTheNearestVectorsBestFirst) {
     }
     expected += 10;
   }
-  // HNSW is approximate; on 400 vectors with the default search width it misses almost nothing.
+  // HNSW is approximate, but on 400 vectors with the default search width it misses almost nothing.
   EXPECT_GE(matched, expected * 95 / 100) << matched << " of " << expected << " exact neighbours found";
 
   // A stored vector finds itself first.
@@ -174,7 +174,7 @@ TEST_P(VectorSearchTest, FindsTheNearestVectorsBestFirst) {
   EXPECT_NEAR(self[0].similarity, 1.0, 1e-4);
 }
 
-// Above 2,000 vectors SQLite's in-process index builds its graph; PostgreSQL's planner orders by
+// Above 2,000 vectors SQLite's in-process index builds its graph. PostgreSQL's planner orders by
 // the HNSW index rather than comparing every row.
 TEST_P(VectorSearchTest, LargeSetsSearchTheGraph) {
   const std::string notebook = Notebook("Large");
@@ -199,7 +199,8 @@ TEST_P(VectorSearchTest, LargeSetsSearchTheGraph) {
   EXPECT_GE(matched, 90) << "recall@10 over 10 queries, in hundredths";
 
   if (database_->backend() == test::StorageBackend::kPostgres) {
-    // A session publishes its statistics when idle, at most every 10 s (PostgreSQL 15).
+    // A session publishes its statistics some time after it goes idle (about 10 s in local runs),
+    // so this polls for up to 15 s.
     std::string used;
     for (int attempt = 0; attempt < 150; ++attempt) {
       used = database_->ExecuteRaw(
@@ -237,19 +238,19 @@ TEST_P(VectorSearchTest, ModelsAndDimensionsStayApart) {
 }
 
 TEST_P(VectorSearchTest, NotebookScopeMinimumScoreAndDeletions) {
-  const std::string first = Notebook("First");
-  const std::string second = Notebook("Second");
-  const std::string kept = AddSource("kept", 30, first);
-  const std::string other = AddSource("other", 30, second);
+  const std::string first_notebook = Notebook("First");
+  const std::string second_notebook = Notebook("Second");
+  const std::string first_source = AddSource("first", 30, first_notebook);
+  const std::string second_source = AddSource("second", 30, second_notebook);
   Vectors vectors(5);
-  const auto kept_vectors = Embed("fake/a", kept, vectors);
-  const auto other_vectors = Embed("fake/a", other, vectors);
+  const auto first_vectors = Embed("fake/a", first_source, vectors);
+  Embed("fake/a", second_source, vectors);
 
   Note note;
   note.title = "Plan";
   note.content = "a note in the second notebook";
   note.note_type = "human";
-  note.notebook_id = second;
+  note.notebook_id = second_notebook;
   auto created = storage_->CreateNote(note);
   ASSERT_TRUE(created.ok()) << created.status().ToString();
   auto note_items = storage_->ListUnembedded("fake/a", EmbeddingOwner{.note_id = created->id}, 10);
@@ -259,13 +260,13 @@ TEST_P(VectorSearchTest, NotebookScopeMinimumScoreAndDeletions) {
   ASSERT_TRUE(storage_->SaveEmbeddings("fake/a", *note_items, {note_vector}).ok());
 
   // The query is the first source's vector: scoped to the second notebook, it is not found.
-  const std::vector<float> query = kept_vectors.begin()->second;
-  const auto scoped = Search("fake/a", query, 100, -1.0F, second);
-  EXPECT_EQ(scoped.size(), 31u) << "the other source's 30 chunks and the note";
+  const std::vector<float> query = first_vectors.begin()->second;
+  const auto scoped = Search("fake/a", query, 100, -1.0F, second_notebook);
+  EXPECT_EQ(scoped.size(), 31u) << "the second source's 30 chunks and the note";
   for (const auto& hit : scoped) {
-    EXPECT_TRUE(hit.target.item_id == other || hit.target.item_id == created->id) << hit.target.item_id;
+    EXPECT_TRUE(hit.target.item_id == second_source || hit.target.item_id == created->id) << hit.target.item_id;
   }
-  const auto note_first = Search("fake/a", note_vector, 1, -1.0F, second);
+  const auto note_first = Search("fake/a", note_vector, 1, -1.0F, second_notebook);
   ASSERT_EQ(note_first.size(), 1u);
   EXPECT_EQ(note_first[0].target.type, "note");
   EXPECT_EQ(note_first[0].target.item_id, created->id);
@@ -275,10 +276,10 @@ TEST_P(VectorSearchTest, NotebookScopeMinimumScoreAndDeletions) {
   for (const auto& hit : close) EXPECT_GE(hit.similarity, 0.2F);
   EXPECT_LT(close.size(), 61u) << "random vectors are mostly far from each other";
 
-  ASSERT_TRUE(storage_->DeleteSource(kept).ok());
+  ASSERT_TRUE(storage_->DeleteSource(first_source).ok());
   const auto after = Search("fake/a", query, 100);
   EXPECT_EQ(after.size(), 31u);
-  for (const auto& hit : after) EXPECT_NE(hit.target.item_id, kept);
+  for (const auto& hit : after) EXPECT_NE(hit.target.item_id, first_source);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 #include <map>
+#include <mutex>
 #include <set>
 
 #include <spdlog/spdlog.h>
@@ -315,16 +316,21 @@ Result<std::optional<std::vector<EmbeddingMatch>>> PostgresStorage::SearchEmbedd
   // notebooks, so they return `limit` rows when there are that many. Their relaxed order is sorted
   // again below.
   // NOTE: an iterative scan stops after hnsw.max_scan_tuples (20,000 by default) rows, so a
-  // notebook above kExactScopeRows that holds a small part of a large table may get fewer rows.
+  // notebook above kExactScopeRows that is a small part of a large table may get fewer rows.
   const std::string ef_search = "SET hnsw.ef_search = " + std::to_string(std::clamp<size_t>(limit, 128, 1000));
-  if (!db->Execute(ef_search + "; SET hnsw.iterative_scan = relaxed_order").ok()) {
-    // Older pgvector: no iterative scans. A filter may then leave fewer rows than asked for.
+  if (Status iterative = db->Execute(ef_search + "; SET hnsw.iterative_scan = relaxed_order"); !iterative.ok()) {
+    // Older pgvector: no iterative scans. A filter may then leave fewer rows than requested.
+    static std::once_flag warned;
+    std::call_once(warned, [&iterative] {
+      spdlog::warn("pgvector has no iterative index scans ({}), so vector searches filtered by model or notebook may "
+                   "return fewer results; install pgvector 0.8 or later", iterative.message());
+    });
     ON_RETURN_IF_ERROR(db->Execute(ef_search));
   }
   ON_ASSIGN_OR_RETURN(auto rows, db->Query(sql, params));
   for (int row = 0; row < rows.size(); ++row) {
     if (rows.IsNull(row, 1)) continue;
-    // Cosine distance is 1 - similarity; a zero vector has none (NaN).
+    // Cosine distance is 1 - similarity. A zero vector has no direction, so its distance is NaN.
     const double similarity = 1.0 - rows.Double(row, 1);
     if (std::isnan(similarity)) continue;
     matches.push_back(EmbeddingMatch{rows.Int(row, 0), static_cast<float>(similarity)});
