@@ -271,10 +271,11 @@ class Drill : public ::testing::Test {
     ASSERT_FALSE(openssl_.empty()) << "openssl is missing; it comes with ca-certificates";
     ASSERT_FALSE(make_.empty()) << "make is missing; it comes with build-essential";
 
-    api_port_ = test::FreePort();
-    ui_port_ = test::FreePort();
-    https_port_ = test::FreePort();
-    http_port_ = test::FreePort();
+    const std::vector<uint16_t> ports = test::FreePorts(4);
+    api_port_ = ports[0];
+    ui_port_ = ports[1];
+    https_port_ = ports[2];
+    http_port_ = ports[3];
     data_dir_ = dir_.path() / "data";
     run_dir_ = dir_.path() / "run";
     nginx_dir_ = dir_.path() / "nginx";

@@ -90,10 +90,18 @@ std::vector<std::pair<std::string, std::string>> HttpClient::json_headers() cons
   return headers;
 }
 
-uint16_t FreePort() {
+uint16_t FreePort() { return FreePorts(1).front(); }
+
+std::vector<uint16_t> FreePorts(std::size_t count) {
   asio::io_context io;
-  asio::ip::tcp::acceptor acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
-  return acceptor.local_endpoint().port();
+  // Every acceptor stays open until all ports are chosen, so the kernel cannot hand one out twice.
+  std::vector<asio::ip::tcp::acceptor> acceptors;
+  std::vector<uint16_t> ports;
+  for (std::size_t i = 0; i < count; ++i) {
+    acceptors.emplace_back(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    ports.push_back(acceptors.back().local_endpoint().port());
+  }
+  return ports;
 }
 
 }  // namespace on::test

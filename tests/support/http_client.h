@@ -1,6 +1,7 @@
 // A blocking HTTP/1.1 client for tests, one connection per request, 127.0.0.1 only.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -63,5 +64,8 @@ class HttpClient {
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 uint16_t FreePort();
+// `count` different TCP ports on 127.0.0.1 that were free a moment ago. Calling FreePort() twice
+// can return the same port twice, because the first is released before the second is chosen.
+std::vector<uint16_t> FreePorts(std::size_t count);
 
 }  // namespace on::test

@@ -20,15 +20,20 @@ ServerProcess::ServerProcess(std::filesystem::path data_dir, std::map<std::strin
                              std::vector<std::string> args)
     : data_dir_(std::move(data_dir)),
       env_(std::move(env)),
-      args_(std::move(args)),
-      port_(FreePort()),
-      ui_port_(FreePort()) {
+      args_(std::move(args)) {
+  ChoosePorts();
   std::filesystem::create_directories(data_dir_);
   log_path_ = data_dir_ / ("server-" + std::to_string(port_) + ".log");
 }
 
 ServerProcess::~ServerProcess() {
   if (pid_ > 0 && Running()) Kill();
+}
+
+void ServerProcess::ChoosePorts() {
+  const std::vector<uint16_t> ports = FreePorts(2);
+  port_ = ports[0];
+  ui_port_ = ports[1];
 }
 
 void ServerProcess::Spawn() {
@@ -75,16 +80,28 @@ void ServerProcess::Spawn() {
 }
 
 bool ServerProcess::Start(std::chrono::seconds timeout) {
-  Spawn();
+  // A port that was free when chosen can be taken before the child binds it: by another test, or
+  // as the local port of any outgoing connection. The child then exits naming the taken port, and
+  // the start is tried again on new ports, unless the test chose the ports itself.
+  const bool ports_chosen_here = !env_.contains("API_PORT") && !env_.contains("FRONTEND_PORT");
+  constexpr int kAttempts = 3;
   const auto deadline = std::chrono::steady_clock::now() + timeout;
-  HttpClient client(port_);
-  while (std::chrono::steady_clock::now() < deadline) {
-    if (!Running()) {
-      std::fprintf(stderr, "server pid %d stopped early (exit code %d)\n", static_cast<int>(pid_), exit_code_);
-      return false;
+  for (int attempt = 1; attempt <= kAttempts; ++attempt) {
+    std::error_code no_log_yet;
+    std::uintmax_t log_size_before = std::filesystem::file_size(log_path_, no_log_yet);
+    if (no_log_yet) log_size_before = 0;
+    Spawn();
+    HttpClient client(port_);
+    while (std::chrono::steady_clock::now() < deadline && Running()) {
+      if (client.Send("GET", "/health").status == 200) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
     }
-    if (client.Send("GET", "/health").status == 200) return true;
-    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (Running()) return false;  // timed out
+    std::fprintf(stderr, "server pid %d stopped early (exit code %d)\n", static_cast<int>(pid_), exit_code_);
+    const std::string this_attempt = log().substr(log_size_before);
+    if (!ports_chosen_here || this_attempt.find("Address already in use") == std::string::npos) return false;
+    std::fprintf(stderr, "a chosen port was taken before the server bound it; trying again on new ports\n");
+    ChoosePorts();
   }
   return false;
 }

@@ -24,7 +24,8 @@ class ServerProcess {
   ~ServerProcess();  // kills the child if it still runs
 
   // Starts the child and waits until GET /health returns 200. Returns false (with the log in
-  // `log()`) when the process exits or the wait times out.
+  // `log()`) when the process exits or the wait times out. When a port chosen here was taken in
+  // the meantime, starts again on new ports (up to three times), so `port()` may change.
   bool Start(std::chrono::seconds timeout = std::chrono::seconds(20));
   // Starts without waiting for health.
   void Spawn();
@@ -47,8 +48,10 @@ class ServerProcess {
   std::filesystem::path data_dir_;
   std::map<std::string, std::string> env_;
   std::vector<std::string> args_;
-  uint16_t port_;
-  uint16_t ui_port_;
+  void ChoosePorts();
+
+  uint16_t port_ = 0;
+  uint16_t ui_port_ = 0;
   pid_t pid_ = -1;
   int exit_code_ = -1;
   std::filesystem::path log_path_;
