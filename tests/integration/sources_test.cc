@@ -256,7 +256,12 @@ TEST_F(SourcesTest, DeletedSourcesAreNeverFound) {
 
 TEST_F(SourcesTest, RetryQueuesOneJob) {
   test::LocalHttpServer site;
-  site.SetResponses("/later", {test::TextResponse(404, "missing"), test::TextResponse(200, "Now it is here, plain text.")});
+  // The page answers the retry slowly, so the second click comes while the job still runs. A fast
+  // answer can complete the job between the two requests, and a retry of a completed source
+  // processes it again.
+  test::HttpResponse slow = test::TextResponse(200, "Now it is here, plain text.");
+  slow.delay_before_headers = std::chrono::milliseconds(3000);
+  site.SetResponses("/later", {test::TextResponse(404, "missing"), slow});
   StartServer();
   auto created = client_->PostForm("/api/sources", {{"type", "link"}, {"url", site.Url("/later")}, {"async_processing", "true"}});
   const std::string id = created.Json()["id"];
