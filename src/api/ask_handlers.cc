@@ -90,8 +90,8 @@ Result<PreparedAsk> PrepareAsk(AppContext& context, const http::Request& request
   if (!setup.ok()) {
     spdlog::warn("ask: searching by keyword only, because the embedding model cannot be used: {}", setup.status().message());
   } else if (*setup) {
-    ON_ASSIGN_OR_RETURN(int64_t vectors, context.vectors().Count(context.storage(), (*setup)->key));
-    if (vectors > 0) ask.embedding = std::move(**setup);
+    ON_ASSIGN_OR_RETURN(bool has_vectors, context.vectors().HasVectors(context.storage(), (*setup)->key));
+    if (has_vectors) ask.embedding = std::move(**setup);
   }
   return ask;
 }

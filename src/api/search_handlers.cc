@@ -411,8 +411,8 @@ Result<http::Response> Search(AppContext& context, http::Request& request) {
   } else {
     search.type = "text";
     if (setup) {
-      ON_ASSIGN_OR_RETURN(int64_t vectors, context.vectors().Count(context.storage(), setup->key));
-      if (vectors > 0) search.type = "hybrid";
+      ON_ASSIGN_OR_RETURN(bool has_vectors, context.vectors().HasVectors(context.storage(), setup->key));
+      if (has_vectors) search.type = "hybrid";
     }
   }
   if (search.type != "text" && !setup) {

@@ -65,7 +65,7 @@ Result<std::shared_ptr<VectorIndex>> VectorSearcher::Rebuild(storage::Storage& s
 
 Result<std::shared_ptr<VectorIndex>> VectorSearcher::Current(storage::Storage& storage, const std::string& model_key,
                                                              uint32_t dimension) {
-  ON_ASSIGN_OR_RETURN(storage::EmbeddingModelState state, storage.GetEmbeddingState(model_key));
+  ON_ASSIGN_OR_RETURN(storage::EmbeddingVersion version, storage.GetEmbeddingVersion(model_key));
   std::lock_guard lock(mutex_);
   Entry& entry = entries_[model_key + "#" + std::to_string(dimension)];
   const std::filesystem::path file = FileFor(model_key, dimension);
@@ -75,24 +75,26 @@ Result<std::shared_ptr<VectorIndex>> VectorSearcher::Current(storage::Storage& s
     expected.model = model_key;
     expected.dimension = dimension;
     auto loaded = VectorIndex::Load(file, expected);
-    if (loaded.ok() && static_cast<int64_t>((*loaded)->generation()) <= state.max_id) {
+    if (loaded.ok() && static_cast<int64_t>((*loaded)->generation()) <= version.max_id) {
       entry.index = std::shared_ptr<VectorIndex>(std::move(*loaded));
-      entry.deletions = state.deletions;
+      entry.deletions = version.deletions;
       entry.saved_max_id = static_cast<int64_t>(entry.index->generation());
     } else {
       if (!loaded.ok() && loaded.status().code() != ErrorCode::kNotFound) {
         spdlog::warn("vector index file {} cannot be used ({}); rebuilding it", file.string(), loaded.status().message());
       }
-      ON_RETURN_IF_ERROR(Rebuild(storage, model_key, dimension, entry, state.deletions).status());
+      ON_RETURN_IF_ERROR(Rebuild(storage, model_key, dimension, entry, version.deletions).status());
     }
   }
 
   // A database older than the index (restored from a backup) or one with many vectors deleted
-  // since the build: start again. Deleted labels are otherwise only filtered out of results.
-  const int64_t deleted_since = state.deletions - entry.deletions;
-  if (static_cast<int64_t>(entry.index->generation()) > state.max_id || deleted_since < 0 ||
-      deleted_since > std::max<int64_t>(100, state.count / 5)) {
-    ON_RETURN_IF_ERROR(Rebuild(storage, model_key, dimension, entry, state.deletions).status());
+  // since the build: start again. Deleted labels are otherwise only filtered out of results. The
+  // index still contains the deleted vectors, so about its size less those are live.
+  const int64_t deleted_since = version.deletions - entry.deletions;
+  const int64_t live = static_cast<int64_t>(entry.index->Size()) - deleted_since;
+  if (static_cast<int64_t>(entry.index->generation()) > version.max_id || deleted_since < 0 ||
+      deleted_since > std::max<int64_t>(100, live / 5)) {
+    ON_RETURN_IF_ERROR(Rebuild(storage, model_key, dimension, entry, version.deletions).status());
   }
   ON_RETURN_IF_ERROR(LoadNewRows(storage, model_key, *entry.index));
 
@@ -156,9 +158,16 @@ Result<std::vector<VectorSearchHit>> VectorSearcher::Search(storage::Storage& st
   return hits;
 }
 
-Result<int64_t> VectorSearcher::Count(storage::Storage& storage, const std::string& model_key) {
-  ON_ASSIGN_OR_RETURN(auto state, storage.GetEmbeddingState(model_key));
-  return state.count;
+std::optional<size_t> VectorSearcher::IndexedVectors(const std::string& model_key, uint32_t dimension) {
+  std::lock_guard lock(mutex_);
+  auto found = entries_.find(model_key + "#" + std::to_string(dimension));
+  if (found == entries_.end() || !found->second.index) return std::nullopt;
+  return found->second.index->Size();
+}
+
+Result<bool> VectorSearcher::HasVectors(storage::Storage& storage, const std::string& model_key) {
+  ON_ASSIGN_OR_RETURN(auto version, storage.GetEmbeddingVersion(model_key));
+  return version.max_id > 0;
 }
 
 }  // namespace on::search

@@ -37,8 +37,12 @@ class VectorSearcher {
                                               std::span<const float> query, size_t k, float min_score,
                                               const std::optional<std::string>& notebook_id);
 
-  // The number of vectors of `model_key` in the database.
-  Result<int64_t> Count(storage::Storage& storage, const std::string& model_key);
+  // Whether the database contains any vector of `model_key`.
+  Result<bool> HasVectors(storage::Storage& storage, const std::string& model_key);
+
+  // The size of the in-process index of `model_key` at `dimension`, vectors deleted from the
+  // database since its build included; nullopt before its first search. For tests.
+  std::optional<size_t> IndexedVectors(const std::string& model_key, uint32_t dimension);
 
  private:
   struct Entry {

@@ -351,6 +351,12 @@ struct EmbeddingModelState {
   int64_t deletions = 0;
 };
 
+// EmbeddingModelState without the count: what an in-process index compares before each search.
+struct EmbeddingVersion {
+  int64_t max_id = 0;  // 0 when the model has no vectors
+  int64_t deletions = 0;
+};
+
 // The chunk, note or insight a vector found by search belongs to (live rows only).
 struct EmbeddingTarget {
   int64_t id = 0;                // the embedding row (the vector's label)

@@ -722,6 +722,11 @@ TEST_P(StorageTest, EmbeddingsStoreAndResolve) {
   EXPECT_EQ(state->count, 3);
   EXPECT_EQ(state->deletions, 1);
   EXPECT_EQ(state->max_id, storage_->ListEmbeddings(model, 0, 10)->back().id);
+  auto version = storage_->GetEmbeddingVersion(model);
+  ASSERT_TRUE(version.ok()) << version.status().ToString();
+  EXPECT_EQ(version->max_id, state->max_id);
+  EXPECT_EQ(version->deletions, 1);
+  EXPECT_EQ(storage_->GetEmbeddingVersion("other-model")->max_id, 0) << "a model without vectors";
 
   auto ids = storage_->ListNotebookEmbeddingIds(model, notebook->id);
   ASSERT_TRUE(ids.ok());

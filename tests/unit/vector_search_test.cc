@@ -282,5 +282,31 @@ TEST_P(VectorSearchTest, NotebookScopeMinimumScoreAndDeletions) {
   for (const auto& hit : after) EXPECT_NE(hit.target.item_id, first_source);
 }
 
+// SQLite's in-process index only filters out vectors deleted from the database, until they make
+// up a fifth of it (and more than 100): then it is built again from the live rows.
+TEST_P(VectorSearchTest, InProcessIndexRebuiltAfterManyDeletions) {
+  if (GetParam() != test::StorageBackend::kSqlite) GTEST_SKIP() << "PostgreSQL searches in the database";
+  const std::string notebook = Notebook("Deletions");
+  const std::string remaining = AddSource("remaining", 200, notebook);
+  const std::string few = AddSource("few", 20, notebook);
+  const std::string many = AddSource("many", 150, notebook);
+  Vectors vectors(9);
+  const auto remaining_vectors = Embed("fake/a", remaining, vectors);
+  Embed("fake/a", few, vectors);
+  Embed("fake/a", many, vectors);
+  const std::vector<float> query = remaining_vectors.begin()->second;
+
+  EXPECT_EQ(Search("fake/a", query, 5).size(), 5u);
+  EXPECT_EQ(searcher_->IndexedVectors("fake/a", kDimension), std::optional<size_t>(370));
+
+  ASSERT_TRUE(storage_->DeleteSource(few).ok());
+  EXPECT_EQ(Search("fake/a", query, 400).size(), 350u);
+  EXPECT_EQ(searcher_->IndexedVectors("fake/a", kDimension), std::optional<size_t>(370)) << "20 deletions are filtered";
+
+  ASSERT_TRUE(storage_->DeleteSource(many).ok());
+  EXPECT_EQ(Search("fake/a", query, 400).size(), 200u);
+  EXPECT_EQ(searcher_->IndexedVectors("fake/a", kDimension), std::optional<size_t>(200)) << "170 deletions rebuild it";
+}
+
 }  // namespace
 }  // namespace on::storage

@@ -214,6 +214,20 @@ Result<EmbeddingModelState> PostgresStorage::GetEmbeddingState(const std::string
   return state;
 }
 
+Result<EmbeddingVersion> PostgresStorage::GetEmbeddingVersion(const std::string& model) {
+  ON_ASSIGN_OR_RETURN(auto db, pool_->Acquire());
+  ON_ASSIGN_OR_RETURN(auto rows, db->Query("SELECT coalesce((SELECT max(id) FROM embedding WHERE model = $1), 0), "
+                                           "coalesce((SELECT max(deletions) FROM embedding_model_state "
+                                           "WHERE model = $1), 0)",
+                                           Params().Add(model)));
+  EmbeddingVersion version;
+  if (!rows.empty()) {
+    version.max_id = rows.Int(0, 0);
+    version.deletions = rows.Int(0, 1);
+  }
+  return version;
+}
+
 Result<std::vector<EmbeddingTarget>> PostgresStorage::ResolveEmbeddings(const std::vector<int64_t>& ids,
                                                                         const std::optional<std::string>& notebook_id) {
   std::vector<EmbeddingTarget> targets;

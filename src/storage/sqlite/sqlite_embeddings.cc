@@ -143,6 +143,21 @@ Result<EmbeddingModelState> SqliteStorage::GetEmbeddingState(const std::string& 
   return state;
 }
 
+Result<EmbeddingVersion> SqliteStorage::GetEmbeddingVersion(const std::string& model) {
+  ON_ASSIGN_OR_RETURN(auto reader, Reader());
+  ON_ASSIGN_OR_RETURN(auto statement,
+                      reader->Prepare("SELECT coalesce((SELECT max(id) FROM embedding WHERE model = ?1), 0), "
+                                      "coalesce((SELECT max(deletions) FROM embedding_model_state WHERE model = ?1), 0)"));
+  statement.Bind(1, model);
+  ON_ASSIGN_OR_RETURN(bool row, statement.Step());
+  EmbeddingVersion version;
+  if (row) {
+    version.max_id = statement.Int(0);
+    version.deletions = statement.Int(1);
+  }
+  return version;
+}
+
 Result<std::vector<EmbeddingTarget>> SqliteStorage::ResolveEmbeddings(const std::vector<int64_t>& ids,
                                                                       const std::optional<std::string>& notebook_id) {
   ON_ASSIGN_OR_RETURN(auto reader, Reader());

@@ -89,6 +89,7 @@ class SqliteStorage final : public Storage {
                                  const std::vector<std::vector<float>>& vectors) override;
   Result<std::vector<StoredEmbedding>> ListEmbeddings(const std::string& model, int64_t after_id, int limit) override;
   Result<EmbeddingModelState> GetEmbeddingState(const std::string& model) override;
+  Result<EmbeddingVersion> GetEmbeddingVersion(const std::string& model) override;
   Result<std::vector<EmbeddingTarget>> ResolveEmbeddings(const std::vector<int64_t>& ids,
                                                          const std::optional<std::string>& notebook_id) override;
   Result<std::vector<int64_t>> ListNotebookEmbeddingIds(const std::string& model, const std::string& notebook_id) override;
