@@ -248,13 +248,18 @@ try {
   await shot('note-saved');
 
   // Chat. Both documents in full (about 24,000 tokens) do not fit the default context window of
-  // 16,384 tokens, and the column says so. The reader leaves the PDF out, and the count drops.
+  // 16,384 tokens: the column says so and does not send. The reader leaves the PDF out, and the
+  // count drops.
   const chat = page.getByRole('region', { name: 'Chat' });
   const tokenCount = chat.getByTestId('token-count');
   await tokenCount.waitFor();
   const tokensOf = async () => Number((await tokenCount.innerText()).match(/Context: ([\d,]+)/)[1].replace(/,/g, ''));
   const allTokens = await tokensOf();
   await chat.getByRole('alert').filter({ hasText: "larger than the model's context window" }).waitFor();
+  await chat.getByLabel('Question').fill('Which documents are here?');
+  if (!(await chat.getByRole('button', { name: 'Send' }).isDisabled())) {
+    throw new Error('Send is enabled while the context is larger than the window');
+  }
   await chat.getByRole('button', { name: 'Choose context' }).click();
   const pdfContext = chat.getByTestId('context-panel').getByRole('combobox', { name: /clsguide|LaTeX|class/i }).first();
   await pdfContext.selectOption('not in');

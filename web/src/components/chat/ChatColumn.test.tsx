@@ -158,11 +158,20 @@ describe('ChatColumn', () => {
     expect(calls.filter((call) => call.path === '/api/chat/context')).toHaveLength(2);
   });
 
-  it('warns when the context is larger than the window', async () => {
-    fakeApi(chatRoutes(4000));
+  it('warns and does not send while the context is larger than the window', async () => {
+    const calls = fakeApi({ ...chatRoutes(4000), 'POST /api/chat/execute/stream': () => ({ events: [{ type: 'complete' }] }) });
     renderWithQuery(<ChatColumn notebookId="notebook:a" />);
     expect(await screen.findByText('Context: 4,500 of 4,000 tokens')).toBeInTheDocument();
     expect(screen.getByRole('alert')).toHaveTextContent("larger than the model's context window");
+    await userEvent.type(screen.getByLabelText('Question'), 'What is SELECT?{Control>}{Enter}{/Control}');
+    expect(screen.getByRole('button', { name: 'Send' })).toBeDisabled();
+
+    await userEvent.click(screen.getByRole('button', { name: 'Choose context' }));
+    await userEvent.selectOptions(within(screen.getByTestId('context-panel')).getByLabelText('Context for LaTeX guide'), 'not in');
+    expect(await screen.findByText('Context: 1,500 of 4,000 tokens')).toBeInTheDocument();
+    expect(calls.some((call) => call.path === '/api/chat/execute/stream')).toBe(false);
+    await userEvent.click(screen.getByRole('button', { name: 'Send' }));
+    await waitFor(() => expect(calls.some((call) => call.path === '/api/chat/execute/stream')).toBe(true));
   });
 
   it('renames and deletes a session', async () => {

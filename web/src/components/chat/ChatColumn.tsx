@@ -194,6 +194,8 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
   const tokens = (contextConfig ? chosen.data : baseline.data)?.token_count ?? null;
   const current = sessions.data?.find((item) => item.id === sessionId);
   const windowTokens = useChatWindow(current?.model_override);
+  // The server would reject the prompt, so Send stays disabled until the context fits.
+  const overWindow = tokens !== null && windowTokens !== null && tokens > windowTokens;
   const messageCount = (session.data?.messages.length ?? 0) + draft.length;
   const lastDraftLength = draft.at(-1)?.content.length ?? 0;
   // New and growing messages keep the list scrolled to its end; the page itself does not move.
@@ -212,7 +214,7 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
 
   const send = async () => {
     const message = text.trim();
-    if (!message || streaming) return;
+    if (!message || streaming || overWindow) return;
     setText('');
     setStreamError(null);
     setStreaming(true);
@@ -304,7 +306,7 @@ export function ChatColumn({ notebookId }: { notebookId: string }) {
       />
       <div className="flex justify-end gap-2">
         {streaming && <Button onClick={() => abort.current?.abort()}>{t('chat.stop')}</Button>}
-        <Button variant="primary" disabled={!text.trim() || streaming} onClick={() => void send()}>
+        <Button variant="primary" disabled={!text.trim() || streaming || overWindow} onClick={() => void send()}>
           {t('chat.send')}
         </Button>
       </div>
