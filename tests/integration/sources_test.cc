@@ -257,9 +257,9 @@ TEST_F(SourcesTest, DeletedSourcesAreNeverFound) {
 
 TEST_F(SourcesTest, RetryQueuesOneJob) {
   test::LocalHttpServer site;
-  // The page answers the retry slowly, so the second click comes while the job still runs. A fast
-  // answer can complete the job between the two requests, and a retry of a completed source
-  // processes it again.
+  // The page responds slowly to the retried fetch, so the second click comes while the job still
+  // runs. A fast response can complete the job between the two requests, and a retry of a
+  // completed source processes it again.
   test::HttpResponse slow = test::TextResponse(200, "Now it is here, plain text.");
   slow.delay_before_headers = std::chrono::milliseconds(3000);
   site.SetResponses("/later", {test::TextResponse(404, "missing"), slow});
