@@ -89,7 +89,7 @@ Result<std::shared_ptr<VectorIndex>> VectorSearcher::Current(storage::Storage& s
 
   // A database older than the index (restored from a backup) or one with many vectors deleted
   // since the build: start again. Deleted labels are otherwise only filtered out of results. The
-  // index still contains the deleted vectors, so about its size less those are live.
+  // index still contains the deleted vectors, so its live vectors are about its size minus those.
   const int64_t deleted_since = version.deletions - entry.deletions;
   const int64_t live = static_cast<int64_t>(entry.index->Size()) - deleted_since;
   if (static_cast<int64_t>(entry.index->generation()) > version.max_id || deleted_since < 0 ||

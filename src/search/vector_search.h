@@ -37,11 +37,11 @@ class VectorSearcher {
                                               std::span<const float> query, size_t k, float min_score,
                                               const std::optional<std::string>& notebook_id);
 
-  // Whether the database contains any vector of `model_key`.
+  // Returns whether the database contains any vector of `model_key`.
   Result<bool> HasVectors(storage::Storage& storage, const std::string& model_key);
 
-  // The size of the in-process index of `model_key` at `dimension`, vectors deleted from the
-  // database since its build included; nullopt before its first search. For tests.
+  // Returns the number of vectors in the in-process index of `model_key` at `dimension`, with those
+  // deleted from the database since its build; nullopt before its first search. For tests.
   std::optional<size_t> IndexedVectors(const std::string& model_key, uint32_t dimension);
 
  private:

@@ -169,8 +169,8 @@ class Storage {
   virtual Result<std::vector<StoredEmbedding>> ListEmbeddings(const std::string& model, int64_t after_id,
                                                               int limit) = 0;
   virtual Result<EmbeddingModelState> GetEmbeddingState(const std::string& model) = 0;
-  // The state without the count, from two index lookups. Counting reads all of the model's index
-  // entries: about 90 ms at a million vectors on SQLite, far more than a search.
+  // Returns the state without the count, from two index lookups. Counting reads every index entry
+  // of the model, which took most of a search's time at 100,000 vectors (bench/README.md).
   virtual Result<EmbeddingVersion> GetEmbeddingVersion(const std::string& model) = 0;
   // The live rows among `ids`, limited to a notebook's sources (with their insights) and notes
   // when `notebook_id` is set.

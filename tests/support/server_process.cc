@@ -80,9 +80,9 @@ void ServerProcess::Spawn() {
 }
 
 bool ServerProcess::Start(std::chrono::seconds timeout) {
-  // A port that was free when chosen can be taken before the child binds it: by another test, or
-  // as the local port of any outgoing connection. The child then exits naming the taken port, and
-  // the start is tried again on new ports, unless the test chose the ports itself.
+  // Another test or an outgoing connection can take a chosen port before the child binds it. The
+  // child then exits with "Address already in use" and, unless the test chose the ports, starts
+  // again on new ones.
   const bool ports_chosen_here = !env_.contains("API_PORT") && !env_.contains("FRONTEND_PORT");
   constexpr int kAttempts = 3;
   const auto deadline = std::chrono::steady_clock::now() + timeout;

@@ -25,7 +25,7 @@ class ServerProcess {
 
   // Starts the child and waits until GET /health returns 200. Returns false (with the log in
   // `log()`) when the process exits or the wait times out. When a port chosen here was taken in
-  // the meantime, starts again on new ports (up to three times), so `port()` may change.
+  // the meantime, starts again on new ports, three attempts in all, so `port()` may change.
   bool Start(std::chrono::seconds timeout = std::chrono::seconds(20));
   // Starts without waiting for health.
   void Spawn();
@@ -45,11 +45,11 @@ class ServerProcess {
   std::string log() const;  // what the child wrote to stdout and stderr
 
  private:
+  void ChoosePorts();
+
   std::filesystem::path data_dir_;
   std::map<std::string, std::string> env_;
   std::vector<std::string> args_;
-  void ChoosePorts();
-
   uint16_t port_ = 0;
   uint16_t ui_port_ = 0;
   pid_t pid_ = -1;

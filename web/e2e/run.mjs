@@ -248,8 +248,8 @@ try {
   await shot('note-saved');
 
   // Chat. Both documents in full (about 24,000 tokens) do not fit the default context window of
-  // 16,384 tokens: the column says so and does not send. The reader leaves the PDF out, and the
-  // count drops.
+  // 16,384 tokens: the column shows a warning and keeps Send disabled. The reader leaves the PDF
+  // out, and the count drops.
   const chat = page.getByRole('region', { name: 'Chat' });
   const tokenCount = chat.getByTestId('token-count');
   await tokenCount.waitFor();

@@ -158,7 +158,7 @@ describe('ChatColumn', () => {
     expect(calls.filter((call) => call.path === '/api/chat/context')).toHaveLength(2);
   });
 
-  it('warns and does not send while the context is larger than the window', async () => {
+  it('blocks sending while the context exceeds the window', async () => {
     const calls = fakeApi({ ...chatRoutes(4000), 'POST /api/chat/execute/stream': () => ({ events: [{ type: 'complete' }] }) });
     renderWithQuery(<ChatColumn notebookId="notebook:a" />);
     expect(await screen.findByText('Context: 4,500 of 4,000 tokens')).toBeInTheDocument();
